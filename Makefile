@@ -1,0 +1,130 @@
+# Avatar build: `make` (EL1 kernel), `make HV=1` (EL2 hypervisor), `make run`, `make test`, `make bench`.
+HV    ?= 0
+SMP   ?= 1
+GIC   ?= 2
+MEM   ?= 512M
+DEBUG ?= 0
+V     ?= 0
+Q     := $(if $(filter 1,$(V)),,@)
+
+CROSS ?= aarch64-linux-gnu-
+CC     = $(CROSS)gcc
+OBJCOPY= $(CROSS)objcopy
+HOSTCC ?= cc
+QEMU  ?= qemu-system-aarch64
+
+ifeq ($(HV),1)
+  MODE    := el2
+  MODEDEF := -DAVATAR_HV
+  MACHINE := virt,virtualization=on,gic-version=$(GIC)
+else
+  MODE    := el1
+  MODEDEF :=
+  MACHINE := virt,gic-version=$(GIC)
+endif
+
+B   := build
+OBJ := $(B)/$(MODE)
+
+ARCH_SRCS   := $(filter-out arch/arm64/avatar.ld.S,$(wildcard arch/arm64/*.c arch/arm64/*.S))
+DRV_SRCS    := $(wildcard drivers/*.c)
+LIB_SRCS    := $(wildcard lib/*.c)
+KERNEL_SRCS := $(wildcard kernel/*.c)
+FS_SRCS     := $(wildcard fs/*.c)
+SHELL_SRCS  := $(wildcard shell/*.c)
+SRCS := $(ARCH_SRCS) $(DRV_SRCS) $(LIB_SRCS) $(KERNEL_SRCS) $(SHELL_SRCS)
+OBJS := $(patsubst %,$(OBJ)/%.o,$(SRCS))
+# The file system is an archive: the linker takes only the objects the kernel uses.
+FS_OBJS := $(patsubst %,$(OBJ)/%.o,$(FS_SRCS))
+FS_LIB := $(OBJ)/libfs.a
+
+OPT := $(if $(filter 1,$(DEBUG)),-O0 -DDEBUG,-O2)
+CFLAGS := -std=c11 -ffreestanding -nostdlib -fno-builtin -fno-stack-protector -fno-pie \
+	-fno-omit-frame-pointer -fno-tree-loop-distribute-patterns -mgeneral-regs-only \
+	-mno-outline-atomics -mcpu=cortex-a72 -g $(OPT) -Wall -Wextra -Werror -Iinclude $(MODEDEF) \
+	-MMD -MP
+ASFLAGS := $(filter-out -std=c11,$(CFLAGS)) -D__ASSEMBLY__
+LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
+	-Wl,--no-warn-rwx-segments
+
+QEMU_FLAGS = -M $(MACHINE) -cpu cortex-a72 -smp $(SMP) -m $(MEM) -nographic -nic none \
+	-kernel $(B)/avatar-$(MODE).bin
+
+.PHONY: all run debug test unit qemu-test bench deps clean format format-check
+all: $(B)/avatar.bin
+
+$(B)/avatar.bin: $(B)/avatar-$(MODE).bin
+	$(Q)cp $< $@
+	$(Q)cp $(B)/avatar-$(MODE).elf $(B)/avatar.elf
+
+$(B)/avatar-$(MODE).bin: $(B)/avatar-$(MODE).elf
+	$(Q)$(OBJCOPY) -O binary $< $@
+
+$(B)/avatar-$(MODE).elf: $(OBJS) $(FS_LIB) $(OBJ)/avatar.ld
+	@echo "  LD      $@"
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -T $(OBJ)/avatar.ld $(OBJS) $(FS_LIB) -lgcc -o $@
+
+$(FS_LIB): $(FS_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)rm -f $@
+	$(Q)$(CROSS)ar rcs $@ $^
+
+$(OBJ)/avatar.ld: arch/arm64/avatar.ld.S
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -E -P -x c -D__ASSEMBLER__ $(MODEDEF) -Iinclude $< -o $@
+
+$(OBJ)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $(MODE)/$<"
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OBJ)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $(MODE)/$<"
+	$(Q)$(CC) $(ASFLAGS) -c $< -o $@
+
+-include $(OBJS:.o=.d) $(FS_OBJS:.o=.d)
+
+deps:
+	@bash scripts/deps.sh
+
+run: deps all
+	$(QEMU) $(QEMU_FLAGS)
+
+debug: deps all
+	@echo "waiting for gdb-multiarch: target remote :1234 (symbols: $(B)/avatar-$(MODE).elf)"
+	$(QEMU) $(QEMU_FLAGS) -S -s
+
+# Host unit tests: tests/unit/test_X.c linked with the sources listed in test_X.deps.
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/test_*.c))
+HOST_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-DAVATAR_HOST -Iinclude -Itests/unit -Wall -Wextra -Werror
+$(B)/unit/%: tests/unit/%.c tests/unit/%.deps tests/unit/test_main.c tests/unit/host_shim.c \
+		$(shell cat tests/unit/*.deps 2>/dev/null) $(wildcard include/*/*.h tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) $< tests/unit/test_main.c tests/unit/host_shim.c \
+		$(shell cat tests/unit/$*.deps) -o $@ -lpthread
+
+unit: $(UNIT_TESTS)
+	@if [ -x tests/unit/gen_dtbs.sh ]; then tests/unit/gen_dtbs.sh $(B)/unit/dtb; fi
+
+test: deps
+	$(MAKE) HV=0 all
+	$(MAKE) HV=1 all
+	$(MAKE) unit
+	python3 tests/run_all.py --build $(B)
+
+bench: deps
+	$(MAKE) HV=0 all
+	$(MAKE) HV=1 all
+	python3 bench/run.py --build $(B)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(B)

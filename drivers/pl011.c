@@ -1,0 +1,107 @@
+/* pl011.c - Arm PL011 UART driver (PrimeCell UART TRM DDI 0183). */
+#include "drivers/pl011.h"
+#include "arch/irqflags.h"
+#include "arch/memlayout.h"
+#include "arch/mmio.h"
+#include "arch/sysreg.h"
+#include "drivers/gic.h"
+
+#define UART_DR 0x000
+#define UART_FR 0x018
+#define UART_LCR_H 0x02c
+#define UART_CR 0x030
+#define UART_IMSC 0x038
+#define UART_ICR 0x044
+
+#define FR_RXFE (1u << 4)
+#define FR_TXFF (1u << 5)
+#define IMSC_RX (1u << 4)
+#define IMSC_RT (1u << 6)
+
+#define RX_RING_SIZE 1024 /* power of two */
+
+static uintptr_t uart_base;
+
+/* Single producer (the IRQ handler) and single consumer (the console reader). */
+static struct {
+    char buf[RX_RING_SIZE];
+    volatile uint32_t head; /* written by the IRQ handler */
+    volatile uint32_t tail; /* written by the reader */
+    volatile uint64_t dropped;
+} rx;
+
+void pl011_init(uint64_t base_pa)
+{
+    uart_base = (uintptr_t)phys_to_virt(base_pa);
+    /* 8 bits, FIFOs on; enable UART, TX and RX. The baud rate is the firmware's (or QEMU's). */
+    mmio_write32(uart_base + UART_LCR_H, (3u << 5) | (1u << 4));
+    mmio_write32(uart_base + UART_CR, (1u << 0) | (1u << 8) | (1u << 9));
+}
+
+void pl011_putc(char c)
+{
+    if (!uart_base)
+        return;
+    while (mmio_read32(uart_base + UART_FR) & FR_TXFF)
+        ;
+    mmio_write32(uart_base + UART_DR, (uint8_t)c);
+}
+
+static void pl011_irq(unsigned int intid, void *arg)
+{
+    (void)intid;
+    (void)arg;
+    while (!(mmio_read32(uart_base + UART_FR) & FR_RXFE)) {
+        char c = (char)mmio_read32(uart_base + UART_DR);
+        uint32_t head = rx.head;
+
+        if (head - rx.tail >= RX_RING_SIZE) {
+            rx.dropped++;
+            continue;
+        }
+        rx.buf[head & (RX_RING_SIZE - 1)] = c;
+        __atomic_store_n(&rx.head, head + 1, __ATOMIC_RELEASE);
+    }
+    mmio_write32(uart_base + UART_ICR, IMSC_RX | IMSC_RT);
+}
+
+int pl011_enable_rx_irq(unsigned int intid)
+{
+    int err = irq_register(intid, pl011_irq, NULL);
+
+    if (err)
+        return err;
+    mmio_write32(uart_base + UART_IMSC, IMSC_RX | IMSC_RT);
+    return 0;
+}
+
+int pl011_getc_nonblock(void)
+{
+    uint32_t tail = rx.tail;
+
+    if (__atomic_load_n(&rx.head, __ATOMIC_ACQUIRE) == tail)
+        return -1;
+    char c = rx.buf[tail & (RX_RING_SIZE - 1)];
+    __atomic_store_n(&rx.tail, tail + 1, __ATOMIC_RELEASE);
+    return (unsigned char)c;
+}
+
+char pl011_getc(void)
+{
+    for (;;) {
+        /* Check with IRQs masked, then WFI: a byte arriving in between still wakes us. */
+        unsigned long flags = arch_irq_save();
+        int c = pl011_getc_nonblock();
+
+        if (c < 0)
+            wfi();
+        arch_irq_restore(flags);
+        if (c >= 0)
+            return (char)c;
+    }
+}
+
+uint64_t pl011_rx_dropped(void)
+{
+    return rx.dropped;
+}

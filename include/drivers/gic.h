@@ -1,0 +1,46 @@
+/* gic.h - interrupt controller (GICv2 or GICv3, chosen from the device tree) and IRQ registration. */
+#ifndef DRIVERS_GIC_H
+#define DRIVERS_GIC_H
+
+#include <stdint.h>
+
+#include "lib/fdt.h"
+
+#define GIC_MAX_INTID 1020
+#define GIC_SPURIOUS 1023
+
+/* SGIs (software-generated interrupts, INTID 0-15) used between CPUs. */
+#define SGI_RESCHEDULE 0
+#define SGI_PING 1
+#define SGI_STOP 2
+
+typedef void (*irq_handler_t)(unsigned int intid, void *arg);
+
+/* Hardware-specific half: one per GIC version. */
+struct gic_ops {
+    const char *name;
+    int (*init)(const struct fdt_platform *plat);
+    void (*cpu_init)(void);
+    void (*enable)(unsigned int intid);  /* SPIs are routed to the calling CPU */
+    void (*disable)(unsigned int intid);
+    uint32_t (*ack)(void);
+    void (*eoi)(uint32_t iar);
+    void (*send_sgi)(unsigned int cpu, unsigned int sgi);
+};
+
+extern const struct gic_ops gicv2_ops;
+extern const struct gic_ops gicv3_ops;
+
+int gic_init(const struct fdt_platform *plat);
+void gic_cpu_init(void);
+int gic_version(void);
+/* Install handler for intid and enable it (PPIs/SGIs: on the calling CPU). */
+int irq_register(unsigned int intid, irq_handler_t fn, void *arg);
+/* Enable an already registered PPI on the calling CPU (per-CPU part of bring-up). */
+void irq_enable_local(unsigned int intid);
+void gic_send_sgi(unsigned int cpu, unsigned int sgi);
+/* Acknowledge and dispatch every pending interrupt (called from the IRQ vector). */
+void gic_handle_irq(void);
+uint64_t irq_count(unsigned int intid);
+
+#endif

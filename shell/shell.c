@@ -1,0 +1,128 @@
+/* shell.c - console line editor and command dispatcher. */
+#include <stdbool.h>
+
+#include "drivers/pl011.h"
+#include "kernel/printk.h"
+#include "kernel/shell.h"
+#include "kernel/time.h"
+#include "lib/string.h"
+
+#define LINE_MAX 256
+#define ARGS_MAX 16
+
+uint64_t shell_first_prompt_counter;
+
+static const struct shell_cmd *shell_find(const char *name)
+{
+    for (const struct shell_cmd *c = __shell_cmds_start; c < __shell_cmds_end; c++) {
+        if (!strcmp(c->name, name))
+            return c;
+    }
+    return NULL;
+}
+
+/* Split line in place on blanks; "double quotes" group words. Returns argc. */
+static int shell_tokenize(char *line, char **argv)
+{
+    int argc = 0;
+    char *p = line;
+
+    while (*p && argc < ARGS_MAX) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        if (!*p)
+            break;
+        if (*p == '"') {
+            argv[argc++] = ++p;
+            while (*p && *p != '"')
+                p++;
+        } else {
+            argv[argc++] = p;
+            while (*p && *p != ' ' && *p != '\t')
+                p++;
+        }
+        if (*p)
+            *p++ = '\0';
+    }
+    return argc;
+}
+
+static void shell_execute(char *line)
+{
+    char *argv[ARGS_MAX + 1];
+    int argc = shell_tokenize(line, argv);
+
+    if (argc == 0)
+        return;
+    argv[argc] = NULL;
+    const struct shell_cmd *c = shell_find(argv[0]);
+    if (!c) {
+        kprintf("unknown command: %s (try 'help')\n", argv[0]);
+        return;
+    }
+    c->fn(argc, argv);
+}
+
+/* Read one line with echo, backspace, ^U (kill line) and ^C; ANSI escape sequences are ignored. */
+static void shell_readline(char *buf, int max)
+{
+    int len = 0;
+    int esc = 0; /* 1 after ESC, 2 inside "ESC [" */
+    static char last;
+
+    for (;;) {
+        char c = pl011_getc();
+        char prev = last;
+
+        last = c;
+        if (esc == 1) {
+            esc = (c == '[') ? 2 : 0;
+            continue;
+        }
+        if (esc == 2) {
+            if (c >= 0x40 && c <= 0x7e)
+                esc = 0;
+            continue;
+        }
+        if (c == 0x1b) {
+            esc = 1;
+        } else if (c == '\r' || c == '\n') {
+            if (c == '\n' && prev == '\r')
+                continue; /* CR LF is one Enter */
+            console_write("\n", 1);
+            buf[len] = '\0';
+            return;
+        } else if (c == 0x7f || c == 0x08) {
+            if (len > 0) {
+                len--;
+                console_write("\b \b", 3);
+            }
+        } else if (c == 0x15 || c == 0x03) {
+            while (len > 0) {
+                len--;
+                console_write("\b \b", 3);
+            }
+            if (c == 0x03) {
+                console_write("^C\n", 3);
+                buf[0] = '\0';
+                return;
+            }
+        } else if (c >= 0x20 && c < 0x7f && len < max - 1) {
+            buf[len++] = c;
+            console_write(&c, 1);
+        }
+    }
+}
+
+void shell_run(void)
+{
+    static char line[LINE_MAX];
+
+    for (;;) {
+        if (!shell_first_prompt_counter)
+            shell_first_prompt_counter = timer_counter();
+        kprintf("avatar> ");
+        shell_readline(line, sizeof(line));
+        shell_execute(line);
+    }
+}
