@@ -12,15 +12,29 @@
 #include "kernel/smp.h"
 #include "kernel/time.h"
 #include "kernel/version.h"
+#include "lib/string.h"
 
 static int cmd_help(int argc, char **argv)
 {
+    const struct shell_cmd *last = NULL;
+
     (void)argc;
     (void)argv;
     kprintf("commands:\n");
-    for (const struct shell_cmd *c = __shell_cmds_start; c < __shell_cmds_end; c++)
-        kprintf("  %-10s  %s%s%s\n", c->name, c->args, *c->args ? "  " : "", c->help);
-    return 0;
+    /* Alphabetical: pick the next name after the last one printed (the table is short). */
+    for (;;) {
+        const struct shell_cmd *next = NULL;
+        for (const struct shell_cmd *c = __shell_cmds_start; c < __shell_cmds_end; c++) {
+            if ((!last || strcmp(c->name, last->name) > 0) &&
+                (!next || strcmp(c->name, next->name) < 0))
+                next = c;
+        }
+        if (!next)
+            return 0;
+        kprintf("  %-10s  %s%s%s\n", next->name, next->args, *next->args ? "  " : "",
+                next->help);
+        last = next;
+    }
 }
 SHELL_COMMAND(help, "help", "", "list commands", cmd_help);
 

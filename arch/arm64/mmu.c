@@ -78,7 +78,7 @@ static void map_device(const struct fdt_region *r)
 static void map_ram_excluding_kernel(const struct fdt_region *r, uint64_t kstart, uint64_t kend)
 {
     uint64_t start = r->base, end = r->base + r->size;
-    uint64_t data = PTE_KERNEL_NORMAL | PTE_PXN | PTE_UXN;
+    uint64_t data = PTE_KERNEL_NORMAL | PTE_NX;
 
     if (kend <= start || kstart >= end) {
         map_phys(start, end - start, data);
@@ -123,11 +123,11 @@ void mmu_init(const struct fdt_platform *plat)
 
     /* W^X for the image: text read-only executable, rodata read-only, data/bss read-write. */
     map_phys(kstart, virt_to_phys(_text_end) - kstart,
-             PTE_KERNEL_NORMAL | PTE_AP_RO | PTE_UXN);
+             PTE_KERNEL_NORMAL | PTE_AP_RO | PTE_NX_USER);
     map_phys(virt_to_phys(_rodata_start), (uint64_t)(_rodata_end - _rodata_start),
-             PTE_KERNEL_NORMAL | PTE_AP_RO | PTE_PXN | PTE_UXN);
+             PTE_KERNEL_NORMAL | PTE_AP_RO | PTE_NX);
     map_phys(virt_to_phys(_data_start), (uint64_t)(_kernel_end - _data_start),
-             PTE_KERNEL_NORMAL | PTE_PXN | PTE_UXN);
+             PTE_KERNEL_NORMAL | PTE_NX);
 
     map_device(&plat->uart);
     map_device(&plat->gicd);

@@ -70,14 +70,22 @@
  * In the EL2 regime there is a single privilege level and AP[1] is reserved
  * (treated as one); setting it keeps the descriptor valid under either reading.
  */
+/*
+ * Execute-never: the EL1&0 regime has PXN (bit 53) and UXN (bit 54); the EL2 regime
+ * has a single XN at bit 54 and bit 53 is RES0.
+ * PTE_NX: nobody executes. PTE_NX_USER: the kernel may execute, user space not.
+ */
 #ifdef AVATAR_HV
 #define PTE_AP_BASE PTE_AP_EL0
+#define PTE_NX PTE_UXN
+#define PTE_NX_USER UL(0)
 #else
 #define PTE_AP_BASE UL(0)
+#define PTE_NX (PTE_PXN | PTE_UXN)
+#define PTE_NX_USER PTE_UXN
 #endif
 
-#define PTE_KERNEL_DEVICE                                                                          \
-    (PTE_ATTR(MT_DEVICE_NGNRE) | PTE_AF | PTE_PXN | PTE_UXN | PTE_AP_BASE)
+#define PTE_KERNEL_DEVICE (PTE_ATTR(MT_DEVICE_NGNRE) | PTE_AF | PTE_NX | PTE_AP_BASE)
 #define PTE_KERNEL_NORMAL (PTE_ATTR(MT_NORMAL) | PTE_SH_INNER | PTE_AF | PTE_AP_BASE)
 
 #define EARLY_DEVICE_BLOCK (PTE_KERNEL_DEVICE | PTE_VALID)
