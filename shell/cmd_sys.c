@@ -4,6 +4,8 @@
 #include "arch/mmu.h"
 #include "arch/psci.h"
 #include "drivers/gic.h"
+#include "fs/bcache.h"
+#include "fs/vfs.h"
 #include "kernel/kmalloc.h"
 #include "kernel/page_alloc.h"
 #include "kernel/platform.h"
@@ -12,6 +14,7 @@
 #include "kernel/smp.h"
 #include "kernel/time.h"
 #include "kernel/version.h"
+#include "lib/errno.h"
 #include "lib/string.h"
 
 static int cmd_help(int argc, char **argv)
@@ -118,6 +121,11 @@ static int cmd_poweroff(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
+    /* Nothing written may be lost: file systems first, then every block cache. */
+    int err = vfs_sync_all();
+    int err2 = bcache_sync_all();
+    if (err || err2)
+        kprintf("poweroff: sync failed: %s\n", errno_str(err ? err : err2));
     kprintf("powering off\n");
     psci_system_off();
 }

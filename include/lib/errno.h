@@ -44,4 +44,7 @@
 #define ETIMEDOUT 110
 #define EUCLEAN 117 /* structure needs cleaning: corrupt on-disk or in-blob data */
 
+/* Text for a (positive or negative) errno value, e.g. "no such file or directory". */
+const char *errno_str(int err);
+
 #endif
