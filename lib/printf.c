@@ -1,4 +1,4 @@
-/* printf.c - freestanding printf core: integers, characters, strings, pointers (no floating point). */
+/* printf.c - freestanding printf core: integers, chars, strings, pointers; no floating point. */
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -192,14 +192,28 @@ static intmax_t arg_signed(va_list *ap, enum len_mod len)
     }
 }
 
+static unsigned conv_base(char conv)
+{
+    switch (conv) {
+    case 'o':
+        return 8;
+    case 'x':
+    case 'X':
+    case 'p':
+        return 16;
+    default:
+        return 10;
+    }
+}
+
 /* Lays out [pad][sign/prefix][zeros][digits][pad] following C11 7.21.6.1 for d i u o x X p. */
 static void put_integer(struct out *o, const struct spec *sp, uintmax_t mag, char sign)
 {
     const char *xdigits = sp->conv == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
-    unsigned base = sp->conv == 'o' ? 8 : (sp->conv == 'x' || sp->conv == 'X' || sp->conv == 'p') ? 16 : 10;
+    unsigned base = conv_base(sp->conv);
     char digits[24];
     size_t nd = 0;
-    char prefix[2];
+    char prefix[3]; /* sign, or "0x" */
     size_t np = 0;
     size_t zeros, body, pad;
     bool nonzero = mag != 0;
@@ -213,7 +227,8 @@ static void put_integer(struct out *o, const struct spec *sp, uintmax_t mag, cha
     }
     if (sign)
         prefix[np++] = sign;
-    if (sp->conv == 'p' || ((sp->flags & FLAG_ALT) && nonzero && (sp->conv == 'x' || sp->conv == 'X'))) {
+    if (sp->conv == 'p' ||
+        ((sp->flags & FLAG_ALT) && nonzero && (sp->conv == 'x' || sp->conv == 'X'))) {
         prefix[np++] = '0';
         prefix[np++] = sp->conv == 'X' ? 'X' : 'x';
     }
@@ -257,7 +272,13 @@ static bool put_conversion(struct out *o, const struct spec *sp, va_list *ap)
     case 'i': {
         intmax_t v = arg_signed(ap, sp->len);
         uintmax_t mag = v < 0 ? (uintmax_t)0 - (uintmax_t)v : (uintmax_t)v;
-        char sign = v < 0 ? '-' : (sp->flags & FLAG_PLUS) ? '+' : (sp->flags & FLAG_SPACE) ? ' ' : 0;
+        char sign = 0;
+        if (v < 0)
+            sign = '-';
+        else if (sp->flags & FLAG_PLUS)
+            sign = '+'; /* '+' wins over ' ' (C11 7.21.6.1p6) */
+        else if (sp->flags & FLAG_SPACE)
+            sign = ' ';
         put_integer(o, sp, mag, sign);
         return true;
     }

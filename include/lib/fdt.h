@@ -23,27 +23,35 @@ struct fdt_region {
 
 /** What the kernel needs to know about the machine, distilled from the device tree. */
 struct fdt_platform {
-    struct fdt_region mem[FDT_MAX_MEM]; /* device_type "memory" nodes, all reg entries */
+    /* device_type "memory" nodes, all reg entries (extras beyond the table are ignored) */
+    struct fdt_region mem[FDT_MAX_MEM];
     int nmem;
-    struct fdt_region rsv[FDT_MAX_RSV]; /* /memreserve/ block + /reserved-memory children */
+    /* /memreserve/ block + /reserved-memory children with reg (more is an error) */
+    struct fdt_region rsv[FDT_MAX_RSV];
     int nrsv;
-    int ncpus; /* /cpus children with device_type "cpu" */
+    /* /cpus children with device_type "cpu", MPIDR affinity from reg */
+    int ncpus;
     uint64_t cpu_mpidr[FDT_MAX_CPUS];
-    int gic_version;                    /* 2 or 3; 0 if none */
-    struct fdt_region gicd, gicc, gich, gicv; /* GICv2 reg entries 0..3 */
-    struct fdt_region gicr;             /* GICv3 reg entry 1: first redistributor region */
-    int gic_maint_irq;                  /* INTID of the GIC's maintenance interrupt, 0 if absent */
-    struct fdt_region uart;             /* the stdout-path PL011, else the first PL011 */
+    /* GIC: version 2 or 3 (0 if none); v2 uses gicd/gicc/gich/gicv (reg 0..3, gich/gicv only
+       with virtualization), v3 uses gicd/gicr (reg 0, 1 = first redistributor region) */
+    int gic_version;
+    struct fdt_region gicd, gicc, gich, gicv, gicr;
+    int gic_maint_irq; /* INTID of the GIC's own (maintenance) interrupt, 0 if absent */
+    /* the stdout-path PL011 if it is one, else the first PL011; irq as INTID */
+    struct fdt_region uart;
     int uart_irq;
-    int nvirtio; /* "virtio,mmio" nodes in address order */
+    /* "virtio,mmio" nodes in address order */
+    int nvirtio;
     struct {
         struct fdt_region reg;
         int irq;
     } virtio[FDT_MAX_VIRTIO];
-    int timer_irq[4]; /* secure phys, non-secure phys, virtual, hyp phys (INTIDs) */
+    /* "arm,armv8-timer" INTIDs: secure phys, non-secure phys, virtual, hyp phys */
+    int timer_irq[4];
     enum fdt_psci psci;
-    uint64_t initrd_start, initrd_end; /* 0 if absent */
-    const char *bootargs;              /* points into the blob, NULL if absent */
+    /* /chosen: initrd bounds (0 if absent), bootargs pointing into the blob (NULL if absent) */
+    uint64_t initrd_start, initrd_end;
+    const char *bootargs;
 };
 
 /** A blob whose header and whole structure block have been checked by fdt_open(). */
@@ -100,7 +108,8 @@ void fdt_iter_init(struct fdt_iter *it);
 /* Steps to the next node in depth-first order: 1 with *node filled, 0 at the end, <0 on error. */
 int fdt_next_node(const struct fdt *fdt, struct fdt_iter *it, struct fdt_node *node);
 /* Finds a node by full path ("/chosen"): 1 found, 0 not found, <0 on error. */
-int fdt_find_node(const struct fdt *fdt, const char *path, struct fdt_iter *it, struct fdt_node *node);
+int fdt_find_node(const struct fdt *fdt, const char *path, struct fdt_iter *it,
+                  struct fdt_node *node);
 
 /* A property's value and length (via *len), or NULL if the node has no such property. */
 const void *fdt_prop(const struct fdt *fdt, const struct fdt_node *node, const char *name,
@@ -119,8 +128,8 @@ int fdt_node_reg(const struct fdt *fdt, const struct fdt_node *node, int index,
                  struct fdt_region *out);
 
 /* Validates header (magic, version >= 16, totalsize <= max_size, offsets/sizes inside totalsize,
-   aligned struct block) and fill *out. Returns 0, or a negative errno with a one-line human
-   message in err[errlen]. */
+   aligned struct block), then the token stream, and fills *out. Returns 0, or a negative errno with
+   a one-line human message in err[errlen]. */
 int fdt_parse_platform(const void *blob, size_t max_size, struct fdt_platform *out, char *err,
                        size_t errlen);
 /* The header's totalsize, or 0 if the magic is wrong. */
