@@ -17,7 +17,7 @@
  * offset of the next free one and a magic word: the magic makes a double free cheap to suspect,
  * and a walk of the slab's free list confirms it.
  */
-#define SLAB_NONE 0xffffu
+#define SLAB_NONE  0xffffu
 #define FREE_MAGIC 0x6b667265656f626aULL
 /* Empty slabs a class keeps for reuse so alloc/free of one object does not churn pages. */
 #define EMPTY_SLABS_KEPT 1
@@ -43,13 +43,18 @@ struct kmalloc_class {
     uint64_t empty_slabs;
 };
 
-#define CLASS_INIT(i) {.lock = SPINLOCK_INIT, .partial = LIST_INIT(classes[i].partial)}
-
+/* Each list head starts out pointing at itself: an empty list. */
 static struct kmalloc_class classes[KMALLOC_NR_CLASSES] = {
-    CLASS_INIT(0), CLASS_INIT(1), CLASS_INIT(2), CLASS_INIT(3),
-    CLASS_INIT(4), CLASS_INIT(5), CLASS_INIT(6), CLASS_INIT(7),
+    {.lock = SPINLOCK_INIT, .partial = {&classes[0].partial, &classes[0].partial}},
+    {.lock = SPINLOCK_INIT, .partial = {&classes[1].partial, &classes[1].partial}},
+    {.lock = SPINLOCK_INIT, .partial = {&classes[2].partial, &classes[2].partial}},
+    {.lock = SPINLOCK_INIT, .partial = {&classes[3].partial, &classes[3].partial}},
+    {.lock = SPINLOCK_INIT, .partial = {&classes[4].partial, &classes[4].partial}},
+    {.lock = SPINLOCK_INIT, .partial = {&classes[5].partial, &classes[5].partial}},
+    {.lock = SPINLOCK_INIT, .partial = {&classes[6].partial, &classes[6].partial}},
+    {.lock = SPINLOCK_INIT, .partial = {&classes[7].partial, &classes[7].partial}},
 };
-_Static_assert(KMALLOC_NR_CLASSES == 8, "CLASS_INIT list matches the class count");
+_Static_assert(KMALLOC_NR_CLASSES == 8, "one initialiser per class");
 
 /* Counters outside any class; updated atomically. */
 static struct {
@@ -117,7 +122,7 @@ static void *kmalloc_small(unsigned cls)
     unsigned long flags = spin_lock_irqsave(&c->lock);
 
     if (list_empty(&c->partial)) {
-        /* Get the page without the class lock: page_alloc may shrink other classes. */
+        /* Unlocked: pages_or_shrink may take the other classes' locks. */
         spin_unlock_irqrestore(&c->lock, flags);
         uint64_t pa = pages_or_shrink(0);
         if (!pa)

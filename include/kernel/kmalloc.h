@@ -5,14 +5,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-void *kmalloc(size_t size);  /* NULL when out of memory; contents undefined */
-void *kzalloc(size_t size);  /* zero-filled */
-void kfree(void *ptr);       /* NULL is ignored */
+void *kmalloc(size_t size); /* NULL when out of memory; contents undefined */
+void *kzalloc(size_t size); /* zero-filled */
+void kfree(void *ptr);      /* NULL is ignored */
 
 /* Size classes 16, 32, ..., 2048 bytes; an object is aligned to its class size. */
 #define KMALLOC_NR_CLASSES 8
-#define KMALLOC_MIN_SIZE 16
-#define KMALLOC_MAX_SMALL (KMALLOC_MIN_SIZE << (KMALLOC_NR_CLASSES - 1))
+#define KMALLOC_MIN_SIZE   16
+#define KMALLOC_MAX_SMALL  (KMALLOC_MIN_SIZE << (KMALLOC_NR_CLASSES - 1))
 
 struct kmalloc_class_stats {
     uint64_t size;   /* object size of the class */

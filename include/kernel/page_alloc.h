@@ -12,12 +12,12 @@
 #define PAGE_ALLOC_MAX_RANGES 8
 
 /* page->state: only the first page of a block says what the block is; others are PAGE_TAIL. */
-#define PAGE_TAIL 0       /* inside a block (or a head that was merged away) */
-#define PAGE_FREE_HEAD 1  /* first page of a free block, on free_lists[order] */
+#define PAGE_TAIL       0 /* inside a block (or a head that was merged away) */
+#define PAGE_FREE_HEAD  1 /* first page of a free block, on free_lists[order] */
 #define PAGE_ALLOC_HEAD 2 /* first page of an allocated block */
 
 /* page->owner: which allocator above this one holds the block (0: a plain page_alloc user). */
-#define PAGE_OWNER_NONE 0
+#define PAGE_OWNER_NONE          0
 #define PAGE_OWNER_KMALLOC_LARGE 0xff /* 1..KMALLOC_NR_CLASSES: a kmalloc slab of that class */
 
 /**
@@ -38,7 +38,7 @@ struct page {
 };
 
 struct page_stats {
-    uint64_t total_pages;   /* managed pages (metadata excluded) */
+    uint64_t total_pages; /* managed pages (metadata excluded) */
     uint64_t free_pages;
     uint64_t meta_pages;    /* pages holding the struct page arrays */
     uint64_t alloc_calls;   /* page_alloc calls, successful or not */
@@ -54,9 +54,9 @@ struct page_stats {
 /*
  * Give the allocator a free RAM range [pa_start, pa_end) (any alignment; the part that is not whole
  * pages is ignored). The range must already be reachable through phys_to_virt(): its first pages
- * become this range's struct page array. Returns the number of pages made allocatable (0 for a range
- * too small to be worth its metadata), -EINVAL for an empty or overlapping range, -ENOSPC when
- * PAGE_ALLOC_MAX_RANGES ranges are already taken.
+ * become this range's struct page array. Returns the number of pages made allocatable (0 for a
+ * range too small to be worth its metadata), -EINVAL for an empty or overlapping range, -ENOSPC
+ * when PAGE_ALLOC_MAX_RANGES ranges are already taken.
  */
 int page_alloc_add_range(uint64_t pa_start, uint64_t pa_end);
 

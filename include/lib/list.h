@@ -11,9 +11,7 @@ struct list_node {
 };
 
 /* The struct of type `type` whose member `member` is the node `ptr`. */
-#define list_entry(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
-
-#define LIST_INIT(name) {&(name), &(name)}
+#define list_entry(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 static inline void list_init(struct list_node *head)
 {
