@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""run.py - the `make bench` driver: boots Avatar under icount and prints figures as a Markdown table.
+
+Under `-icount shift=0,sleep=off` one instruction is one nanosecond of virtual time, so the
+figures are exact instruction counts that repeat from run to run.  A benchmark fails only when
+the system under test does not work (no boot, no figure); slowness is never a failure.
+"""
+
+import argparse
+import pathlib
+import re
+import sys
+
+sys.dont_write_bytecode = True  # keep __pycache__ out of the source tree
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "qemu"))
+
+import harness  # noqa: E402
+from harness import Config  # noqa: E402
+
+BENCHES = []  # generators (build_dir) yielding (figure, value) rows, run in order
+
+
+def bench(fn):
+    """Register a benchmark: a generator of the build directory yielding (figure, value) rows.
+
+    Yield each figure as soon as it is measured, so one that fails later does not hide it.
+    """
+    BENCHES.append(fn)
+    return fn
+
+
+def describe(cfg):
+    return f"EL{cfg.el}, GICv{cfg.gic}, SMP={cfg.smp}"
+
+
+def first_prompt_ns(cfg):
+    """Boot cfg, wait for the prompt, and read the virtual time of the first prompt from uptime."""
+    with harness.Qemu(cfg) as q:
+        try:
+            q.wait_boot()
+            out = q.command("uptime")
+        except harness.TestFailure as e:
+            raise harness.TestFailure(with_console(f"{describe(cfg)}: {e}", q))
+        m = re.search(r"first prompt at (\d+) ns", out)
+        if not m:
+            raise harness.TestFailure(f"uptime printed no 'first prompt at <ns> ns':\n{out}")
+        return int(m.group(1))
+
+
+def with_console(message, q, lines=30):
+    """message followed by the last console lines, for a figure that could not be measured."""
+    return "\n".join([message, "  last console lines:"] + ["    | " + l for l in q.tail(lines)])
+
+
+@bench
+def boot_to_prompt(build_dir):
+    for hv in (False, True):
+        cfg = Config(hv=hv, gic=2, smp=1, build_dir=build_dir)
+        yield f"boot to prompt ({describe(cfg)})", first_prompt_ns(cfg)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default="build", help="build directory (default: build)")
+    ap.add_argument("-k", metavar="SUBSTR", help="run only benchmarks whose name contains SUBSTR")
+    ap.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    args = ap.parse_args()
+
+    benches = [b for b in BENCHES if not args.k or args.k in b.__name__]
+    if args.list:
+        print("\n".join(b.__name__ for b in benches))
+        return 0
+
+    failed = []
+    print("| figure | instructions |")
+    print("|---|---|", flush=True)
+    try:
+        for b in benches:
+            try:
+                for figure, value in b(args.build):
+                    print(f"| {figure} | {value} |", flush=True)
+            except harness.Skip as e:
+                print(f"bench skipped: {b.__name__}: {e}", file=sys.stderr, flush=True)
+            except harness.TestFailure as e:
+                failed.append(f"{b.__name__}: {e}")
+    except KeyboardInterrupt:
+        harness.kill_all(stop=True)
+        return 130
+    finally:
+        harness.kill_all()
+    for f in failed:
+        print(f"bench failed: {f}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
