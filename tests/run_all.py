@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
+UNIT_TIMEOUT = 300  # seconds per unit-test binary
 RESULT_RE = re.compile(r"^(PASS|FAIL|SKIP) (\S+?)(:|$)")
 
 
@@ -73,7 +74,9 @@ def main():
     try:
         if not args.qemu_only:
             for binary in unit_runners(args.build):
-                argv = [str(binary)] + ([args.k] if args.k else [])
+                # A hang (e.g. a loop on corrupt input) must fail, not stall CI: 5 minutes each.
+                argv = ["timeout", "-k", "10", str(UNIT_TIMEOUT), str(binary)]
+                argv += [args.k] if args.k else []
                 name = str(binary.relative_to(ROOT) if binary.is_relative_to(ROOT) else binary)
                 run_runner(name, argv, env, counts)
         if not args.unit_only:
