@@ -1,0 +1,363 @@
+/* virtio_mmio.c - virtio-mmio transport (version 2 and legacy 1) and split virtqueues. */
+#include "drivers/virtio_mmio.h"
+
+#include "arch/memlayout.h"
+#include "arch/mmio.h"
+#include "kernel/page_alloc.h"
+#include "lib/errno.h"
+
+/* Register offsets (virtio 1.1 §4.2.2; §4.2.4 for the legacy-only ones). */
+#define REG_MAGIC               0x000
+#define REG_VERSION             0x004
+#define REG_DEVICE_ID           0x008
+#define REG_VENDOR_ID           0x00c
+#define REG_DEVICE_FEATURES     0x010
+#define REG_DEVICE_FEATURES_SEL 0x014
+#define REG_DRIVER_FEATURES     0x020
+#define REG_DRIVER_FEATURES_SEL 0x024
+#define REG_GUEST_PAGE_SIZE     0x028 /* legacy */
+#define REG_QUEUE_SEL           0x030
+#define REG_QUEUE_NUM_MAX       0x034
+#define REG_QUEUE_NUM           0x038
+#define REG_QUEUE_ALIGN         0x03c /* legacy */
+#define REG_QUEUE_PFN           0x040 /* legacy */
+#define REG_QUEUE_READY         0x044
+#define REG_QUEUE_NOTIFY        0x050
+#define REG_INTERRUPT_STATUS    0x060
+#define REG_INTERRUPT_ACK       0x064
+#define REG_STATUS              0x070
+#define REG_QUEUE_DESC_LOW      0x080
+#define REG_QUEUE_DESC_HIGH     0x084
+#define REG_QUEUE_DRIVER_LOW    0x090
+#define REG_QUEUE_DRIVER_HIGH   0x094
+#define REG_QUEUE_DEVICE_LOW    0x0a0
+#define REG_QUEUE_DEVICE_HIGH   0x0a4
+#define REG_CONFIG_GENERATION   0x0fc
+#define REG_CONFIG              0x100
+
+#define VIRTIO_MMIO_MAGIC 0x74726976 /* "virt" */
+
+/* Device status bits (virtio 1.1 §2.1). */
+#define STATUS_ACKNOWLEDGE 1
+#define STATUS_DRIVER      2
+#define STATUS_DRIVER_OK   4
+#define STATUS_FEATURES_OK 8
+#define STATUS_FAILED      128
+
+/* The legacy ring layout aligns the used ring to this; we use it for both versions. */
+#define VIRTQ_ALIGN 4096
+/* Polls of Status while a version 2 device finishes its reset. */
+#define RESET_POLLS    1000000
+#define CONFIG_RETRIES 100
+
+/*
+ * Ordering with the device (virtio 1.1 §2.7.13, §2.7.7): the device is an observer in the
+ * outer-shareable domain, so the barriers name that domain; a DSB before the notify register
+ * write makes every ring update complete before the device can act on it.
+ */
+static inline void virtio_wmb(void)
+{
+    __asm__ volatile("dmb oshst" ::: "memory");
+}
+
+static inline void virtio_rmb(void)
+{
+    __asm__ volatile("dmb oshld" ::: "memory");
+}
+
+static inline void virtio_dsb(void)
+{
+    __asm__ volatile("dsb st" ::: "memory");
+}
+
+static uint32_t reg_read(const struct virtio_mmio *dev, unsigned off)
+{
+    return mmio_read32(dev->base + off);
+}
+
+static void reg_write(const struct virtio_mmio *dev, unsigned off, uint32_t v)
+{
+    mmio_write32(dev->base + off, v);
+}
+
+int virtio_mmio_probe(struct virtio_mmio *dev, uint64_t pa, uint64_t size, int irq)
+{
+    *dev = (struct virtio_mmio){
+        .base = (uintptr_t)phys_to_virt(pa), .pa = pa, .size = size, .irq = irq};
+    if (size < REG_CONFIG)
+        return -EINVAL;
+    if (reg_read(dev, REG_MAGIC) != VIRTIO_MMIO_MAGIC)
+        return -EINVAL;
+    dev->version = reg_read(dev, REG_VERSION);
+    if (dev->version != 1 && dev->version != 2)
+        return -ENOTSUP;
+    dev->device_id = reg_read(dev, REG_DEVICE_ID);
+    dev->vendor_id = reg_read(dev, REG_VENDOR_ID);
+    return dev->device_id ? 0 : -ENODEV;
+}
+
+/* Writing 0 resets the device; a version 2 device says it is done by reading back 0 (§4.2.3.1). */
+static int reset(struct virtio_mmio *dev)
+{
+    reg_write(dev, REG_STATUS, 0);
+    if (dev->version == 1)
+        return 0;
+    for (int i = 0; i < RESET_POLLS; i++) {
+        if (reg_read(dev, REG_STATUS) == 0)
+            return 0;
+    }
+    return -ETIMEDOUT;
+}
+
+static void set_status(struct virtio_mmio *dev, uint32_t bits)
+{
+    reg_write(dev, REG_STATUS, reg_read(dev, REG_STATUS) | bits);
+}
+
+int virtio_mmio_begin_init(struct virtio_mmio *dev)
+{
+    int err = reset(dev);
+
+    if (err)
+        return err;
+    set_status(dev, STATUS_ACKNOWLEDGE);
+    set_status(dev, STATUS_DRIVER);
+    return 0;
+}
+
+int virtio_mmio_negotiate(struct virtio_mmio *dev, uint64_t wanted)
+{
+    uint64_t offered;
+
+    reg_write(dev, REG_DEVICE_FEATURES_SEL, 0);
+    offered = reg_read(dev, REG_DEVICE_FEATURES);
+    if (dev->version == 2) {
+        reg_write(dev, REG_DEVICE_FEATURES_SEL, 1);
+        offered |= (uint64_t)reg_read(dev, REG_DEVICE_FEATURES) << 32;
+        /* A modern device must offer VERSION_1, and a modern driver must accept it. */
+        if (!(offered & (1ULL << VIRTIO_F_VERSION_1)))
+            return -ENOTSUP;
+        wanted |= 1ULL << VIRTIO_F_VERSION_1;
+    } else {
+        wanted &= 0xffffffffULL; /* legacy devices have only 32 feature bits */
+    }
+    dev->features = offered & wanted;
+    reg_write(dev, REG_DRIVER_FEATURES_SEL, 0);
+    reg_write(dev, REG_DRIVER_FEATURES, (uint32_t)dev->features);
+    if (dev->version == 1)
+        return 0;
+    reg_write(dev, REG_DRIVER_FEATURES_SEL, 1);
+    reg_write(dev, REG_DRIVER_FEATURES, (uint32_t)(dev->features >> 32));
+    set_status(dev, STATUS_FEATURES_OK);
+    /* The device clears FEATURES_OK if it cannot work with this subset (§3.1.1 step 6). */
+    return (reg_read(dev, REG_STATUS) & STATUS_FEATURES_OK) ? 0 : -ENOTSUP;
+}
+
+bool virtio_mmio_has_feature(const struct virtio_mmio *dev, unsigned bit)
+{
+    return bit < 64 && (dev->features & (1ULL << bit));
+}
+
+/* Bytes of the contiguous legacy layout: descriptors, available ring, then the used ring. */
+static uint64_t ring_used_offset(unsigned size)
+{
+    uint64_t front = 16ULL * size + 6 + 2ULL * size;
+
+    return (front + VIRTQ_ALIGN - 1) & ~(uint64_t)(VIRTQ_ALIGN - 1);
+}
+
+static uint64_t ring_bytes(unsigned size)
+{
+    return ring_used_offset(size) + 6 + 8ULL * size;
+}
+
+static void queue_register(struct virtio_mmio *dev, struct virtq *vq)
+{
+    uint64_t desc = vq->ring_pa;
+    uint64_t avail = desc + 16ULL * vq->size;
+    uint64_t used = desc + ring_used_offset(vq->size);
+
+    reg_write(dev, REG_QUEUE_NUM, vq->size);
+    /* The zeroed rings must be in memory before the device may look at them. */
+    virtio_dsb();
+    if (dev->version == 1) {
+        reg_write(dev, REG_QUEUE_ALIGN, VIRTQ_ALIGN);
+        reg_write(dev, REG_QUEUE_PFN, (uint32_t)(vq->ring_pa / PAGE_SIZE));
+        return;
+    }
+    reg_write(dev, REG_QUEUE_DESC_LOW, (uint32_t)desc);
+    reg_write(dev, REG_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
+    reg_write(dev, REG_QUEUE_DRIVER_LOW, (uint32_t)avail);
+    reg_write(dev, REG_QUEUE_DRIVER_HIGH, (uint32_t)(avail >> 32));
+    reg_write(dev, REG_QUEUE_DEVICE_LOW, (uint32_t)used);
+    reg_write(dev, REG_QUEUE_DEVICE_HIGH, (uint32_t)(used >> 32));
+    reg_write(dev, REG_QUEUE_READY, 1);
+}
+
+int virtio_mmio_queue_setup(struct virtio_mmio *dev, struct virtq *vq, unsigned index,
+                            unsigned max_size)
+{
+    unsigned size = 1, order = 0;
+
+    if (dev->version == 1)
+        reg_write(dev, REG_GUEST_PAGE_SIZE, PAGE_SIZE);
+    reg_write(dev, REG_QUEUE_SEL, index);
+    if (reg_read(dev, dev->version == 1 ? REG_QUEUE_PFN : REG_QUEUE_READY) != 0)
+        return -EBUSY;
+    uint32_t max = reg_read(dev, REG_QUEUE_NUM_MAX);
+    if (max > max_size)
+        max = max_size;
+    if (max > VIRTQ_MAX_SIZE)
+        max = VIRTQ_MAX_SIZE;
+    if (max == 0)
+        return -ENOENT;
+    while (size * 2 <= max) /* split rings have a power-of-two size (§2.6) */
+        size *= 2;
+    while ((PAGE_SIZE << order) < ring_bytes(size))
+        order++;
+    uint64_t pa = page_alloc_zeroed(order);
+    if (!pa)
+        return -ENOMEM;
+    if (dev->version == 1 && pa / PAGE_SIZE > 0xffffffffULL) {
+        page_free(pa, order);
+        return -ERANGE; /* QueuePFN is 32 bits */
+    }
+    *vq = (struct virtq){.index = index,
+                         .size = (uint16_t)size,
+                         .ring_pa = pa,
+                         .ring_order = order,
+                         .num_free = (uint16_t)size};
+    uint8_t *va = phys_to_virt(pa);
+    vq->desc = (struct virtq_desc *)va;
+    vq->avail = (struct virtq_avail *)(va + 16 * size);
+    vq->used = (struct virtq_used *)(va + ring_used_offset(size));
+    for (unsigned i = 0; i < size; i++)
+        vq->free_next[i] = (uint16_t)(i + 1);
+    queue_register(dev, vq);
+    return 0;
+}
+
+void virtio_mmio_driver_ok(struct virtio_mmio *dev)
+{
+    set_status(dev, STATUS_DRIVER_OK);
+}
+
+void virtio_mmio_fail(struct virtio_mmio *dev)
+{
+    reset(dev);
+    reg_write(dev, REG_STATUS, STATUS_FAILED);
+}
+
+uint32_t virtio_mmio_config_read32(struct virtio_mmio *dev, unsigned offset)
+{
+    return reg_read(dev, REG_CONFIG + offset);
+}
+
+uint64_t virtio_mmio_config_read64(struct virtio_mmio *dev, unsigned offset)
+{
+    uint32_t lo, hi, again;
+
+    /*
+     * The two halves can tear if the device changes the field in between: version 2 has a
+     * generation counter for that (§4.2.2), legacy devices only the re-read of the high half.
+     */
+    for (int i = 0; i < CONFIG_RETRIES; i++) {
+        uint32_t gen = dev->version == 2 ? reg_read(dev, REG_CONFIG_GENERATION) : 0;
+
+        hi = virtio_mmio_config_read32(dev, offset + 4);
+        lo = virtio_mmio_config_read32(dev, offset);
+        again = virtio_mmio_config_read32(dev, offset + 4);
+        if (again == hi && (dev->version == 1 || reg_read(dev, REG_CONFIG_GENERATION) == gen))
+            break;
+    }
+    return (uint64_t)hi << 32 | lo;
+}
+
+uint32_t virtio_mmio_ack_interrupt(struct virtio_mmio *dev)
+{
+    uint32_t status = reg_read(dev, REG_INTERRUPT_STATUS);
+
+    if (status)
+        reg_write(dev, REG_INTERRUPT_ACK, status);
+    return status;
+}
+
+int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned n, uint16_t *head)
+{
+    uint64_t writable = 0;
+
+    if (n == 0)
+        return -EINVAL;
+    if (n > vq->num_free)
+        return -ENOSPC;
+    for (unsigned i = 0; i < n; i++) {
+        if (bufs[i].len == 0)
+            return -EINVAL;
+        if (bufs[i].device_writes)
+            writable += bufs[i].len;
+    }
+    if (writable > 0xffffffffULL)
+        return -EINVAL;
+    /* Take n descriptors off the free list; free_next links them in chain order. */
+    uint16_t first = vq->free_head, idx = first;
+    for (unsigned i = 0; i < n; i++) {
+        struct virtq_desc *d = &vq->desc[idx];
+        bool more = i + 1 < n;
+
+        d->addr = bufs[i].pa;
+        d->len = bufs[i].len;
+        d->flags = (uint16_t)((bufs[i].device_writes ? VIRTQ_DESC_F_WRITE : 0) |
+                              (more ? VIRTQ_DESC_F_NEXT : 0));
+        d->next = more ? vq->free_next[idx] : 0;
+        if (more)
+            idx = vq->free_next[idx];
+    }
+    vq->free_head = vq->free_next[idx];
+    vq->num_free = (uint16_t)(vq->num_free - n);
+    vq->chain_len[first] = (uint16_t)n;
+    vq->chain_write[first] = (uint32_t)writable;
+
+    /* Descriptors and ring slot first, then the index that hands them over (§2.7.13). */
+    vq->avail->ring[vq->avail_idx & (vq->size - 1)] = first;
+    virtio_wmb();
+    vq->avail_idx++;
+    __atomic_store_n(&vq->avail->idx, vq->avail_idx, __ATOMIC_RELAXED);
+    *head = first;
+    return 0;
+}
+
+void virtq_kick(struct virtio_mmio *dev, struct virtq *vq)
+{
+    virtio_dsb();
+    reg_write(dev, REG_QUEUE_NOTIFY, vq->index);
+}
+
+int virtq_get_used(struct virtq *vq, uint16_t *head, uint32_t *len)
+{
+    uint16_t used_idx = __atomic_load_n(&vq->used->idx, __ATOMIC_RELAXED);
+
+    if (used_idx == vq->last_used)
+        return 0;
+    if ((uint16_t)(used_idx - vq->last_used) > vq->size)
+        return -EIO; /* more completions than descriptors: the index ran away */
+    /* The entry, and the buffers it completes, are read only after the index (§2.7.14). */
+    virtio_rmb();
+    const volatile struct virtq_used_elem *e = &vq->used->ring[vq->last_used & (vq->size - 1)];
+    uint32_t id = e->id, written = e->len;
+
+    if (id >= vq->size || vq->chain_len[id] == 0 || written > vq->chain_write[id])
+        return -EIO;
+    vq->last_used++;
+    /* Return the chain to the free list: its links in free_next are still in place. */
+    uint16_t last = (uint16_t)id;
+    for (unsigned i = 1; i < vq->chain_len[id]; i++)
+        last = vq->free_next[last];
+    vq->free_next[last] = vq->free_head;
+    vq->free_head = (uint16_t)id;
+    vq->num_free = (uint16_t)(vq->num_free + vq->chain_len[id]);
+    vq->chain_len[id] = 0;
+    vq->chain_write[id] = 0;
+    *head = (uint16_t)id;
+    *len = written;
+    return 1;
+}

@@ -1,0 +1,591 @@
+/* bcache.c - write-back LRU block cache: blocks of BCACHE_BLOCK_BYTES over a struct blockdev. */
+#include "fs/bcache.h"
+
+#include "kernel/kmalloc.h"
+#include "kernel/spinlock.h"
+#include "lib/errno.h"
+#include "lib/list.h"
+#include "lib/string.h"
+
+/* Sectors per block are tracked in 32-bit masks. */
+#define BCACHE_MAX_SPB 32
+/* Keeps the metadata arithmetic far from overflow. */
+#define BCACHE_MAX_BLOCKS 65536
+
+/**
+ * A cache block: spb consecutive sectors, each valid and dirty on its own, so a partial write
+ * never has to read the rest of the block first. dirty implies valid.
+ */
+struct bcache_block {
+    struct list_node lru; /* in cache->lru, most recently used first */
+    struct bcache_block *hash_next;
+    uint64_t blockno;
+    uint32_t valid; /* bit i: sector i holds the device's data or newer */
+    uint32_t dirty; /* bit i: sector i is newer than the device */
+    bool hashed;    /* holds blockno's sectors and can be looked up */
+    bool pinned;    /* part of the running operation: not to be evicted under it */
+    uint8_t *data;
+};
+
+/**
+ * The lock is held for a whole operation, device I/O included (there is no scheduler to sleep
+ * in yet): other CPUs spin until it completes. Nothing takes it in interrupt context, so it is
+ * taken without masking IRQs and the driver's completion interrupt arrives while we wait.
+ */
+struct bcache {
+    struct blockdev bd; /* what the cache exposes; bd.priv points back here */
+    struct blockdev *lower;
+    blockdev_submit_fn submit;
+    char name[16];
+    unsigned nblocks, nbuckets;
+    unsigned spb;     /* sectors per block */
+    unsigned batch;   /* blocks per batch: min(BCACHE_BATCH, nblocks) */
+    unsigned max_ios; /* transfers per batch: batch * most dirty/invalid runs in a block */
+    uint32_t block_bytes;
+    spinlock_t lock; /* protects everything below */
+    struct bcache_block *blocks;
+    struct bcache_block **hash;
+    struct list_node lru;
+    struct blockdev_io *ios;     /* scratch: one batch's transfers */
+    unsigned *io_block;          /* scratch: which batch entry each transfer is for */
+    struct bcache_block **chunk; /* scratch: blocks pinned by the running read */
+    uint32_t *chunk_need;        /* scratch: sectors of each the read needs */
+    struct bcache_block **wb;    /* scratch: blocks of one write-back batch */
+    struct bcache_stats stats;
+};
+
+static spinlock_t bcache_registry_lock = SPINLOCK_INIT;
+static struct bcache *bcache_registry[BCACHE_MAX]; /* bcache_registry_lock */
+
+static uint32_t mask_of(uint32_t start, uint32_t n)
+{
+    uint32_t bits = n >= 32 ? 0xffffffffu : (1u << n) - 1;
+
+    return bits << start;
+}
+
+/* Sectors the device has in block blockno (the last block may be short). */
+static uint32_t block_sectors(const struct bcache *c, uint64_t blockno)
+{
+    uint64_t left = c->bd.nsectors - blockno * c->spb;
+
+    return left < c->spb ? (uint32_t)left : c->spb;
+}
+
+static struct bcache_block **bucket_of(struct bcache *c, uint64_t blockno)
+{
+    return &c->hash[blockno & (c->nbuckets - 1)];
+}
+
+static struct bcache_block *lookup(struct bcache *c, uint64_t blockno)
+{
+    for (struct bcache_block *b = *bucket_of(c, blockno); b; b = b->hash_next) {
+        if (b->blockno == blockno)
+            return b;
+    }
+    return NULL;
+}
+
+/* Forget a clean block's contents and make it the first candidate for reuse. */
+static void release(struct bcache *c, struct bcache_block *b)
+{
+    struct bcache_block **pp = bucket_of(c, b->blockno);
+
+    while (*pp != b)
+        pp = &(*pp)->hash_next;
+    *pp = b->hash_next;
+    b->hash_next = NULL;
+    b->hashed = false;
+    b->valid = 0;
+    b->dirty = 0;
+    list_del(&b->lru);
+    list_add_tail(&c->lru, &b->lru);
+}
+
+/* Hand transfers to the device: as one batch when it has a batch interface. */
+static int submit(struct bcache *c, struct blockdev_io *ios, unsigned n)
+{
+    int first = 0;
+
+    for (unsigned i = 0; i < n; i++) {
+        ios[i].status = 0;
+        if (ios[i].write)
+            c->stats.dev_writes++;
+        else
+            c->stats.dev_reads++;
+    }
+    if (c->submit) {
+        c->submit(c->lower, ios, n);
+    } else {
+        for (unsigned i = 0; i < n; i++) {
+            struct blockdev_io *io = &ios[i];
+
+            io->status = io->write ? blockdev_write(c->lower, io->lba, io->count, io->buf)
+                                   : blockdev_read(c->lower, io->lba, io->count, io->buf);
+        }
+    }
+    /* Each transfer's own status is what counts: a partial batch failure leaves the rest. */
+    for (unsigned i = 0; i < n && !first; i++)
+        first = ios[i].status;
+    return first;
+}
+
+/* Append one transfer per run of set bits of mask in block b (batch entry idx); new count. */
+static unsigned add_runs(struct bcache *c, unsigned n, unsigned idx, struct bcache_block *b,
+                         uint32_t mask, bool write)
+{
+    uint32_t i = 0;
+
+    while (i < c->spb) {
+        if (!(mask & (1u << i))) {
+            i++;
+            continue;
+        }
+        uint32_t j = i;
+        while (j < c->spb && (mask & (1u << j)))
+            j++;
+        c->ios[n] = (struct blockdev_io){.lba = b->blockno * c->spb + i,
+                                         .count = j - i,
+                                         .write = write,
+                                         .buf = b->data + (size_t)i * c->bd.sector_size};
+        c->io_block[n] = idx;
+        n++;
+        i = j;
+    }
+    return n;
+}
+
+/* The sector bits of block b that transfer io covered. */
+static uint32_t io_mask(const struct bcache *c, const struct bcache_block *b,
+                        const struct blockdev_io *io)
+{
+    return mask_of((uint32_t)(io->lba - b->blockno * c->spb), io->count);
+}
+
+/* Write back the dirty sectors of blocks[0..n) as one batch; what reached the device is clean. */
+static int write_back(struct bcache *c, struct bcache_block **blocks, unsigned n)
+{
+    unsigned nio = 0;
+
+    for (unsigned i = 0; i < n; i++)
+        nio = add_runs(c, nio, i, blocks[i], blocks[i]->dirty, true);
+    int err = submit(c, c->ios, nio);
+    for (unsigned k = 0; k < nio; k++) {
+        struct bcache_block *b = blocks[c->io_block[k]];
+
+        if (c->ios[k].status == 0 && b->dirty) {
+            b->dirty &= ~io_mask(c, b, &c->ios[k]);
+            if (!b->dirty)
+                c->stats.writebacks++;
+        }
+    }
+    return err;
+}
+
+/* Write back a batch of the least recently used dirty blocks, so later evictions are cheap. */
+static int clean_lru(struct bcache *c)
+{
+    unsigned n = 0;
+
+    for (struct list_node *node = c->lru.prev; node != &c->lru && n < c->batch; node = node->prev) {
+        struct bcache_block *b = list_entry(node, struct bcache_block, lru);
+
+        if (b->dirty && !b->pinned)
+            c->wb[n++] = b;
+    }
+    return n ? write_back(c, c->wb, n) : 0;
+}
+
+/* The least recently used unpinned block, clean if want_clean; NULL if there is none. */
+static struct bcache_block *lru_candidate(struct bcache *c, bool want_clean)
+{
+    for (struct list_node *node = c->lru.prev; node != &c->lru; node = node->prev) {
+        struct bcache_block *b = list_entry(node, struct bcache_block, lru);
+
+        if (!b->pinned && (!want_clean || !b->dirty))
+            return b;
+    }
+    return NULL;
+}
+
+/*
+ * The least recently used block not pinned, written back if dirty, and forgotten. If its data
+ * cannot be written back it stays cached and dirty, and a clean block is taken instead.
+ */
+static int take_victim(struct bcache *c, struct bcache_block **out)
+{
+    struct bcache_block *b = lru_candidate(c, false);
+
+    if (!b)
+        return -EBUSY; /* cannot happen: an operation pins at most batch <= nblocks - 1 */
+    if (b->dirty) {
+        int err = clean_lru(c);
+        if (b->dirty) {
+            b = lru_candidate(c, true);
+            if (!b)
+                return err ? err : -EIO;
+        }
+    }
+    if (b->hashed) {
+        release(c, b);
+        c->stats.evictions++;
+    }
+    *out = b;
+    return 0;
+}
+
+/* Find or allocate the block for blockno, make it most recent and pin it. */
+static int get_block(struct bcache *c, uint64_t blockno, struct bcache_block **out, bool *found)
+{
+    struct bcache_block *b = lookup(c, blockno);
+
+    *found = b != NULL;
+    if (!b) {
+        int err = take_victim(c, &b);
+        if (err)
+            return err;
+        b->blockno = blockno;
+        b->valid = 0;
+        b->dirty = 0;
+        b->hashed = true;
+        b->hash_next = *bucket_of(c, blockno);
+        *bucket_of(c, blockno) = b;
+    }
+    list_del(&b->lru);
+    list_add(&c->lru, &b->lru);
+    b->pinned = true;
+    *out = b;
+    return 0;
+}
+
+/* Unpin the read's blocks; those left without any data go back to the free end. */
+static void unpin_chunk(struct bcache *c, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++) {
+        c->chunk[i]->pinned = false;
+        if (!c->chunk[i]->valid)
+            release(c, c->chunk[i]);
+    }
+}
+
+/*
+ * Read up to c->batch blocks' worth of [lba, lba+count) into buf: pin the blocks, read every
+ * block that lacks a needed sector as one batch, copy out. *done: sectors copied.
+ */
+static int read_chunk(struct bcache *c, uint64_t lba, uint32_t count, uint8_t *buf, uint32_t *done)
+{
+    uint32_t ss = c->bd.sector_size, sectors = 0;
+    unsigned n = 0, nio = 0;
+    int err = 0;
+    bool found;
+
+    while (n < c->batch && sectors < count) {
+        uint64_t blockno = (lba + sectors) / c->spb;
+        uint32_t off = (uint32_t)((lba + sectors) % c->spb);
+        uint32_t take = c->spb - off < count - sectors ? c->spb - off : count - sectors;
+
+        err = get_block(c, blockno, &c->chunk[n], &found);
+        if (err)
+            break;
+        c->chunk_need[n] = mask_of(off, take);
+        n++;
+        sectors += take;
+    }
+    for (unsigned i = 0; i < n && !err; i++) {
+        struct bcache_block *b = c->chunk[i];
+
+        if ((b->valid & c->chunk_need[i]) == c->chunk_need[i]) {
+            c->stats.hits++;
+            continue;
+        }
+        c->stats.misses++;
+        /* Read all of the block the device has and we lack: the rest is likely wanted next. */
+        uint32_t missing = mask_of(0, block_sectors(c, b->blockno)) & ~b->valid;
+        nio = add_runs(c, nio, i, b, missing, false);
+    }
+    if (!err && nio) {
+        err = submit(c, c->ios, nio);
+        for (unsigned k = 0; k < nio; k++) {
+            if (c->ios[k].status == 0) {
+                struct bcache_block *b = c->chunk[c->io_block[k]];
+                b->valid |= io_mask(c, b, &c->ios[k]);
+            }
+        }
+    }
+    if (!err) {
+        uint32_t copied = 0;
+        for (unsigned i = 0; i < n; i++) {
+            uint32_t need = c->chunk_need[i];
+            uint32_t first = (uint32_t)__builtin_ctz(need);
+            uint32_t len = (uint32_t)__builtin_popcount(need);
+
+            memcpy(buf + (size_t)copied * ss, c->chunk[i]->data + (size_t)first * ss,
+                   (size_t)len * ss);
+            copied += len;
+        }
+    }
+    unpin_chunk(c, n);
+    *done = sectors;
+    return err;
+}
+
+static bool span_ok(const struct blockdev *bd, uint64_t lba, uint32_t count)
+{
+    return lba <= bd->nsectors && count <= bd->nsectors - lba;
+}
+
+static int bcache_read(struct blockdev *bd, uint64_t lba, uint32_t count, void *buf)
+{
+    struct bcache *c = bd->priv;
+    uint8_t *out = buf;
+    int err = 0;
+
+    if (!span_ok(bd, lba, count))
+        return -EIO;
+    spin_lock(&c->lock);
+    while (count && !err) {
+        uint32_t done = 0;
+
+        err = read_chunk(c, lba, count, out, &done);
+        lba += done;
+        count -= done;
+        out += (size_t)done * bd->sector_size;
+    }
+    spin_unlock(&c->lock);
+    return err;
+}
+
+static int bcache_write(struct blockdev *bd, uint64_t lba, uint32_t count, const void *buf)
+{
+    struct bcache *c = bd->priv;
+    uint32_t ss = bd->sector_size;
+    const uint8_t *in = buf;
+    int err = 0;
+
+    if (!span_ok(bd, lba, count))
+        return -EIO;
+    spin_lock(&c->lock);
+    while (count) {
+        uint64_t blockno = lba / c->spb;
+        uint32_t off = (uint32_t)(lba % c->spb);
+        uint32_t take = c->spb - off < count ? c->spb - off : count;
+        struct bcache_block *b;
+        bool found;
+
+        err = get_block(c, blockno, &b, &found);
+        if (err)
+            break;
+        if (found)
+            c->stats.hits++;
+        else
+            c->stats.misses++;
+        memcpy(b->data + (size_t)off * ss, in, (size_t)take * ss);
+        b->valid |= mask_of(off, take);
+        b->dirty |= mask_of(off, take);
+        b->pinned = false;
+        lba += take;
+        count -= take;
+        in += (size_t)take * ss;
+    }
+    spin_unlock(&c->lock);
+    return err;
+}
+
+/* Write back every dirty block in batches, then flush the device. */
+static int sync_locked(struct bcache *c)
+{
+    unsigned n = 0;
+    int first = 0, err;
+
+    for (unsigned i = 0; i < c->nblocks; i++) {
+        if (!c->blocks[i].dirty)
+            continue;
+        c->wb[n++] = &c->blocks[i];
+        if (n == c->batch) {
+            err = write_back(c, c->wb, n);
+            first = first ? first : err;
+            n = 0;
+        }
+    }
+    if (n) {
+        err = write_back(c, c->wb, n);
+        first = first ? first : err;
+    }
+    err = blockdev_flush(c->lower);
+    c->stats.syncs++;
+    return first ? first : err;
+}
+
+static int bcache_flush(struct blockdev *bd)
+{
+    struct bcache *c = bd->priv;
+
+    spin_lock(&c->lock);
+    int err = sync_locked(c);
+    spin_unlock(&c->lock);
+    return err;
+}
+
+static bool is_cache(const struct blockdev *bd)
+{
+    return bd && bd->read == bcache_read;
+}
+
+int bcache_sync(struct blockdev *cache)
+{
+    return is_cache(cache) ? bcache_flush(cache) : -EINVAL;
+}
+
+int bcache_get_stats(struct blockdev *cache, struct bcache_stats *out)
+{
+    if (!is_cache(cache))
+        return -EINVAL;
+    struct bcache *c = cache->priv;
+
+    spin_lock(&c->lock);
+    *out = c->stats;
+    out->used = 0;
+    out->dirty = 0;
+    for (unsigned i = 0; i < c->nblocks; i++) {
+        out->used += c->blocks[i].hashed;
+        out->dirty += c->blocks[i].dirty != 0;
+    }
+    spin_unlock(&c->lock);
+    return 0;
+}
+
+static void cache_free(struct bcache *c)
+{
+    if (c->blocks) {
+        for (unsigned i = 0; i < c->nblocks; i++)
+            kfree(c->blocks[i].data);
+    }
+    kfree(c->blocks);
+    kfree(c->hash);
+    kfree(c->ios);
+    kfree(c->io_block);
+    kfree(c->chunk);
+    kfree(c->chunk_need);
+    kfree(c->wb);
+    kfree(c);
+}
+
+static int cache_alloc(struct bcache *c)
+{
+    c->blocks = kzalloc(c->nblocks * sizeof(*c->blocks));
+    c->hash = kzalloc(c->nbuckets * sizeof(*c->hash));
+    c->ios = kzalloc(c->max_ios * sizeof(*c->ios));
+    c->io_block = kzalloc(c->max_ios * sizeof(*c->io_block));
+    c->chunk = kzalloc(c->batch * sizeof(*c->chunk));
+    c->chunk_need = kzalloc(c->batch * sizeof(*c->chunk_need));
+    c->wb = kzalloc(c->batch * sizeof(*c->wb));
+    if (!c->blocks || !c->hash || !c->ios || !c->io_block || !c->chunk || !c->chunk_need || !c->wb)
+        return -ENOMEM;
+    list_init(&c->lru);
+    for (unsigned i = 0; i < c->nblocks; i++) {
+        c->blocks[i].data = kmalloc(c->block_bytes);
+        if (!c->blocks[i].data)
+            return -ENOMEM;
+        list_add_tail(&c->lru, &c->blocks[i].lru);
+    }
+    return 0;
+}
+
+static int registry_add(struct bcache *c)
+{
+    int err = -ENOSPC;
+
+    spin_lock(&bcache_registry_lock);
+    for (int i = 0; i < BCACHE_MAX; i++) {
+        if (!bcache_registry[i]) {
+            bcache_registry[i] = c;
+            err = 0;
+            break;
+        }
+    }
+    spin_unlock(&bcache_registry_lock);
+    return err;
+}
+
+struct blockdev *bcache_create(const char *name, struct blockdev *lower, unsigned nblocks,
+                               blockdev_submit_fn submit_fn)
+{
+    uint32_t ss = lower ? lower->sector_size : 0;
+
+    if (!lower || !lower->read || nblocks == 0 || nblocks > BCACHE_MAX_BLOCKS || ss == 0 ||
+        BCACHE_BLOCK_BYTES % ss || BCACHE_BLOCK_BYTES / ss > BCACHE_MAX_SPB)
+        return NULL;
+    struct bcache *c = kzalloc(sizeof(*c));
+    if (!c)
+        return NULL;
+    c->lower = lower;
+    c->submit = submit_fn;
+    strncpy(c->name, name ? name : "", sizeof(c->name) - 1);
+    c->nblocks = nblocks;
+    c->spb = BCACHE_BLOCK_BYTES / ss;
+    c->block_bytes = BCACHE_BLOCK_BYTES;
+    c->batch = nblocks < BCACHE_BATCH ? nblocks : BCACHE_BATCH;
+    c->max_ios = c->batch * ((c->spb + 1) / 2);
+    for (c->nbuckets = 1; c->nbuckets < nblocks; c->nbuckets <<= 1)
+        ;
+    spin_init(&c->lock);
+    c->stats.nblocks = nblocks;
+    c->stats.block_bytes = c->block_bytes;
+    c->bd = (struct blockdev){.sector_size = ss,
+                              .nsectors = lower->nsectors,
+                              .read = bcache_read,
+                              .write = lower->write ? bcache_write : NULL,
+                              .flush = bcache_flush,
+                              .priv = c};
+    if (cache_alloc(c) || registry_add(c)) {
+        cache_free(c);
+        return NULL;
+    }
+    return &c->bd;
+}
+
+void bcache_destroy(struct blockdev *cache)
+{
+    if (!is_cache(cache))
+        return;
+    struct bcache *c = cache->priv;
+
+    spin_lock(&bcache_registry_lock);
+    for (int i = 0; i < BCACHE_MAX; i++) {
+        if (bcache_registry[i] == c)
+            bcache_registry[i] = NULL;
+    }
+    spin_unlock(&bcache_registry_lock);
+    cache_free(c);
+}
+
+struct blockdev *bcache_get(int index)
+{
+    struct blockdev *found = NULL;
+
+    spin_lock(&bcache_registry_lock);
+    for (int i = 0; i < BCACHE_MAX && !found; i++) {
+        if (bcache_registry[i] && index-- == 0)
+            found = &bcache_registry[i]->bd;
+    }
+    spin_unlock(&bcache_registry_lock);
+    return found;
+}
+
+const char *bcache_name(struct blockdev *cache)
+{
+    return is_cache(cache) ? ((struct bcache *)cache->priv)->name : NULL;
+}
+
+int bcache_sync_all(void)
+{
+    int first = 0;
+
+    for (int i = 0;; i++) {
+        struct blockdev *bd = bcache_get(i);
+        if (!bd)
+            return first;
+        int err = bcache_sync(bd);
+        first = first ? first : err;
+    }
+}

@@ -1,0 +1,58 @@
+/* virtio_blk.h - virtio block devices (virtio 1.1 §5.2) on virtio-mmio, each a struct blockdev. */
+#ifndef DRIVERS_VIRTIO_BLK_H
+#define DRIVERS_VIRTIO_BLK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fs/bcache.h"
+#include "fs/blockdev.h"
+
+#define VIRTIO_BLK_MAX_DISKS 8
+
+/* Feature bits (virtio 1.1 §5.2.3). */
+#define VIRTIO_BLK_F_SIZE_MAX 1
+#define VIRTIO_BLK_F_SEG_MAX  2
+#define VIRTIO_BLK_F_RO       5
+#define VIRTIO_BLK_F_BLK_SIZE 6
+#define VIRTIO_BLK_F_FLUSH    9
+
+/** A disk as `blk info` shows it. */
+struct virtio_blk_info {
+    char name[8]; /* "vda", "vdb", ... */
+    uint64_t pa;  /* register window */
+    int irq;
+    uint32_t version;  /* virtio-mmio 1 (legacy) or 2 */
+    uint64_t features; /* negotiated */
+    uint64_t nsectors;
+    uint32_t sector_size;
+    uint32_t max_request_bytes; /* larger transfers are split */
+    unsigned queue_size;
+    unsigned slots; /* requests that can be in flight at once */
+    bool read_only;
+    bool broken;            /* the device misbehaved and was disabled */
+    uint64_t requests;      /* requests completed */
+    uint64_t errors;        /* requests that failed */
+    unsigned max_in_flight; /* most requests the device held at once */
+    uint64_t interrupts;    /* completion interrupts taken */
+};
+
+/*
+ * Find every virtio-blk device in the device tree, initialise it, give it a block cache and
+ * print one line per disk. Returns the number of disks.
+ */
+int virtio_blk_probe_all(void);
+int virtio_blk_count(void);
+/* The raw disk (every transfer goes to the device), NULL past the end. */
+struct blockdev *virtio_blk_get(int index);
+/* The disk through its block cache (what file systems mount); the raw disk if it has none. */
+struct blockdev *virtio_blk_get_cached(int index);
+int virtio_blk_info(int index, struct virtio_blk_info *out);
+/*
+ * The batch interface (blockdev_submit_fn) of a raw disk: start all transfers, then wait for
+ * all. Each status: 0, -EIO (device error or a disabled device), -EROFS, -EFAULT (buffer not in
+ * RAM) or -EINVAL (out of range).
+ */
+int virtio_blk_submit(struct blockdev *bd, struct blockdev_io *ios, unsigned n);
+
+#endif

@@ -1,0 +1,78 @@
+/* bcache.h - write-back LRU block cache that stacks a struct blockdev on top of another. */
+#ifndef FS_BCACHE_H
+#define FS_BCACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fs/blockdev.h"
+
+/*
+ * Bytes per cache block: 8 sectors of 512 (one when sectors are 4 KiB). A page-sized block is
+ * one request for what a file system usually reads next (a 4 KiB cluster, the neighbouring FAT
+ * sectors) and keeps the metadata per cached byte small; sector-granular valid and dirty bits
+ * mean a one-sector write neither reads nor writes back the other seven.
+ */
+#define BCACHE_BLOCK_BYTES 4096
+/* Blocks per cache when the creator has no better idea: 1 MiB of data. */
+#define BCACHE_DEFAULT_BLOCKS 256
+/* Most blocks read or written back in one batch handed to the device. */
+#define BCACHE_BATCH 16
+/* Caches that can exist at once (for bcache_sync_all and the shell). */
+#define BCACHE_MAX 8
+
+/** One transfer of a batch. The device fills in status (0 or a negative errno). */
+struct blockdev_io {
+    uint64_t lba;
+    uint32_t count; /* sectors */
+    bool write;
+    void *buf;
+    int status;
+};
+
+/*
+ * Start every transfer of ios[0..n) (so several are in flight), then wait for all of them.
+ * Returns 0 when all succeeded, else the first failing transfer's status.
+ */
+typedef int (*blockdev_submit_fn)(struct blockdev *bd, struct blockdev_io *ios, unsigned n);
+
+/** Counters since the cache was created, and its current occupancy. */
+struct bcache_stats {
+    uint64_t hits;       /* block lookups satisfied from the cache */
+    uint64_t misses;     /* lookups that had to allocate a block or read sectors in */
+    uint64_t writebacks; /* blocks written back to the device (eviction or sync) */
+    uint64_t evictions;  /* cached blocks dropped to make room */
+    uint64_t dev_reads;  /* read transfers sent to the device */
+    uint64_t dev_writes; /* write transfers sent to the device */
+    uint64_t syncs;      /* bcache_sync calls (each ends with a device flush) */
+    unsigned nblocks;    /* capacity */
+    unsigned used;       /* blocks holding data */
+    unsigned dirty;      /* blocks with sectors not yet on the device */
+    uint32_t block_bytes;
+};
+
+/*
+ * A cache of nblocks blocks over lower, registered under name (copied, up to 15 characters).
+ * submit, if not NULL, is lower's batch interface; without it transfers go one at a time.
+ * The cache is read-only (write NULL) when lower is. Returns the cache's blockdev, or NULL
+ * when memory runs out, nblocks is 0, lower's sector size does not divide BCACHE_BLOCK_BYTES,
+ * or BCACHE_MAX caches exist.
+ */
+struct blockdev *bcache_create(const char *name, struct blockdev *lower, unsigned nblocks,
+                               blockdev_submit_fn submit);
+/* Drop a cache without writing anything back (sync first); no I/O may be running on it. */
+void bcache_destroy(struct blockdev *cache);
+/*
+ * Write back every dirty block (in batches, several in flight), then flush the device.
+ * Returns the first error; blocks that failed to write stay dirty.
+ */
+int bcache_sync(struct blockdev *cache);
+/* bcache_sync on every cache (before power-off); returns the first error. */
+int bcache_sync_all(void);
+/* -EINVAL if cache is not a block cache. */
+int bcache_get_stats(struct blockdev *cache, struct bcache_stats *out);
+/* The index-th registered cache and its name, in creation order; NULL past the end. */
+struct blockdev *bcache_get(int index);
+const char *bcache_name(struct blockdev *cache);
+
+#endif
