@@ -47,10 +47,12 @@ ASFLAGS := $(filter-out -std=c11,$(CFLAGS)) -D__ASSEMBLY__
 LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
 	-Wl,--no-warn-rwx-segments
 
+IMG ?= host.img
 QEMU_FLAGS = -M $(MACHINE) -cpu cortex-a72 -smp $(SMP) -m $(MEM) -nographic -nic none \
-	-kernel $(B)/avatar-$(MODE).bin
+	-kernel $(B)/avatar-$(MODE).bin \
+	-drive if=none,file=$(IMG),format=raw,id=hd0 -device virtio-blk-device,drive=hd0
 
-.PHONY: all run debug test unit qemu-test bench deps clean format format-check
+.PHONY: all run debug test unit qemu-test bench deps clean format format-check img
 all: $(B)/avatar.bin
 
 $(B)/avatar.bin: $(B)/avatar-$(MODE).bin
@@ -88,25 +90,42 @@ $(OBJ)/%.S.o: %.S
 deps:
 	@bash scripts/deps.sh
 
-run: deps all
+# host.img: the FAT32 disk both modes boot with (made once; `make img` remakes it).
+$(IMG):
+	bash scripts/create_host_img.sh -o $(IMG)
+	bash scripts/setup_guest_files.sh -i $(IMG)
+
+img: deps
+	bash scripts/create_host_img.sh -f -o $(IMG)
+	bash scripts/setup_guest_files.sh -i $(IMG)
+
+run: deps all $(IMG)
 	$(QEMU) $(QEMU_FLAGS)
 
-debug: deps all
+debug: deps all $(IMG)
 	@echo "waiting for gdb-multiarch: target remote :1234 (symbols: $(B)/avatar-$(MODE).elf)"
 	$(QEMU) $(QEMU_FLAGS) -S -s
 
 # Host unit tests: tests/unit/test_X.c linked with the sources listed in test_X.deps.
-UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(wildcard tests/unit/test_*.c))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(filter-out tests/unit/test_main.c,$(wildcard tests/unit/test_*.c)))
 HOST_CFLAGS := -std=c11 -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-DAVATAR_HOST -Iinclude -Itests/unit -Wall -Wextra -Werror
 $(B)/unit/%: tests/unit/%.c tests/unit/%.deps tests/unit/test_main.c tests/unit/host_shim.c \
-		$(shell cat tests/unit/*.deps 2>/dev/null) $(wildcard include/*/*.h tests/unit/*.h)
+		$(shell cat tests/unit/*.deps 2>/dev/null | grep -v '\.deps$$') \
+		$(wildcard include/*/*.h tests/unit/*.h fs/*.h)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) $< tests/unit/test_main.c tests/unit/host_shim.c \
-		$(shell cat tests/unit/$*.deps) -o $@ -lpthread
+		$(shell sh tests/unit/deps.sh tests/unit/$*.deps) -o $@ -lpthread
 
-unit: $(UNIT_TESTS)
+# The FAT32 fuzz target doubles as a regression test (fixed-seed mutations, no libFuzzer).
+$(B)/unit/test_fuzz_fat32: tests/fuzz/fuzz_fat32.c $(wildcard fs/fat32*.c fs/*.h include/fs/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -DFUZZ_STANDALONE $< $(wildcard fs/fat32*.c) \
+		tests/unit/host_shim.c -o $@
+
+unit: $(UNIT_TESTS) $(B)/unit/test_fuzz_fat32
 	@if [ -x tests/unit/gen_dtbs.sh ]; then tests/unit/gen_dtbs.sh $(B)/unit/dtb; fi
 
 test: deps

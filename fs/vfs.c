@@ -33,6 +33,22 @@ static spinlock_t mounts_lock = SPINLOCK_INIT; /* protects mounts[] and nmounts 
 static struct file files[VFS_MAX_FILES];
 static spinlock_t files_lock = SPINLOCK_INIT; /* protects files[].refs and slot allocation */
 
+static void (*vfs_clock)(struct vfs_time *out);
+
+void vfs_set_clock(void (*now)(struct vfs_time *out))
+{
+    vfs_clock = now;
+}
+
+void vfs_now(struct vfs_time *out)
+{
+    if (vfs_clock) {
+        vfs_clock(out);
+        return;
+    }
+    *out = (struct vfs_time){1980, 1, 1, 0, 0, 0};
+}
+
 static void mnt_lock(struct mount *m)
 {
     spin_lock(&m->lock);

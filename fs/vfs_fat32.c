@@ -187,9 +187,23 @@ static const struct vfs_fs_ops fat32_vfs_ops = {
     .unmount = fat_unmount,
 };
 
+static void fat_now(void *ctx, struct fat32_time *out)
+{
+    struct vfs_time t;
+
+    (void)ctx;
+    vfs_now(&t);
+    out->year = t.year;
+    out->month = t.month;
+    out->day = t.day;
+    out->hour = t.hour;
+    out->minute = t.minute;
+    out->second = t.second;
+}
+
 int vfs_fat32_mount(const char *path, struct blockdev *bd, const char *source, const char **why)
 {
-    struct fat32_mount_opts opts = {0};
+    struct fat32_mount_opts opts = {.now = fat_now};
     struct fat32_vol *vol;
     int err = fat32_mount(bd, &opts, &vol, why);
 

@@ -407,6 +407,8 @@ static int plat_node(struct plat *p, const struct fdt_node *node)
         return plat_uart(p, node);
     if (fdt_node_compatible(fdt, node, "virtio,mmio"))
         return plat_virtio(p, node);
+    if (!p->out->rtc.size && fdt_node_compatible(fdt, node, "arm,pl031"))
+        return plat_reg(p, node, 0, true, &p->out->rtc);
     if (!p->timer_seen && fdt_node_compatible(fdt, node, "arm,armv8-timer"))
         return plat_timer(p, node);
     return 0;

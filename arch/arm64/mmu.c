@@ -130,6 +130,7 @@ void mmu_init(const struct fdt_platform *plat)
              PTE_KERNEL_NORMAL | PTE_NX);
 
     map_device(&plat->uart);
+    map_device(&plat->rtc);
     map_device(&plat->gicd);
     map_device(&plat->gicc);
     map_device(&plat->gich);

@@ -80,6 +80,10 @@ struct vfs_fs_ops {
 
 struct file; /* an open file or directory; shared by dup/fork through its reference count */
 
+/* Wall clock for new time stamps (file systems ask through vfs_now); unset: 1980-01-01. */
+void vfs_set_clock(void (*now)(struct vfs_time *out));
+void vfs_now(struct vfs_time *out);
+
 int vfs_mount(const char *path, const struct vfs_fs_ops *ops, void *fs, const char *source);
 /* Turn path (absolute, or relative to cwd) into a normalised absolute path in out[VFS_PATH_MAX]. */
 int vfs_normalize(const char *cwd, const char *path, char *out);

@@ -288,6 +288,7 @@ static void check_virt_common(const struct fdt_platform *p)
     CHECK_REGION(p->gicd, 0x08000000, 0x10000);
     CHECK_REGION(p->uart, 0x09000000, 0x1000);
     CHECK_EQ(p->uart_irq, 33);
+    CHECK_REGION(p->rtc, 0x09010000, 0x1000); /* PL031 */
     CHECK_EQ(p->nvirtio, 32);
     for (int i = 0; i < p->nvirtio; i++) {
         CHECK_REGION(p->virtio[i].reg, 0x0a000000 + 0x200 * (uint64_t)i, 0x200);

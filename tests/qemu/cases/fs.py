@@ -264,3 +264,121 @@ def _no_disk(t):
     check(re.search(r"^synced$", out, re.M), f"blk sync printed:\n{out}")
     out = q.command("blk")
     check("usage: blk" in out, f"blk alone printed:\n{out}")
+
+
+# ---- FAT32 through the VFS and the `fs` shell commands, checked against mtools on the host ----
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+MTOOLS_ENV = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+LONG_NAME = "A long file name with spaces.txt"
+HOST_TEXT = "first line\nsecond line, from the host\n"
+
+
+def host(*argv, check_rc=True):
+    """Run a host tool; returns its stdout (text)."""
+    import subprocess
+    r = subprocess.run(argv, env=MTOOLS_ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    out = r.stdout.decode("utf-8", errors="replace")
+    if check_rc and r.returncode != 0:
+        raise TestFailure(f"{' '.join(argv)} exited {r.returncode}:\n{out}")
+    return out
+
+
+def make_fat_image(directory):
+    """A 64 MiB FAT32 image made by the project script and filled by mcopy."""
+    img = os.path.join(directory, "host.img")
+    host("bash", os.path.join(ROOT, "scripts/create_host_img.sh"), "-s", "64", "-o", img, "-f")
+    src = os.path.join(directory, "src.txt")
+    with open(src, "w") as f:
+        f.write(HOST_TEXT)
+    host("mmd", "-i", img, "::/docs")
+    host("mmd", "-i", img, "::/docs/deep")
+    host("mcopy", "-i", img, src, f"::/docs/{LONG_NAME}")
+    host("mcopy", "-i", img, src, "::/docs/deep/short.txt")
+    return img
+
+
+def fat_machine(hv, img):
+    return Config(hv=hv, gic=3 if hv else 2, smp=2, extra_args=drive(img))
+
+
+for hv in (False, True):
+    el = "el2" if hv else "el1"
+
+    @case(f"fs/fat-read-host-files-{el}")
+    def _fat_read(t, hv=hv):
+        with tempfile.TemporaryDirectory() as d:
+            img = make_fat_image(d)
+            q = t.boot(fat_machine(hv, img))
+            check(re.search(r"^fs: / is FAT32 on vda, \d+ MiB, \d+ MiB free$", q.output, re.M),
+                  "no 'fs: / is FAT32 on vda' line at boot")
+            out = q.command("fs ls /docs")
+            check(LONG_NAME + "\n" in out.replace("\r", ""), f"fs ls /docs:\n{out}")
+            check(re.search(r"^d +0 .* deep/$", out, re.M), f"fs ls /docs has no deep/:\n{out}")
+            out = q.command(f'fs cat "/docs/{LONG_NAME}"')
+            check(out.replace("\r", "") == HOST_TEXT, f"fs cat printed {out!r}")
+            out = q.command("fs cat /DOCS/Deep/SHORT.TXT")
+            check(out.replace("\r", "") == HOST_TEXT, f"case-insensitive fs cat printed {out!r}")
+            out = q.command("fs cat /docs/missing.txt")
+            check("no such file or directory" in out, f"missing file: {out!r}")
+            out = q.command("fs info")
+            check(re.search(r"^/: fat32 on vda, ", out, re.M), f"fs info:\n{out}")
+
+    @case(f"fs/fat-write-then-host-reads-{el}")
+    def _fat_write(t, hv=hv):
+        with tempfile.TemporaryDirectory() as d:
+            img = make_fat_image(d)
+            q = t.boot(fat_machine(hv, img))
+            for line in ("fs mkdir /notes",
+                         "fs write /notes/hello.txt hello from avatar",
+                         'fs write "/notes/Mixed Case Name.md" second file',
+                         "fs cp /notes/hello.txt /notes/copy.txt",
+                         "fs mv /docs/deep/short.txt /notes/moved.txt",
+                         "fs write /scratch.txt to be removed",
+                         "fs rm /scratch.txt",
+                         "fs mkdir /empty",
+                         "fs rm /empty"):
+                out = q.command(line)
+                check(out.strip() == "", f"'{line}' printed {out!r}")
+            out = q.command("fs rm /notes")
+            check("directory not empty" in out, f"fs rm of a full directory printed {out!r}")
+            out = q.command("fs cat /notes/copy.txt")
+            check(out.replace("\r", "") == "hello from avatar\n", f"fs cat copy: {out!r}")
+            q.send("poweroff")
+            q.expect("powering off")
+            check(q.wait_exit() == 0, "QEMU did not exit with status 0 after poweroff")
+            # What the shell wrote is on the image, exactly, and the volume is consistent.
+            check(host("mtype", "-i", img, "::/notes/hello.txt") == "hello from avatar\n",
+                  "mtype hello.txt differs")
+            check(host("mtype", "-i", img, "::/notes/Mixed Case Name.md") == "second file\n",
+                  "mtype of the long name differs")
+            check(host("mtype", "-i", img, "::/notes/copy.txt") == "hello from avatar\n",
+                  "mtype copy.txt differs")
+            check(host("mtype", "-i", img, "::/notes/moved.txt") == HOST_TEXT,
+                  "mtype moved.txt differs")
+            listing = host("mdir", "-b", "-i", img, "::/notes")
+            for name in ("hello.txt", "Mixed Case Name.md", "copy.txt", "moved.txt"):
+                check(f"::/notes/{name}" in listing, f"mdir ::/notes lacks {name}:\n{listing}")
+            for gone in ("::/scratch.txt", "::/empty"):
+                out = host("mdir", "-b", "-i", img, "::/", check_rc=False)
+                check(gone not in out, f"{gone} still on the image:\n{out}")
+            out = host("mdir", "-b", "-i", img, "::/docs/deep", check_rc=False)
+            check("short.txt" not in out, f"short.txt still in /docs/deep after mv:\n{out}")
+            fsck = host("fsck.fat", "-n", img, check_rc=False)
+            check("differences" not in fsck.lower() and "error" not in fsck.lower()
+                  and "orphan" not in fsck.lower(), f"fsck.fat -n complains:\n{fsck}")
+
+
+@case("fs/fat-not-fat-el1")
+def _fat_not_fat(t):
+    with tempfile.TemporaryDirectory() as d:
+        img = os.path.join(d, "zero.img")
+        with open(img, "wb") as f:
+            f.truncate(8 << 20)
+        q = t.boot(Config(hv=False, gic=2, smp=1, extra_args=drive(img)))
+        check(re.search(r"^fs: vda is not a usable FAT32 volume: .+$", q.output, re.M),
+              "no clear message for a disk that is not FAT32")
+        out = q.command("fs ls /")
+        check("fs ls /: no such file or directory" in out, f"fs ls without a volume: {out!r}")
+        out = q.command("version")
+        check(out.startswith("Avatar "), "the shell stopped working")

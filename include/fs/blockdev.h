@@ -1,0 +1,87 @@
+/* blockdev.h - the block device interface file systems sit on, plus a RAM-backed device. */
+#ifndef FS_BLOCKDEV_H
+#define FS_BLOCKDEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/errno.h"
+#include "lib/string.h"
+
+/**
+ * A device of nsectors sectors of sector_size bytes (512 for virtio-blk). The driver or the
+ * block cache below fills in the operations; each returns 0 or a negative errno and transfers
+ * whole sectors. write may be buffered until flush returns.
+ */
+struct blockdev {
+    uint32_t sector_size;
+    uint64_t nsectors;
+    int (*read)(struct blockdev *bd, uint64_t lba, uint32_t count, void *buf);
+    int (*write)(struct blockdev *bd, uint64_t lba, uint32_t count, const void *buf);
+    int (*flush)(struct blockdev *bd);
+    void *priv;
+};
+
+/* Range-checked wrappers: callers never hand an out-of-range request to a driver. */
+static inline int blockdev_read(struct blockdev *bd, uint64_t lba, uint32_t count, void *buf)
+{
+    if (lba > bd->nsectors || count > bd->nsectors - lba)
+        return -EIO;
+    return bd->read(bd, lba, count, buf);
+}
+
+static inline int blockdev_write(struct blockdev *bd, uint64_t lba, uint32_t count, const void *buf)
+{
+    if (lba > bd->nsectors || count > bd->nsectors - lba)
+        return -EIO;
+    if (!bd->write)
+        return -EROFS;
+    return bd->write(bd, lba, count, buf);
+}
+
+static inline int blockdev_flush(struct blockdev *bd)
+{
+    return bd->flush ? bd->flush(bd) : 0;
+}
+
+/* A RAM disk over a caller-owned buffer: for images loaded into memory and host tests. */
+struct blockdev_ram {
+    uint8_t *mem;
+    bool read_only;
+};
+
+static inline int blockdev_ram_read(struct blockdev *bd, uint64_t lba, uint32_t count, void *buf)
+{
+    struct blockdev_ram *ram = bd->priv;
+
+    memcpy(buf, ram->mem + lba * bd->sector_size, (size_t)count * bd->sector_size);
+    return 0;
+}
+
+static inline int blockdev_ram_write(struct blockdev *bd, uint64_t lba, uint32_t count,
+                                     const void *buf)
+{
+    struct blockdev_ram *ram = bd->priv;
+
+    if (ram->read_only)
+        return -EROFS;
+    memcpy(ram->mem + lba * bd->sector_size, buf, (size_t)count * bd->sector_size);
+    return 0;
+}
+
+/* Only whole sectors of mem are used: a trailing partial sector is not part of the device. */
+static inline void blockdev_ram_init(struct blockdev *bd, struct blockdev_ram *ram, void *mem,
+                                     size_t bytes, bool read_only)
+{
+    ram->mem = mem;
+    ram->read_only = read_only;
+    bd->sector_size = 512;
+    bd->nsectors = bytes / 512;
+    bd->read = blockdev_ram_read;
+    bd->write = blockdev_ram_write;
+    bd->flush = NULL;
+    bd->priv = ram;
+}
+
+#endif
