@@ -6,12 +6,14 @@
 #include "arch/psci.h"
 #include "drivers/gic.h"
 #include "drivers/pl011.h"
+#include "drivers/virtio_blk.h"
 #include "kernel/page_alloc.h"
 #include "kernel/panic.h"
 #include "kernel/platform.h"
 #include "kernel/printk.h"
 #include "kernel/shell.h"
 #include "kernel/smp.h"
+#include "kernel/storage.h"
 #include "kernel/time.h"
 #include "kernel/version.h"
 
@@ -112,6 +114,8 @@ void kernel_main(uint64_t dtb_pa)
     this_cpu()->online = true;
     arch_irq_enable();
 
+    virtio_blk_probe_all();
+    storage_init();
     smp_boot_secondaries();
 
     kprintf("  memory: %lu MiB at 0x%lx, image 0x%lx-0x%lx\n",

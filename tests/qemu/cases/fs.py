@@ -184,6 +184,8 @@ for tag, base, transport, version in TRANSPORTS:
         with tempfile.TemporaryDirectory() as tmp:
             image = make_image(tmp)
             q = t.boot(machine(base, transport, drive(image)))
+            # Boot already read the first block (the root mount looks for FAT32 there).
+            boot_reads = stats(q)["dev_reads"]
             out = q.command("blk write 0 1003 200 0xa5")
             check(re.search(r"^wrote 200 sectors at 1003 ", out, re.M), f"blk write printed:\n{out}")
             out = q.command("blk write vda 5000 1 7")
@@ -207,7 +209,7 @@ for tag, base, transport, version in TRANSPORTS:
             check(st["dirty"] == 0 and st["writebacks"] == 27 and st["syncs"] == 1,
                   f"after sync: {st}")
             # Only the dirty sectors went out: 26 runs for the span, one for sector 5000.
-            check(st["dev_writes"] == 27 and st["dev_reads"] == 1, f"after sync: {st}")
+            check(st["dev_writes"] == 27 and st["dev_reads"] == boot_reads + 1, f"after sync: {st}")
             check(st["in_flight"] >= 16, f"write-back had {st['in_flight']} requests in flight")
             check(st["errors"] == 0, f"{st['errors']} request errors")
 
