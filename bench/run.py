@@ -60,6 +60,40 @@ def boot_to_prompt(build_dir):
         yield f"boot to prompt ({describe(cfg)})", first_prompt_ns(cfg)
 
 
+FSBENCH_RE = r"^fsbench: (write|read|create) (\d+) (bytes|files) in (\d+) ns$"
+
+
+def fsbench(q, line):
+    """Run one fsbench command; returns (amount, instructions)."""
+    out = q.command(line, timeout=600)
+    m = re.search(FSBENCH_RE, out, re.M)
+    if not m:
+        raise harness.TestFailure(f"'{line}' printed:\n{out}")
+    return int(m.group(2)), int(m.group(4))
+
+
+@bench
+def file_system(build_dir):
+    """16 MiB sequential write (with sync) and read, 1000 file creations: FAT32 on virtio-blk."""
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        img = str(pathlib.Path(d) / "bench.img")
+        subprocess.run(["bash", str(ROOT / "scripts/create_host_img.sh"), "-s", "64", "-o", img,
+                        "-f"], check=True, stdout=subprocess.DEVNULL)
+        cfg = Config(hv=False, gic=2, smp=1, build_dir=build_dir,
+                     extra_args=["-drive", f"if=none,id=hd0,format=raw,file={img}",
+                                 "-device", "virtio-blk-device,drive=hd0"])
+        with harness.Qemu(cfg) as q:
+            q.wait_boot()
+            size, ins = fsbench(q, "fsbench write /big.bin 16")
+            yield "FAT32 sequential write 16 MiB + sync (EL1), per byte", round(ins / size, 2)
+            size, ins = fsbench(q, "fsbench read /big.bin")
+            yield "FAT32 sequential read 16 MiB (EL1), per byte", round(ins / size, 2)
+            count, ins = fsbench(q, "fsbench create /many 1000")
+            yield "FAT32 create a file, 1000 in one directory (EL1), per file", ins // count
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
