@@ -8,7 +8,14 @@ V     ?= 0
 Q     := $(if $(filter 1,$(V)),,@)
 
 CROSS ?= aarch64-linux-gnu-
-CC     = $(CROSS)gcc
+CLANG ?= 0
+ifeq ($(CLANG),1)
+  CC      = clang --target=aarch64-linux-gnu
+  GCCONLY :=
+else
+  CC      = $(CROSS)gcc
+  GCCONLY := -fno-tree-loop-distribute-patterns
+endif
 OBJCOPY= $(CROSS)objcopy
 HOSTCC ?= cc
 QEMU  ?= qemu-system-aarch64
@@ -40,14 +47,16 @@ FS_LIB := $(OBJ)/libfs.a
 
 OPT := $(if $(filter 1,$(DEBUG)),-O0 -DDEBUG,-O2)
 CFLAGS := -std=c11 -ffreestanding -nostdlib -fno-builtin -fno-stack-protector -fno-pie \
-	-fno-omit-frame-pointer -fno-tree-loop-distribute-patterns -mgeneral-regs-only \
+	-fno-omit-frame-pointer $(GCCONLY) -mgeneral-regs-only \
 	-mno-outline-atomics -mcpu=cortex-a72 -g $(OPT) -Wall -Wextra -Werror -Iinclude $(MODEDEF) \
 	-MMD -MP
 ASFLAGS := $(filter-out -std=c11,$(CFLAGS)) -D__ASSEMBLY__
-LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
+LDFLAGS := -nostdlib -static $(if $(filter 1,$(CLANG)),-fuse-ld=bfd,-no-pie) -Wl,--build-id=none -Wl,-z,max-page-size=4096 \
 	-Wl,--no-warn-rwx-segments
 
 IMG ?= host.img
+LIBGCC := $(shell $(CROSS)gcc -print-libgcc-file-name)
+
 QEMU_FLAGS = -M $(MACHINE) -cpu cortex-a72 -smp $(SMP) -m $(MEM) -nographic -nic none \
 	-kernel $(B)/avatar-$(MODE).bin \
 	-drive if=none,file=$(IMG),format=raw,id=hd0 -device virtio-blk-device,drive=hd0
@@ -64,7 +73,7 @@ $(B)/avatar-$(MODE).bin: $(B)/avatar-$(MODE).elf
 
 $(B)/avatar-$(MODE).elf: $(OBJS) $(FS_LIB) $(OBJ)/avatar.ld
 	@echo "  LD      $@"
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -T $(OBJ)/avatar.ld $(OBJS) $(FS_LIB) -lgcc -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -T $(OBJ)/avatar.ld $(OBJS) $(FS_LIB) $(LIBGCC) -o $@
 
 $(FS_LIB): $(FS_OBJS)
 	@mkdir -p $(dir $@)
@@ -131,6 +140,9 @@ unit: $(UNIT_TESTS) $(B)/unit/test_fuzz_fat32
 test: deps
 	$(MAKE) HV=0 all
 	$(MAKE) HV=1 all
+	@echo "  clang build check (both modes)"
+	$(MAKE) CLANG=1 B=$(B)/clang HV=0 $(B)/clang/avatar-el1.bin
+	$(MAKE) CLANG=1 B=$(B)/clang HV=1 $(B)/clang/avatar-el2.bin
 	$(MAKE) unit
 	python3 tests/run_all.py --build $(B)
 

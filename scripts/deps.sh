@@ -16,6 +16,7 @@ check cpio cpio
 check python3 python3
 check cc gcc
 check clang-format clang-format
+check clang clang
 
 [ ${#need[@]} -eq 0 ] && exit 0
 
