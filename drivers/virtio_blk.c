@@ -12,6 +12,7 @@
 #include "kernel/page_alloc.h"
 #include "kernel/platform.h"
 #include "kernel/printk.h"
+#include "kernel/time.h"
 #include "kernel/spinlock.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -85,6 +86,7 @@ struct vblk {
     bool broken;
     uint64_t requests, errors;
     unsigned in_flight, max_in_flight;
+    uint64_t wait_ticks; /* counter time spent idle in WFI waiting for this disk */
 };
 
 static struct vblk *vblk_disks[VIRTIO_BLK_MAX_DISKS]; /* filled at boot, then read-only */
@@ -170,8 +172,11 @@ static void vblk_wait(struct vblk *d, bool (*done)(struct vblk *, void *), void 
         bool finished = done(d, arg);
         spin_unlock(&d->lock);
         /* IRQs are still masked: a completion from here on leaves the WFI at once. */
-        if (!finished && !d->polled)
+        if (!finished && !d->polled) {
+            uint64_t t0 = timer_counter();
             wfi();
+            d->wait_ticks += timer_counter() - t0;
+        }
         arch_irq_restore(flags);
         if (finished)
             return;
@@ -509,6 +514,7 @@ int virtio_blk_info(int index, struct virtio_blk_info *out)
         .errors = d->errors,
         .max_in_flight = d->max_in_flight,
         .interrupts = d->polled ? 0 : irq_count((unsigned int)d->dev.irq),
+        .wait_ticks = d->wait_ticks,
     };
     spin_unlock_irqrestore(&d->lock, flags);
     memcpy(out->name, d->name, sizeof(out->name));
