@@ -131,16 +131,37 @@ static int cmd_poweroff(int argc, char **argv)
 }
 SHELL_COMMAND(poweroff, "poweroff", "", "switch the machine off (PSCI SYSTEM_OFF)", cmd_poweroff);
 
+/* An instruction (RET) placed in writable data: executing it must fault (W^X). */
+static uint32_t panic_test_data_code[1] = {0xd65f03c0};
+
 static int cmd_panic_test(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    /* An address no kernel map covers; hidden from the optimiser so the store really happens. */
-    uintptr_t addr = 0x10;
-    __asm__ volatile("" : "+r"(addr));
-    kprintf("panic-test: writing to 0x%lx\n", (unsigned long)addr);
-    *(volatile uint64_t *)addr = 0xdead;
-    return 0;
+    const char *what = argc > 1 ? argv[1] : "null";
+    uintptr_t addr;
+
+    if (!strcmp(what, "null")) {
+        /* An address no kernel map covers; hidden from the optimiser so the store happens. */
+        addr = 0x10;
+        __asm__ volatile("" : "+r"(addr));
+        kprintf("panic-test: writing to 0x%lx\n", (unsigned long)addr);
+        *(volatile uint64_t *)addr = 0xdead;
+    } else if (!strcmp(what, "text")) {
+        addr = (uintptr_t)cmd_panic_test;
+        __asm__ volatile("" : "+r"(addr));
+        kprintf("panic-test: writing to kernel text at 0x%lx\n", (unsigned long)addr);
+        *(volatile uint32_t *)addr = 0;
+    } else if (!strcmp(what, "data")) {
+        void (*fn)(void) = (void (*)(void))(uintptr_t)panic_test_data_code;
+        __asm__ volatile("" : "+r"(fn));
+        kprintf("panic-test: executing data at 0x%lx\n", (unsigned long)(uintptr_t)fn);
+        fn();
+    } else {
+        kprintf("usage: panic-test [null|text|data]\n");
+        return -1;
+    }
+    kprintf("panic-test: %s did not fault\n", what);
+    return -1;
 }
-SHELL_COMMAND(panic_test, "panic-test", "", "fault on purpose to show the panic report",
+SHELL_COMMAND(panic_test, "panic-test", "[null|text|data]",
+              "fault on purpose: NULL store, write to kernel text, execute data",
               cmd_panic_test);

@@ -4,6 +4,9 @@
 #include "arch/sysreg.h"
 #include "arch/mmu_defs.h"
 
+/* QEMU virt first PL011: only for a message before the device tree can be read. */
+#define FALLBACK_UART_PA 0x09000000
+
     .section .text.head, "ax"
     .global _start
 _start:
@@ -107,7 +110,20 @@ el_setup:
     isb
     ret     x21
 wrong_el:
-    b       wrong_el                /* hypervisor build started below EL2: nothing we can do */
+    /*
+     * Hypervisor build started below EL2 (QEMU without virtualization=on). Nothing is set
+     * up yet, so say why on QEMU virt's first UART (MMU off, physical address) and stop.
+     */
+    adr     x1, wrong_el_msg
+    ldr     x2, =FALLBACK_UART_PA
+1:  ldrb    w3, [x1], #1
+    cbz     w3, 3f
+2:  ldr     w4, [x2, #0x18]         /* UARTFR: wait while TXFF */
+    tbnz    w4, #5, 2b
+    str     w3, [x2]
+    b       1b
+3:  wfi
+    b       3b
 #else
     cmp     x0, #2
     b.ne    1f
@@ -213,6 +229,10 @@ early_tables:
     b.lo    1b
     dsb     sy
     ret
+
+wrong_el_msg:
+    .asciz  "\r\nAvatar hypervisor: started below EL2; run QEMU with -M virt,virtualization=on\r\n"
+    .balign 4
 
     .section .bss
     .balign 4096

@@ -104,6 +104,22 @@ for el in (1, 2):
         check("backtrace:" in report, "no 'backtrace:' in the panic report")
         check(q.running, "QEMU exited after the panic; the system should halt, not power off")
 
+    # W^X: a store into kernel text and a jump into kernel data must both take permission
+    # faults (fault status 0b0011xx: permission fault at level 0-3, Arm ARM D17.2.40).
+    for what, ec in (("text", 0x25), ("data", 0x21)):
+
+        @case(f"boot/wx-{what}-el{el}")
+        def _wx(t, base=base, what=what, ec=ec):
+            q = t.boot(base)
+            q.allow_panic = True
+            q.send(f"panic-test {what}")
+            m = q.expect(r"ESR_EL\d 0x([0-9a-f]+) ")
+            esr = int(m.group(1), 16)
+            check(esr >> 26 == ec, f"ESR 0x{esr:x}: class 0x{esr >> 26:x}, expected 0x{ec:x}")
+            check(esr & 0x3c == 0x0c, f"ESR 0x{esr:x}: not a permission fault")
+            q.expect(r"system halted")
+            check("did not fault" not in q.output, "the W^X violation went through")
+
     @case(f"boot/version-el{el}")
     def _version(t, base=base):
         q = t.boot(base)
@@ -150,3 +166,12 @@ for el in (1, 2):
         m = re.search(r"RAM: (\d+) MiB", out)
         check(m, f"mem printed no 'RAM: <N> MiB':\n{out}")
         check(m.group(1) == "384", f"mem says RAM: {m.group(1)} MiB, expected 384")
+
+
+@case("boot/hv-needs-el2")
+def _hv_needs_el2(t):
+    """The hypervisor build on a machine without EL2 explains itself instead of hanging silently."""
+    cfg = Config(hv=True, gic=2, smp=1)
+    cfg_no_el2 = Config(hv=False, gic=2, smp=1, binary_path=cfg.binary)
+    q = t.qemu(cfg_no_el2)
+    q.expect(r"Avatar hypervisor: started below EL2; run QEMU with -M virt,virtualization=on")
