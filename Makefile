@@ -64,6 +64,9 @@ QEMU_FLAGS = -M $(MACHINE) -cpu cortex-a72 -smp $(SMP) -m $(MEM) -nographic -nic
 .PHONY: all run debug test unit qemu-test bench deps clean format format-check img
 all: $(B)/avatar.bin
 
+# TestOS, the guest OS built here: its rules, and its binaries added to `all`.
+include guest/testos/testos.mk
+
 $(B)/avatar.bin: $(B)/avatar-$(MODE).bin
 	$(Q)cp $< $@
 	$(Q)cp $(B)/avatar-$(MODE).elf $(B)/avatar.elf

@@ -1,7 +1,8 @@
 """cases - the registry of whole-system test cases; each module here is one area (boot, fs, vmm, ...).
 
 A case is a function taking a Context and raising TestFailure (or AssertionError) to fail and
-Skip to skip.  Register it with @case("<area>/<name>"), where <area> is the module's name:
+Skip to skip.  Register it with @case("<area>/<name>"), where <area> is the module's name, or
+the part before its first '_' (vmm_testos.py registers vmm/... cases):
 
     @case("boot/poweroff-el1")
     def _(t):
@@ -28,11 +29,12 @@ def case(name):
     """Register the decorated function as the case called name ("<area>/...")."""
 
     def register(fn):
-        area = fn.__module__.rpartition(".")[2]
+        module = fn.__module__.rpartition(".")[2]
+        area = module.partition("_")[0]
         if not _NAME_RE.fullmatch(name):
             raise ValueError(f"case name {name!r}: use lower-case words separated by '/'")
         if not name.startswith(area + "/"):
-            raise ValueError(f"case {name!r} is defined in {area}.py; its name must begin with {area}/")
+            raise ValueError(f"case {name!r} is defined in {module}.py; its name must begin with {area}/")
         if name in CASES:
             raise ValueError(f"case {name!r} is registered twice")
         CASES[name] = fn
