@@ -39,7 +39,9 @@ LIB_SRCS    := $(wildcard lib/*.c)
 KERNEL_SRCS := $(wildcard kernel/*.c)
 FS_SRCS     := $(wildcard fs/*.c)
 SHELL_SRCS  := $(wildcard shell/*.c)
-SRCS := $(ARCH_SRCS) $(DRV_SRCS) $(LIB_SRCS) $(KERNEL_SRCS) $(SHELL_SRCS)
+# The VMM layer and the built-in guest table exist only in the hypervisor.
+VMM_SRCS    := $(if $(filter 1,$(HV)),$(wildcard vmm/*.c guest/*.c))
+SRCS := $(ARCH_SRCS) $(DRV_SRCS) $(LIB_SRCS) $(KERNEL_SRCS) $(SHELL_SRCS) $(VMM_SRCS)
 OBJS := $(patsubst %,$(OBJ)/%.o,$(SRCS))
 # The file system is an archive: the linker takes only the objects the kernel uses.
 FS_OBJS := $(patsubst %,$(OBJ)/%.o,$(FS_SRCS))
@@ -137,7 +139,15 @@ $(B)/unit/test_fuzz_fat32: tests/fuzz/fuzz_fat32.c $(wildcard fs/fat32*.c fs/*.h
 	$(Q)$(HOSTCC) $(HOST_CFLAGS) -DFUZZ_STANDALONE $< $(wildcard fs/fat32*.c) \
 		tests/unit/host_shim.c -o $@
 
-unit: $(UNIT_TESTS) $(B)/unit/test_fuzz_fat32
+# The manifest fuzz target, the same way.
+$(B)/unit/test_fuzz_manifest: tests/fuzz/fuzz_manifest.c $(wildcard vmm/manifest*.c fs/vfs.c \
+		lib/printf.c include/vmm/*.h include/fs/vfs.h)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -DFUZZ_STANDALONE $< vmm/manifest.c vmm/manifest_parse.c \
+		fs/vfs.c lib/printf.c tests/unit/host_shim.c -o $@
+
+unit: $(UNIT_TESTS) $(B)/unit/test_fuzz_fat32 $(B)/unit/test_fuzz_manifest
 	@if [ -x tests/unit/gen_dtbs.sh ]; then tests/unit/gen_dtbs.sh $(B)/unit/dtb; fi
 
 test: deps
