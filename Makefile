@@ -144,7 +144,7 @@ $(B)/unit/test_fuzz_manifest: tests/fuzz/fuzz_manifest.c $(wildcard vmm/manifest
 		lib/printf.c include/vmm/*.h include/fs/vfs.h)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) -DFUZZ_STANDALONE $< vmm/manifest.c vmm/manifest_parse.c \
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -DFUZZ_STANDALONE $< $(wildcard vmm/manifest*.c) \
 		fs/vfs.c lib/printf.c tests/unit/host_shim.c -o $@
 
 unit: $(UNIT_TESTS) $(B)/unit/test_fuzz_fat32 $(B)/unit/test_fuzz_manifest
