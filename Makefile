@@ -42,7 +42,18 @@ SHELL_SRCS  := $(wildcard shell/*.c)
 # The VMM layer and the built-in guest table exist only in the hypervisor.
 VMM_SRCS    := $(if $(filter 1,$(HV)),$(wildcard vmm/*.c guest/*.c))
 SRCS := $(ARCH_SRCS) $(DRV_SRCS) $(LIB_SRCS) $(KERNEL_SRCS) $(SHELL_SRCS) $(VMM_SRCS)
+# User mode (processes at EL0, system calls) exists only in the native kernel.
+NATIVE_SRCS := arch/arm64/uvm.c arch/arm64/uaccess.c arch/arm64/uaccess.S arch/arm64/uentry.S \
+	kernel/aspace.c kernel/vma.c kernel/elf.c kernel/exec.c kernel/fault.c kernel/fd.c \
+	kernel/futex.c kernel/proc.c kernel/uthread.c kernel/tty.c kernel/syscall.c kernel/sys_fs.c \
+	kernel/sys_path.c kernel/sys_mem.c kernel/sys_proc.c kernel/sys_sched.c shell/cmd_proc.c
+ifeq ($(HV),1)
+  SRCS := $(filter-out $(NATIVE_SRCS),$(SRCS))
+endif
 OBJS := $(patsubst %,$(OBJ)/%.o,$(SRCS))
+ifneq ($(HV),1)
+  OBJS += $(OBJ)/programs.o # the user programs, built in (app/app.mk)
+endif
 # The file system is an archive: the linker takes only the objects the kernel uses.
 FS_OBJS := $(patsubst %,$(OBJ)/%.o,$(FS_SRCS))
 FS_LIB := $(OBJ)/libfs.a
@@ -99,6 +110,8 @@ $(OBJ)/%.S.o: %.S
 	@echo "  AS      $(MODE)/$<"
 	$(Q)$(CC) $(ASFLAGS) -c $< -o $@
 
+include app/app.mk
+
 -include $(OBJS:.o=.d) $(FS_OBJS:.o=.d)
 
 deps:
@@ -140,12 +153,12 @@ $(B)/unit/test_fuzz_fat32: tests/fuzz/fuzz_fat32.c $(wildcard fs/fat32*.c fs/*.h
 		tests/unit/host_shim.c -o $@
 
 # The manifest fuzz target, the same way.
-$(B)/unit/test_fuzz_manifest: tests/fuzz/fuzz_manifest.c $(wildcard vmm/manifest*.c fs/vfs.c \
-		lib/printf.c include/vmm/*.h include/fs/vfs.h)
+$(B)/unit/test_fuzz_manifest: tests/fuzz/fuzz_manifest.c $(wildcard vmm/manifest*.c vmm/*.h \
+		fs/vfs.c lib/printf.c include/vmm/*.h include/fs/vfs.h)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) -DFUZZ_STANDALONE $< $(wildcard vmm/manifest*.c) \
-		fs/vfs.c lib/printf.c tests/unit/host_shim.c -o $@
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -DFUZZ_STANDALONE $< $(wildcard vmm/manifest*.c) fs/vfs.c \
+		lib/printf.c tests/unit/host_shim.c -o $@
 
 unit: $(UNIT_TESTS) $(B)/unit/test_fuzz_fat32 $(B)/unit/test_fuzz_manifest
 	@if [ -x tests/unit/gen_dtbs.sh ]; then tests/unit/gen_dtbs.sh $(B)/unit/dtb; fi

@@ -99,6 +99,34 @@ def file_system(build_dir):
             yield "FAT32 create a file, 1000 in one directory (EL1), per file", ins // count
 
 
+USER_BENCH_RE = r"^bench: (.+) (\d+) ns$"
+# `run bench` (app/bench.c) line -> figure name.
+USER_BENCH_ROWS = [
+    ("getpid", "getpid system call round trip (EL0, SMP=1)"),
+    ("thread switch (futex ping-pong, per switch)", "thread switch, two threads ping-pong via futex"),
+    ("fork+exit+wait", "fork + exit + wait (EL0)"),
+    ("page fault (demand-zero)", "page fault, demand-zero page (EL0)"),
+    ("uncontended mutex lock+unlock", "uncontended pthread mutex lock + unlock (EL0)"),
+]
+
+
+@bench
+def user_mode(build_dir):
+    """User programs at EL0: system call, thread switch, fork, page fault, mutex (app/bench.c)."""
+    cfg = Config(hv=False, gic=2, smp=1, build_dir=build_dir)
+    with harness.Qemu(cfg) as q:
+        try:
+            q.wait_boot()
+            out = q.command("run bench", timeout=600)
+        except harness.TestFailure as e:
+            raise harness.TestFailure(with_console(f"{describe(cfg)}: {e}", q))
+    figures = {m.group(1): int(m.group(2)) for m in re.finditer(USER_BENCH_RE, out, re.M)}
+    for what, figure in USER_BENCH_ROWS:
+        if what not in figures:
+            raise harness.TestFailure(f"`run bench` printed no '{what}' figure:\n{out}")
+        yield figure, figures[what]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -1,10 +1,10 @@
 /* pl011.c - Arm PL011 UART driver (PrimeCell UART TRM DDI 0183). */
 #include "drivers/pl011.h"
-#include "arch/irqflags.h"
 #include "arch/memlayout.h"
 #include "arch/mmio.h"
 #include "arch/sysreg.h"
 #include "drivers/gic.h"
+#include "kernel/wait.h"
 
 #define UART_DR 0x000
 #define UART_FR 0x018
@@ -30,6 +30,9 @@ static struct {
     volatile uint64_t dropped;
 } rx;
 
+/* The reader sleeps here until the IRQ handler has put a byte in the ring. */
+static struct wait_queue rx_wait = WAIT_QUEUE_INIT(rx_wait);
+
 void pl011_init(uint64_t base_pa)
 {
     uart_base = (uintptr_t)phys_to_virt(base_pa);
@@ -51,6 +54,12 @@ static void pl011_irq(unsigned int intid, void *arg)
 {
     (void)intid;
     (void)arg;
+    /*
+     * Acknowledge first, then drain: a byte that lands after the last read raises the interrupt
+     * again. Clearing after the drain could drop that edge and leave the byte (and every byte
+     * behind it) in the FIFO with no interrupt to fetch it.
+     */
+    mmio_write32(uart_base + UART_ICR, IMSC_RX | IMSC_RT);
     while (!(mmio_read32(uart_base + UART_FR) & FR_RXFE)) {
         char c = (char)mmio_read32(uart_base + UART_DR);
         uint32_t head = rx.head;
@@ -62,7 +71,7 @@ static void pl011_irq(unsigned int intid, void *arg)
         rx.buf[head & (RX_RING_SIZE - 1)] = c;
         __atomic_store_n(&rx.head, head + 1, __ATOMIC_RELEASE);
     }
-    mmio_write32(uart_base + UART_ICR, IMSC_RX | IMSC_RT);
+    wait_wake_all(&rx_wait);
 }
 
 int pl011_enable_rx_irq(unsigned int intid)
@@ -88,17 +97,10 @@ int pl011_getc_nonblock(void)
 
 char pl011_getc(void)
 {
-    for (;;) {
-        /* Check with IRQs masked, then WFI: a byte arriving in between still wakes us. */
-        unsigned long flags = arch_irq_save();
-        int c = pl011_getc_nonblock();
+    int c;
 
-        if (c < 0)
-            wfi();
-        arch_irq_restore(flags);
-        if (c >= 0)
-            return (char)c;
-    }
+    wait_event(&rx_wait, (c = pl011_getc_nonblock()) >= 0);
+    return (char)c;
 }
 
 uint64_t pl011_rx_dropped(void)

@@ -1,4 +1,4 @@
-/* main.c - boot CPU start-up: discover the machine, bring up memory, interrupts, CPUs, then the shell. */
+/* main.c - boot CPU start-up: discover the machine, bring up memory, IRQs, CPUs, the shell thread. */
 #include "arch/cpu.h"
 #include "arch/irqflags.h"
 #include "arch/memlayout.h"
@@ -11,11 +11,17 @@
 #include "kernel/panic.h"
 #include "kernel/platform.h"
 #include "kernel/printk.h"
+#include "kernel/sched.h"
 #include "kernel/shell.h"
 #include "kernel/smp.h"
 #include "kernel/storage.h"
+#include "kernel/thread.h"
 #include "kernel/time.h"
 #include "kernel/version.h"
+#ifndef AVATAR_HV
+#include "arch/uvm.h"
+#include "kernel/proc.h"
+#endif
 
 #define DTB_MAX_SIZE (2UL << 20)
 /* Used only to report a device tree we cannot read: QEMU virt's first UART. */
@@ -82,6 +88,12 @@ static void memory_init(void)
         add_free_range(platform.mem[i].base, platform.mem[i].base + platform.mem[i].size, 0);
 }
 
+static int shell_thread(void *arg)
+{
+    (void)arg;
+    shell_run();
+}
+
 static void check(int err, const char *what)
 {
     if (err)
@@ -108,6 +120,7 @@ void kernel_main(uint64_t dtb_pa)
     check(gic_init(&platform), "GIC init");
     gic_cpu_init();
     smp_init_irqs();
+    sched_init(); /* this boot context becomes CPU 0's idle thread */
     check(timer_init(&platform), "timer init");
     check(pl011_enable_rx_irq((unsigned int)platform.uart_irq), "UART receive interrupt");
     check(psci_init(platform.psci), "PSCI (device tree conduit)");
@@ -117,6 +130,10 @@ void kernel_main(uint64_t dtb_pa)
     virtio_blk_probe_all();
     storage_init();
     smp_boot_secondaries();
+#ifndef AVATAR_HV
+    uvm_init();
+    proc_init(); /* user processes: after memory and storage, before the first program */
+#endif
 
     kprintf("  memory: %lu MiB at 0x%lx, image 0x%lx-0x%lx\n",
             (unsigned long)(platform_ram_bytes() >> 20), (unsigned long)platform.mem[0].base,
@@ -128,5 +145,7 @@ void kernel_main(uint64_t dtb_pa)
     kprintf("  virtio-mmio slots: %d\n", platform.nvirtio);
     kprintf("boot: EL%d, %u/%u CPUs online, GICv%d, %lu MiB RAM\n", CUR_EL, cpu_online_count(),
             cpus_possible, gic_version(), (unsigned long)(platform_ram_bytes() >> 20));
-    shell_run();
+    if (!thread_create("shell", shell_thread, NULL, THREAD_PRIO_SHELL, CPUMASK_ALL))
+        panic("cannot create the shell thread");
+    sched_run_idle();
 }

@@ -1,12 +1,12 @@
 /* smp.c - per-CPU data and secondary CPU bring-up through PSCI CPU_ON. */
 #include "arch/cpu.h"
-#include "arch/irqflags.h"
 #include "arch/memlayout.h"
 #include "arch/mmu.h"
 #include "arch/psci.h"
 #include "drivers/gic.h"
 #include "kernel/platform.h"
 #include "kernel/printk.h"
+#include "kernel/sched.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
 
@@ -96,9 +96,7 @@ void secondary_main(unsigned int cpu)
     timer_cpu_init();
     __atomic_store_n(&this_cpu()->online, true, __ATOMIC_RELEASE);
     (void)cpu;
-    arch_irq_enable();
-    for (;;)
-        wfi();
+    sched_run_idle();
 }
 
 int smp_ping(unsigned int cpu)

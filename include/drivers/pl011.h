@@ -11,7 +11,7 @@ int pl011_enable_rx_irq(unsigned int intid);
 void pl011_putc(char c);
 /* Next received byte, or -1 if none is waiting. */
 int pl011_getc_nonblock(void);
-/* Wait (in WFI) for the next received byte. */
+/* Sleep (the calling thread blocks) until the next byte is received. */
 char pl011_getc(void);
 uint64_t pl011_rx_dropped(void);
 

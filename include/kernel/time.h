@@ -1,4 +1,4 @@
-/* time.h - the system counter, the periodic tick on every CPU, and uptime. */
+/* time.h - the system counter, the tick and one-shot deadlines on every CPU, and uptime. */
 #ifndef KERNEL_TIME_H
 #define KERNEL_TIME_H
 
@@ -15,6 +15,9 @@ void timer_cpu_init(void);
 uint64_t timer_counter(void);   /* CNTPCT_EL0 */
 uint64_t timer_frequency(void); /* CNTFRQ_EL0, Hz */
 uint64_t timer_ticks_to_ns(uint64_t ticks);
+uint64_t timer_ns_to_ticks(uint64_t ns);
+/* Program this CPU's timer for its next tick or earliest deadline (IRQs masked). */
+void timer_reprogram(void);
 uint64_t time_now_ns(void);
 
 #endif

@@ -1,0 +1,41 @@
+/* uentry.h - the EL0 side of a thread: first entry to user mode, FP/SIMD and TLS registers. */
+#ifndef ARCH_UENTRY_H
+#define ARCH_UENTRY_H
+
+#include <stdint.h>
+
+#include "arch/sysreg.h"
+#include "arch/trap.h"
+
+/* SPSR_EL1 for a return to EL0 with AArch64 and all interrupts unmasked (Arm ARM C5.2.18). */
+#define UENTRY_SPSR_EL0T 0x0UL
+
+/** The FP/SIMD registers of a user thread (the kernel itself never touches them). */
+struct fpsimd_state {
+    uint64_t v[64]; /* q0..q31, low half first */
+    uint32_t fpsr;
+    uint32_t fpcr;
+} __attribute__((aligned(16)));
+
+void fpsimd_save(struct fpsimd_state *st);
+void fpsimd_load(const struct fpsimd_state *st);
+
+/*
+ * Leave for EL0 with the registers in src (not on this stack), copied to tf, which must be the
+ * top of the running thread's kernel stack: every later entry from EL0 lands on that frame.
+ * IRQs masked.
+ */
+void uentry_return(const struct trap_frame *src, struct trap_frame *tf) __attribute__((noreturn));
+
+/* TPIDR_EL0: the user thread pointer (TLS), which EL0 sets itself. */
+static inline uint64_t uentry_tls_get(void)
+{
+    return read_sysreg(tpidr_el0);
+}
+
+static inline void uentry_tls_set(uint64_t v)
+{
+    write_sysreg(tpidr_el0, v);
+}
+
+#endif

@@ -1,0 +1,136 @@
+/* fd.c - per-process descriptor tables over the VFS open-file table (struct file references). */
+#include "kernel/fd.h"
+#include "fs/vfs.h"
+#include "lib/errno.h"
+
+void fd_init_console(struct proc *p)
+{
+    for (int i = 0; i < 3; i++)
+        p->fds[i] = (struct fd){FD_CONSOLE, NULL, O_RDWR, false};
+}
+
+static bool fd_valid(int fd)
+{
+    return fd >= 0 && fd < PROC_MAX_FDS;
+}
+
+int fd_install(struct proc *p, const struct fd *e, int min)
+{
+    unsigned long flags = spin_lock_irqsave(&p->lock);
+    int fd = -EMFILE;
+
+    for (int i = min < 0 ? 0 : min; i < PROC_MAX_FDS; i++) {
+        if (p->fds[i].kind == FD_NONE) {
+            p->fds[i] = *e;
+            fd = i;
+            break;
+        }
+    }
+    spin_unlock_irqrestore(&p->lock, flags);
+    return fd;
+}
+
+int fd_get(struct proc *p, int fd, struct fd *out)
+{
+    if (!fd_valid(fd))
+        return -EBADF;
+    unsigned long flags = spin_lock_irqsave(&p->lock);
+    *out = p->fds[fd];
+    if (out->kind == FD_FILE)
+        vfs_dup(out->file);
+    spin_unlock_irqrestore(&p->lock, flags);
+    return out->kind == FD_NONE ? -EBADF : 0;
+}
+
+void fd_release(struct fd *e)
+{
+    if (e->kind == FD_FILE)
+        vfs_close(e->file);
+    e->kind = FD_NONE;
+}
+
+/* Take the entry out of the table (the caller releases it). */
+static struct fd fd_take(struct proc *p, int fd)
+{
+    unsigned long flags = spin_lock_irqsave(&p->lock);
+    struct fd e = p->fds[fd];
+
+    p->fds[fd].kind = FD_NONE;
+    p->fds[fd].file = NULL;
+    spin_unlock_irqrestore(&p->lock, flags);
+    return e;
+}
+
+int fd_close(struct proc *p, int fd)
+{
+    if (!fd_valid(fd))
+        return -EBADF;
+    struct fd e = fd_take(p, fd);
+    if (e.kind == FD_NONE)
+        return -EBADF;
+    fd_release(&e);
+    return 0;
+}
+
+int fd_dup_to(struct proc *p, int oldfd, int newfd, bool cloexec)
+{
+    struct fd e, old = {FD_NONE, NULL, 0, false};
+
+    if (!fd_valid(newfd))
+        return -EBADF;
+    int err = fd_get(p, oldfd, &e);
+    if (err)
+        return err;
+    e.cloexec = cloexec;
+    unsigned long flags = spin_lock_irqsave(&p->lock);
+    old = p->fds[newfd];
+    p->fds[newfd] = e;
+    spin_unlock_irqrestore(&p->lock, flags);
+    fd_release(&old);
+    return newfd;
+}
+
+int fd_set_cloexec(struct proc *p, int fd, bool cloexec)
+{
+    if (!fd_valid(fd))
+        return -EBADF;
+    unsigned long flags = spin_lock_irqsave(&p->lock);
+    int err = p->fds[fd].kind == FD_NONE ? -EBADF : 0;
+    if (!err)
+        p->fds[fd].cloexec = cloexec;
+    spin_unlock_irqrestore(&p->lock, flags);
+    return err;
+}
+
+void fd_copy(struct proc *child, struct proc *parent)
+{
+    unsigned long flags = spin_lock_irqsave(&parent->lock);
+
+    for (int i = 0; i < PROC_MAX_FDS; i++) {
+        child->fds[i] = parent->fds[i];
+        if (child->fds[i].kind == FD_FILE)
+            vfs_dup(child->fds[i].file);
+    }
+    spin_unlock_irqrestore(&parent->lock, flags);
+}
+
+static void fd_close_matching(struct proc *p, bool only_cloexec)
+{
+    for (int i = 0; i < PROC_MAX_FDS; i++) {
+        unsigned long flags = spin_lock_irqsave(&p->lock);
+        bool hit = p->fds[i].kind != FD_NONE && (!only_cloexec || p->fds[i].cloexec);
+        spin_unlock_irqrestore(&p->lock, flags);
+        if (hit)
+            fd_close(p, i);
+    }
+}
+
+void fd_close_on_exec(struct proc *p)
+{
+    fd_close_matching(p, true);
+}
+
+void fd_close_all(struct proc *p)
+{
+    fd_close_matching(p, false);
+}

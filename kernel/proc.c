@@ -1,0 +1,411 @@
+/* proc.c - processes: ids, the family tree, termination, wait, kill and the process list. */
+#include "kernel/proc.h"
+#include "fs/vfs.h"
+#include "kernel/fd.h"
+#include "kernel/futex.h"
+#include "kernel/kmalloc.h"
+#include "kernel/vma.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+
+#define PROC_ID_MAX 32768 /* pids and tids share one name space, as in Linux */
+
+/*
+ * proc_lock protects the process list, every process's family fields (parent, children,
+ * sibling), state, wait_status, autoreap, vfork_done and child_events, and next_id.
+ */
+static spinlock_t proc_lock = SPINLOCK_INIT;
+static struct list_node proc_list = {&proc_list, &proc_list};
+static struct list_node kernel_children = {&kernel_children, &kernel_children};
+static unsigned int kernel_child_events;
+static struct wait_queue kernel_child_wq = WAIT_QUEUE_INIT(kernel_child_wq);
+static int next_id = 1;
+
+void proc_init(void)
+{
+    vma_commit_init();
+    futex_init();
+}
+
+static struct proc *proc_of(struct list_node *n, bool sibling)
+{
+    return sibling ? list_entry(n, struct proc, sibling) : list_entry(n, struct proc, all_link);
+}
+
+/* Is id free as a pid and as a tid? Caller holds proc_lock. */
+static bool proc_id_free(int id)
+{
+    for (struct list_node *n = proc_list.next; n != &proc_list; n = n->next) {
+        struct proc *p = proc_of(n, false);
+        bool used = p->pid == id;
+        spin_lock(&p->lock);
+        for (struct list_node *t = p->threads.next; t != &p->threads && !used; t = t->next)
+            used = list_entry(t, struct uthread, link)->tid == id;
+        spin_unlock(&p->lock);
+        if (used)
+            return false;
+    }
+    return true;
+}
+
+/*
+ * A fresh id. Caller holds proc_lock. Ids go round before one is reused, so an id handed out
+ * but not yet in a thread list is not given twice.
+ */
+static int proc_new_id(void)
+{
+    for (int tries = 0; tries < PROC_ID_MAX; tries++) {
+        int id = next_id;
+        next_id = next_id + 1 < PROC_ID_MAX ? next_id + 1 : 2;
+        if (proc_id_free(id))
+            return id;
+    }
+    return -EAGAIN;
+}
+
+int proc_alloc_tid(void)
+{
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+    int id = proc_new_id();
+
+    spin_unlock_irqrestore(&proc_lock, flags);
+    return id;
+}
+
+struct proc *proc_alloc(struct proc *parent, const char *name)
+{
+    struct proc *p = kzalloc(sizeof(*p));
+    char *cwd = kmalloc(VFS_PATH_MAX);
+
+    if (!p || !cwd) {
+        kfree(p);
+        kfree(cwd);
+        return NULL;
+    }
+    strncpy(p->name, name, PROC_NAME_MAX - 1);
+    p->cwd = cwd;
+    strcpy(p->cwd, "/");
+    p->refs = 1; /* the process list's */
+    spin_init(&p->lock);
+    list_init(&p->children);
+    list_init(&p->threads);
+    wait_queue_init(&p->child_wq);
+    wait_queue_init(&p->thread_wq);
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+    p->pid = proc_new_id();
+    if (p->pid < 0) {
+        spin_unlock_irqrestore(&proc_lock, flags);
+        kfree(cwd);
+        kfree(p);
+        return NULL;
+    }
+    p->parent = parent;
+    list_add_tail(parent ? &parent->children : &kernel_children, &p->sibling);
+    list_add_tail(&proc_list, &p->all_link);
+    spin_unlock_irqrestore(&proc_lock, flags);
+    return p;
+}
+
+void proc_get(struct proc *p)
+{
+    __atomic_add_fetch(&p->refs, 1, __ATOMIC_ACQ_REL);
+}
+
+void proc_put(struct proc *p)
+{
+    if (__atomic_sub_fetch(&p->refs, 1, __ATOMIC_ACQ_REL))
+        return;
+    kfree(p->cwd);
+    kfree(p);
+}
+
+/* Take p off the list and its parent's children. Caller holds proc_lock. */
+static void proc_unlink(struct proc *p)
+{
+    list_del(&p->sibling);
+    list_del(&p->all_link);
+}
+
+void proc_abort(struct proc *p)
+{
+    fd_close_all(p);
+    if (p->as)
+        aspace_put(p->as);
+    p->as = NULL;
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+    proc_unlink(p);
+    spin_unlock_irqrestore(&proc_lock, flags);
+    proc_put(p);
+}
+
+int proc_parent_pid(struct proc *p)
+{
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+    int ppid = p->parent ? p->parent->pid : 0;
+
+    spin_unlock_irqrestore(&proc_lock, flags);
+    return ppid;
+}
+
+struct proc *proc_find(int pid)
+{
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+    struct proc *found = NULL;
+
+    for (struct list_node *n = proc_list.next; n != &proc_list; n = n->next) {
+        struct proc *p = proc_of(n, false);
+        if (p->pid == pid) {
+            proc_get(p);
+            found = p;
+            break;
+        }
+    }
+    spin_unlock_irqrestore(&proc_lock, flags);
+    return found;
+}
+
+struct uthread *proc_find_thread(int tid, struct proc **owner)
+{
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+    struct uthread *found = NULL;
+
+    for (struct list_node *n = proc_list.next; n != &proc_list && !found; n = n->next) {
+        struct proc *p = proc_of(n, false);
+        spin_lock(&p->lock);
+        for (struct list_node *t = p->threads.next; t != &p->threads; t = t->next) {
+            struct uthread *ut = list_entry(t, struct uthread, link);
+            if (ut->tid == tid) {
+                proc_get(p);
+                *owner = p;
+                found = ut;
+                break;
+            }
+        }
+        spin_unlock(&p->lock);
+    }
+    spin_unlock_irqrestore(&proc_lock, flags);
+    return found;
+}
+
+bool proc_terminate(struct proc *p, int status)
+{
+    int expect = 0;
+
+    /* One store says both "ending" and how: a thread that sees it can report the status. */
+    if (!__atomic_compare_exchange_n(&p->killed, &expect, PROC_KILLED | status, false,
+                                     __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        return false;
+    /* Wake the sleepers; threads in user mode notice at their next tick or system call. */
+    unsigned long flags = spin_lock_irqsave(&p->lock);
+    for (struct list_node *n = p->threads.next; n != &p->threads; n = n->next) {
+        struct uthread *ut = list_entry(n, struct uthread, link);
+        struct wait_queue *wq = __atomic_load_n(&ut->waiting_on, __ATOMIC_SEQ_CST);
+        if (wq)
+            wait_wake_all(wq);
+    }
+    spin_unlock_irqrestore(&p->lock, flags);
+    return true;
+}
+
+/* Signals whose default action is to do nothing (Linux signal(7)). */
+static bool signal_ignored(int sig)
+{
+    return sig == SIGCHLD || sig == 18 /* SIGCONT */ || sig == 23 /* SIGURG */ ||
+           sig == 28 /* SIGWINCH */;
+}
+
+int proc_kill(int pid, int sig)
+{
+    if (sig < 0 || sig > 64)
+        return -EINVAL;
+    struct proc *p = proc_find(pid);
+    if (!p)
+        return -ESRCH;
+    if (sig && !signal_ignored(sig))
+        proc_terminate(p, PROC_STATUS_SIGNALED(sig));
+    proc_put(p);
+    return 0;
+}
+
+/* The last thread of p has gone: release what it holds and tell whoever waits. */
+void proc_exit(struct proc *p)
+{
+    struct list_node reap;
+    unsigned long flags;
+
+    fd_close_all(p);
+    flags = spin_lock_irqsave(&p->lock);
+    struct aspace *as = p->as;
+    p->as = NULL;
+    spin_unlock_irqrestore(&p->lock, flags);
+    if (as)
+        aspace_put(as);
+
+    list_init(&reap);
+    flags = spin_lock_irqsave(&proc_lock);
+    /* Orphans go to the kernel, which does not wait for them. */
+    while (!list_empty(&p->children)) {
+        struct proc *c = proc_of(p->children.next, true);
+        list_del(&c->sibling);
+        c->parent = NULL;
+        c->autoreap = true;
+        if (c->state == PROC_ZOMBIE) {
+            list_del(&c->all_link);
+            list_add_tail(&reap, &c->sibling);
+        } else {
+            list_add_tail(&kernel_children, &c->sibling);
+        }
+    }
+    p->state = PROC_ZOMBIE;
+    p->wait_status = __atomic_load_n(&p->killed, __ATOMIC_ACQUIRE) & ~PROC_KILLED;
+    p->vfork_done = true;
+    bool free_now = p->autoreap;
+    if (free_now)
+        proc_unlink(p);
+    if (p->parent) {
+        p->parent->child_events++;
+        wait_wake_all(&p->parent->child_wq);
+    } else {
+        kernel_child_events++;
+        wait_wake_all(&kernel_child_wq);
+    }
+    spin_unlock_irqrestore(&proc_lock, flags);
+    while (!list_empty(&reap)) {
+        struct proc *c = proc_of(reap.next, true);
+        list_del(&c->sibling);
+        proc_put(c);
+    }
+    if (free_now)
+        proc_put(p);
+}
+
+static bool proc_wait_match(const struct proc *c, int pid)
+{
+    return pid <= 0 || c->pid == pid; /* process groups are not kept: 0 and -pgid mean any */
+}
+
+/* One look at the children. Caller holds proc_lock. */
+static int proc_wait_scan(struct proc *parent, int pid, int *status, struct proc **zombie)
+{
+    struct list_node *head = parent ? &parent->children : &kernel_children;
+    bool any = false;
+
+    for (struct list_node *n = head->next; n != head; n = n->next) {
+        struct proc *c = proc_of(n, true);
+        if (!proc_wait_match(c, pid) || (!parent && c->autoreap))
+            continue;
+        any = true;
+        if (c->state == PROC_ZOMBIE) {
+            *status = c->wait_status;
+            proc_unlink(c);
+            *zombie = c;
+            return c->pid;
+        }
+    }
+    return any ? 0 : -ECHILD;
+}
+
+int proc_wait(struct proc *parent, int pid, int *status, bool nohang)
+{
+    struct uthread *self = uthread_current();
+    struct wait_queue *wq = parent ? &parent->child_wq : &kernel_child_wq;
+    unsigned int *events = parent ? &parent->child_events : &kernel_child_events;
+
+    for (;;) {
+        struct proc *zombie = NULL;
+        unsigned long flags = spin_lock_irqsave(&proc_lock);
+        int ret = proc_wait_scan(parent, pid, status, &zombie);
+        unsigned int seen = *events;
+        spin_unlock_irqrestore(&proc_lock, flags);
+        if (zombie)
+            proc_put(zombie);
+        if (ret || nohang)
+            return ret;
+        int err =
+            self ? uthread_wait_until(self, wq, __atomic_load_n(events, __ATOMIC_ACQUIRE) != seen,
+                                      SCHED_NO_DEADLINE)
+                 : wait_event_until(wq, __atomic_load_n(events, __ATOMIC_ACQUIRE) != seen,
+                                    SCHED_NO_DEADLINE);
+        if (err)
+            return err;
+    }
+}
+
+void proc_detach(int pid)
+{
+    struct proc *zombie = NULL;
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+
+    for (struct list_node *n = kernel_children.next; n != &kernel_children; n = n->next) {
+        struct proc *c = proc_of(n, true);
+        if (c->pid != pid)
+            continue;
+        c->autoreap = true;
+        if (c->state == PROC_ZOMBIE) {
+            proc_unlink(c);
+            zombie = c;
+        }
+        break;
+    }
+    spin_unlock_irqrestore(&proc_lock, flags);
+    if (zombie)
+        proc_put(zombie);
+}
+
+void proc_vfork_release(struct proc *p)
+{
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+
+    if (!p->vfork_done) {
+        p->vfork_done = true;
+        if (p->parent) {
+            p->parent->child_events++;
+            wait_wake_all(&p->parent->child_wq);
+        }
+    }
+    spin_unlock_irqrestore(&proc_lock, flags);
+}
+
+void proc_vfork_wait(struct proc *child)
+{
+    struct uthread *self = uthread_current();
+
+    uthread_wait_until(self, &self->proc->child_wq,
+                       __atomic_load_n(&child->vfork_done, __ATOMIC_ACQUIRE), SCHED_NO_DEADLINE);
+}
+
+unsigned int proc_snapshot(struct proc_info *out, unsigned int max)
+{
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+    unsigned int n = 0;
+
+    for (struct list_node *l = proc_list.next; l != &proc_list; l = l->next, n++) {
+        struct proc *p = proc_of(l, false);
+        if (n >= max)
+            continue;
+        struct proc_info *i = &out[n];
+        memset(i, 0, sizeof(*i));
+        i->pid = p->pid;
+        i->ppid = p->parent ? p->parent->pid : 0;
+        i->state = p->state;
+        spin_lock(&p->lock);
+        memcpy(i->name, p->name, PROC_NAME_MAX);
+        i->nthreads = p->nthreads;
+        struct list_node *first = list_first(&p->threads);
+        const struct thread *kt =
+            first ? __atomic_load_n(&list_entry(first, struct uthread, link)->kt, __ATOMIC_ACQUIRE)
+                  : NULL;
+        if (kt) {
+            /* Read as it is: a display, not a decision. A thread not started yet shows -1. */
+            i->prio = kt->rq_link.prio;
+            i->cpu = kt->cpu;
+        } else {
+            i->prio = -1;
+        }
+        if (p->as)
+            i->resident_kib = p->as->resident * (PAGE_SIZE / 1024);
+        spin_unlock(&p->lock);
+    }
+    spin_unlock_irqrestore(&proc_lock, flags);
+    return n;
+}

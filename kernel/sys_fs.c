@@ -1,0 +1,268 @@
+/* sys_fs.c - system calls on descriptors: read/write (console and files), dup, fcntl, ioctl. */
+#include "fs/vfs.h"
+#include "kernel/fd.h"
+#include "kernel/kmalloc.h"
+#include "kernel/proc.h"
+#include "kernel/syscall.h"
+#include "kernel/tty.h"
+#include "lib/errno.h"
+#include "lib/string.h"
+
+#define F_DUPFD         0
+#define F_GETFD         1
+#define F_SETFD         2
+#define F_GETFL         3
+#define F_SETFL         4
+#define F_DUPFD_CLOEXEC 1030
+#define TCGETS          0x5401
+#define TIOCGWINSZ      0x5413
+#define IOV_MAX         1024
+#define IO_CHUNK        4096 /* bounce buffer between user memory and a file */
+
+struct user_iovec {
+    uint64_t base, len;
+};
+
+static struct uvm_space *uvm(void)
+{
+    return proc_current()->as->uvm;
+}
+
+int64_t sys_close(const uint64_t *a)
+{
+    return fd_close(proc_current(), (int)a[0]);
+}
+
+int64_t sys_dup(const uint64_t *a)
+{
+    struct fd e;
+    int err = fd_get(proc_current(), (int)a[0], &e);
+
+    if (err)
+        return err;
+    e.cloexec = false;
+    int fd = fd_install(proc_current(), &e, 0);
+    if (fd < 0)
+        fd_release(&e);
+    return fd;
+}
+
+int64_t sys_dup3(const uint64_t *a)
+{
+    if ((int)a[0] == (int)a[1] || (a[2] & ~(uint64_t)O_CLOEXEC))
+        return -EINVAL;
+    return fd_dup_to(proc_current(), (int)a[0], (int)a[1], a[2] & O_CLOEXEC);
+}
+
+int64_t sys_fcntl(const uint64_t *a)
+{
+    struct proc *p = proc_current();
+    int fd = (int)a[0];
+    struct fd e;
+    int err = fd_get(p, fd, &e);
+
+    if (err)
+        return err;
+    int64_t ret = 0;
+    switch ((int)a[1]) {
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC:
+        if ((int64_t)a[2] < 0 || a[2] >= PROC_MAX_FDS) {
+            ret = -EINVAL;
+            break;
+        }
+        e.cloexec = (int)a[1] == F_DUPFD_CLOEXEC;
+        ret = fd_install(p, &e, (int)a[2]);
+        if (ret >= 0)
+            return ret; /* the table keeps the reference */
+        break;
+    case F_GETFD:
+        ret = e.cloexec ? FD_CLOEXEC : 0;
+        break;
+    case F_SETFD:
+        ret = fd_set_cloexec(p, fd, a[2] & FD_CLOEXEC);
+        break;
+    case F_GETFL:
+        ret = e.flags;
+        break;
+    case F_SETFL:
+        ret = 0; /* O_NONBLOCK and friends have no effect here */
+        break;
+    default:
+        ret = -EINVAL;
+    }
+    fd_release(&e);
+    return ret;
+}
+
+int64_t sys_ioctl(const uint64_t *a)
+{
+    struct fd e;
+    int err = fd_get(proc_current(), (int)a[0], &e);
+
+    if (err)
+        return err;
+    int64_t ret = -ENOTTY;
+    if (e.kind == FD_CONSOLE && a[1] == TIOCGWINSZ) {
+        /* The console is a terminal: musl then line-buffers stdout. Size: a classic 80x24. */
+        uint16_t ws[4] = {24, 80, 0, 0};
+        ret = uvm_copy_out(uvm(), a[2], ws, sizeof(ws));
+    } else if (e.kind == FD_CONSOLE && a[1] == TCGETS) {
+        ret = -EINVAL; /* a terminal, but its modes cannot be read or set */
+    }
+    fd_release(&e);
+    return ret;
+}
+
+/* Move up to len bytes between a file and user memory through a bounce buffer. */
+static int64_t file_io(struct fd *e, uint64_t ubuf, uint64_t len, bool write, int64_t off)
+{
+    char *buf = kmalloc(IO_CHUNK);
+    int64_t done = 0;
+
+    if (!buf)
+        return -ENOMEM;
+    while ((uint64_t)done < len) {
+        size_t n = len - (uint64_t)done < IO_CHUNK ? (size_t)(len - (uint64_t)done) : IO_CHUNK;
+        long r;
+        if (write) {
+            if (uvm_copy_in(uvm(), buf, ubuf + (uint64_t)done, n)) {
+                r = -EFAULT;
+            } else {
+                r = vfs_write(e->file, buf, n);
+            }
+        } else {
+            r = off >= 0 ? vfs_pread(e->file, buf, n, (uint64_t)(off + done))
+                         : vfs_read(e->file, buf, n);
+            if (r > 0 && uvm_copy_out(uvm(), ubuf + (uint64_t)done, buf, (size_t)r))
+                r = -EFAULT;
+        }
+        if (r < 0) {
+            if (!done)
+                done = r;
+            break;
+        }
+        done += r;
+        if ((size_t)r < n)
+            break;
+    }
+    kfree(buf);
+    return done;
+}
+
+static int64_t console_io(uint64_t ubuf, uint64_t len, bool write)
+{
+    char buf[256];
+    int64_t done = 0;
+
+    if (!write) {
+        long r = tty_read(buf, len < sizeof(buf) ? (size_t)len : sizeof(buf));
+        if (r > 0 && uvm_copy_out(uvm(), ubuf, buf, (size_t)r))
+            return -EFAULT;
+        return r;
+    }
+    while ((uint64_t)done < len) {
+        size_t n =
+            len - (uint64_t)done < sizeof(buf) ? (size_t)(len - (uint64_t)done) : sizeof(buf);
+        if (uvm_copy_in(uvm(), buf, ubuf + (uint64_t)done, n))
+            return done ? done : -EFAULT;
+        tty_write(buf, n);
+        done += (int64_t)n;
+    }
+    return done;
+}
+
+static int64_t fd_io(int fd, uint64_t ubuf, uint64_t len, bool write, int64_t off)
+{
+    struct fd e;
+    int err = fd_get(proc_current(), fd, &e);
+
+    if (err)
+        return err;
+    int64_t ret;
+    if (!uvm_range_ok(ubuf, len))
+        ret = -EFAULT;
+    else if (len == 0)
+        ret = 0;
+    else if (e.kind == FD_CONSOLE)
+        ret = off >= 0 ? -ESPIPE : console_io(ubuf, len, write);
+    else
+        ret = file_io(&e, ubuf, len, write, off);
+    fd_release(&e);
+    return ret;
+}
+
+int64_t sys_read(const uint64_t *a)
+{
+    return fd_io((int)a[0], a[1], a[2], false, -1);
+}
+
+int64_t sys_write(const uint64_t *a)
+{
+    return fd_io((int)a[0], a[1], a[2], true, -1);
+}
+
+int64_t sys_pread64(const uint64_t *a)
+{
+    if ((int64_t)a[3] < 0)
+        return -EINVAL;
+    return fd_io((int)a[0], a[1], a[2], false, (int64_t)a[3]);
+}
+
+static int64_t vector_io(int fd, uint64_t uiov, uint64_t count, bool write)
+{
+    struct user_iovec iov;
+    int64_t done = 0;
+
+    if (count > IOV_MAX)
+        return -EINVAL;
+    for (uint64_t i = 0; i < count; i++) {
+        if (uvm_copy_in(uvm(), &iov, uiov + i * sizeof(iov), sizeof(iov)))
+            return done ? done : -EFAULT;
+        if (!iov.len)
+            continue;
+        int64_t r = fd_io(fd, iov.base, iov.len, write, -1);
+        if (r < 0)
+            return done ? done : r;
+        done += r;
+        if ((uint64_t)r < iov.len)
+            break;
+    }
+    return done;
+}
+
+int64_t sys_readv(const uint64_t *a)
+{
+    return vector_io((int)a[0], a[1], a[2], false);
+}
+
+int64_t sys_writev(const uint64_t *a)
+{
+    return vector_io((int)a[0], a[1], a[2], true);
+}
+
+int64_t sys_lseek(const uint64_t *a)
+{
+    struct fd e;
+    int err = fd_get(proc_current(), (int)a[0], &e);
+
+    if (err)
+        return err;
+    int64_t ret = e.kind == FD_CONSOLE ? -ESPIPE : vfs_lseek(e.file, (int64_t)a[1], (int)a[2]);
+    fd_release(&e);
+    return ret;
+}
+
+int64_t sys_ftruncate(const uint64_t *a)
+{
+    struct fd e;
+    int err = fd_get(proc_current(), (int)a[0], &e);
+
+    if (err)
+        return err;
+    int64_t ret = e.kind == FD_CONSOLE ? -EINVAL
+                  : (int64_t)a[1] < 0  ? -EINVAL
+                                       : vfs_ftruncate(e.file, a[1]);
+    fd_release(&e);
+    return ret;
+}
