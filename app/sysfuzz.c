@@ -88,30 +88,18 @@ static uint64_t rng(void)
 static long random_arg(void)
 {
     switch (rng() % 12) {
-    case 0:
-        return 0;
-    case 1:
-        return -1;
-    case 2:
-        return (long)(rng() % 64);
-    case 3:
-        return (long)rng();
-    case 4:
-        return (long)(buffer + rng() % sizeof(buffer)); /* a valid buffer */
-    case 5:
-        return (long)buffer;
-    case 6:
-        return (long)(0xffffff8000000000UL + (rng() & 0xffffff)); /* kernel */
-    case 7:
-        return (long)(rng() & 0x7ffffff000UL); /* page-aligned user address */
-    case 8:
-        return 0x1000;
-    case 9:
-        return (long)(1UL << (rng() % 64));
-    case 10:
-        return (long)&rng_state;
-    default:
-        return (long)(rng() % 4096);
+    case 0: return 0;
+    case 1: return -1;
+    case 2: return (long)(rng() % 64);
+    case 3: return (long)rng();
+    case 4: return (long)(buffer + rng() % sizeof(buffer)); /* a valid buffer */
+    case 5: return (long)buffer;
+    case 6: return (long)(0xffffff8000000000UL + (rng() & 0xffffff)); /* kernel */
+    case 7: return (long)(rng() & 0x7ffffff000UL); /* page-aligned user address */
+    case 8: return 0x1000;
+    case 9: return (long)(1UL << (rng() % 64));
+    case 10: return (long)&rng_state;
+    default: return (long)(rng() % 4096);
     }
 }
 
@@ -148,8 +136,7 @@ static void fuzz(int calls_per_round)
         case SYS_execve:
             a[0] = random_arg() | 1; /* odd: never a real path string start we made */
             break;
-        default:
-            break;
+        default: break;
         }
         raw_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
     }

@@ -5,19 +5,19 @@
 #include "drivers/gic.h"
 #include "lib/errno.h"
 
-#define GICD_CTLR 0x000
-#define GICD_TYPER 0x004
-#define GICD_ISENABLER 0x100
-#define GICD_ICENABLER 0x180
-#define GICD_ICPENDR 0x280
+#define GICD_CTLR       0x000
+#define GICD_TYPER      0x004
+#define GICD_ISENABLER  0x100
+#define GICD_ICENABLER  0x180
+#define GICD_ICPENDR    0x280
 #define GICD_IPRIORITYR 0x400
-#define GICD_ITARGETSR 0x800
-#define GICD_SGIR 0xf00
+#define GICD_ITARGETSR  0x800
+#define GICD_SGIR       0xf00
 
 #define GICC_CTLR 0x000
-#define GICC_PMR 0x004
-#define GICC_BPR 0x008
-#define GICC_IAR 0x00c
+#define GICC_PMR  0x004
+#define GICC_BPR  0x008
+#define GICC_IAR  0x00c
 #define GICC_EOIR 0x010
 
 #define IRQ_PRIORITY 0xa0

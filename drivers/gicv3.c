@@ -7,41 +7,41 @@
 #include "kernel/printk.h"
 #include "lib/errno.h"
 
-#define GICD_CTLR 0x0000
-#define GICD_TYPER 0x0004
-#define GICD_IGROUPR 0x0080
-#define GICD_ISENABLER 0x0100
-#define GICD_ICENABLER 0x0180
-#define GICD_ICPENDR 0x0280
+#define GICD_CTLR       0x0000
+#define GICD_TYPER      0x0004
+#define GICD_IGROUPR    0x0080
+#define GICD_ISENABLER  0x0100
+#define GICD_ICENABLER  0x0180
+#define GICD_ICPENDR    0x0280
 #define GICD_IPRIORITYR 0x0400
-#define GICD_IROUTER 0x6000
+#define GICD_IROUTER    0x6000
 
-#define CTLR_RWP (1u << 31)
-#define CTLR_ARE (1u << 4)
+#define CTLR_RWP  (1u << 31)
+#define CTLR_ARE  (1u << 4)
 #define CTLR_GRP1 (1u << 1)
 
-#define GICR_TYPER 0x0008
-#define GICR_WAKER 0x0014
-#define GICR_SGI 0x10000 /* SGI_base frame follows RD_base */
-#define GICR_IGROUPR0 (GICR_SGI + 0x080)
-#define GICR_ISENABLER0 (GICR_SGI + 0x100)
-#define GICR_ICENABLER0 (GICR_SGI + 0x180)
-#define GICR_IPRIORITYR (GICR_SGI + 0x400)
-#define GICR_FRAME 0x20000
-#define TYPER_LAST (1u << 4)
-#define TYPER_VLPIS (1u << 1)
-#define WAKER_SLEEP (1u << 1)
+#define GICR_TYPER            0x0008
+#define GICR_WAKER            0x0014
+#define GICR_SGI              0x10000 /* SGI_base frame follows RD_base */
+#define GICR_IGROUPR0         (GICR_SGI + 0x080)
+#define GICR_ISENABLER0       (GICR_SGI + 0x100)
+#define GICR_ICENABLER0       (GICR_SGI + 0x180)
+#define GICR_IPRIORITYR       (GICR_SGI + 0x400)
+#define GICR_FRAME            0x20000
+#define TYPER_LAST            (1u << 4)
+#define TYPER_VLPIS           (1u << 1)
+#define WAKER_SLEEP           (1u << 1)
 #define WAKER_CHILDREN_ASLEEP (1u << 2)
 
 /* ICC_* system registers by encoding, so any assembler accepts them. */
-#define ICC_PMR_EL1 S3_0_C4_C6_0
-#define ICC_IAR1_EL1 S3_0_C12_C12_0
-#define ICC_EOIR1_EL1 S3_0_C12_C12_1
-#define ICC_BPR1_EL1 S3_0_C12_C12_3
-#define ICC_CTLR_EL1 S3_0_C12_C12_4
-#define ICC_SRE_EL1 S3_0_C12_C12_5
+#define ICC_PMR_EL1     S3_0_C4_C6_0
+#define ICC_IAR1_EL1    S3_0_C12_C12_0
+#define ICC_EOIR1_EL1   S3_0_C12_C12_1
+#define ICC_BPR1_EL1    S3_0_C12_C12_3
+#define ICC_CTLR_EL1    S3_0_C12_C12_4
+#define ICC_SRE_EL1     S3_0_C12_C12_5
 #define ICC_IGRPEN1_EL1 S3_0_C12_C12_7
-#define ICC_SGI1R_EL1 S3_0_C12_C11_5
+#define ICC_SGI1R_EL1   S3_0_C12_C11_5
 
 #define IRQ_PRIORITY 0xa0
 

@@ -23,8 +23,8 @@ struct file {
     void *node;        /* file node, or directory cursor when is_dir */
     bool is_dir;
     int flags;
-    uint64_t pos;  /* protected by mnt->lock */
-    int refs;      /* protected by files_lock */
+    uint64_t pos; /* protected by mnt->lock */
+    int refs;     /* protected by files_lock */
 };
 
 static struct mount mounts[VFS_MAX_MOUNTS];
@@ -333,18 +333,13 @@ int64_t vfs_lseek(struct file *f, int64_t off, int whence)
         return -EISDIR;
     mnt_lock(f->mnt);
     switch (whence) {
-    case SEEK_SET:
-        base = 0;
-        break;
-    case SEEK_CUR:
-        base = (int64_t)f->pos;
-        break;
+    case SEEK_SET: base = 0; break;
+    case SEEK_CUR: base = (int64_t)f->pos; break;
     case SEEK_END:
         err = f->mnt->ops->fstat(f->mnt->fs, f->node, &st);
         base = (int64_t)st.size;
         break;
-    default:
-        err = -EINVAL;
+    default: err = -EINVAL;
     }
     if (!err && (off > 0 ? base > INT64_MAX - off : base + off < 0))
         err = -EINVAL;

@@ -56,17 +56,13 @@ void fault_user(struct trap_frame *tf)
 
     switch (ec) {
     case EC_DABT_LOW:
-    case EC_IABT_LOW:
-        fault_abort(tf, ec);
-        return;
+    case EC_IABT_LOW: fault_abort(tf, ec); return;
     case EC_PC_ALIGN:
     case EC_SP_ALIGN:
         fault_fatal(tf, SIGBUS, ec == EC_PC_ALIGN ? "misaligned pc" : "misaligned stack pointer",
                     false);
         return;
-    case EC_BRK64:
-        fault_fatal(tf, SIGTRAP, "breakpoint", false);
-        return;
+    case EC_BRK64: fault_fatal(tf, SIGTRAP, "breakpoint", false); return;
     default:
         /* Undefined instructions, forbidden system registers, illegal execution state, ... */
         fault_fatal(tf, SIGILL, "illegal instruction", false);

@@ -147,8 +147,7 @@ int64_t futex_syscall(uint64_t addr, int op, uint32_t val, uint64_t timeout, uin
         err = futex_deadline(timeout, cmd == FUTEX_WAIT_BITSET, realtime, &deadline);
         return err ? err : futex_wait(as, addr, val, deadline);
     case FUTEX_WAKE:
-    case FUTEX_WAKE_BITSET:
-        return futex_wake(as, addr, (int)(val > INT32_MAX ? INT32_MAX : val));
+    case FUTEX_WAKE_BITSET: return futex_wake(as, addr, (int)(val > INT32_MAX ? INT32_MAX : val));
     case FUTEX_CMP_REQUEUE:
         if ((err = uvm_read_u32(as->uvm, addr, &cur)))
             return err;
@@ -164,7 +163,6 @@ int64_t futex_syscall(uint64_t addr, int op, uint32_t val, uint64_t timeout, uin
         return futex_wake(as, addr,
                           (int)(val > INT32_MAX / 2 ? INT32_MAX / 2 : val) +
                               (int)(timeout > INT32_MAX / 2 ? INT32_MAX / 2 : timeout));
-    default:
-        return -ENOSYS;
+    default: return -ENOSYS;
     }
 }

@@ -1,4 +1,5 @@
-/* panic.c - the fatal-error path: one report (syndrome, registers, backtrace), then every CPU stops. */
+/* panic.c - the fatal-error path: one report (syndrome, registers, backtrace), then every CPU
+ * stops. */
 #include <stdarg.h>
 #include <stdbool.h>
 

@@ -76,20 +76,13 @@ int64_t sys_fcntl(const uint64_t *a)
         if (ret >= 0)
             return ret; /* the table keeps the reference */
         break;
-    case F_GETFD:
-        ret = e.cloexec ? FD_CLOEXEC : 0;
-        break;
-    case F_SETFD:
-        ret = fd_set_cloexec(p, fd, a[2] & FD_CLOEXEC);
-        break;
-    case F_GETFL:
-        ret = e.flags;
-        break;
+    case F_GETFD: ret = e.cloexec ? FD_CLOEXEC : 0; break;
+    case F_SETFD: ret = fd_set_cloexec(p, fd, a[2] & FD_CLOEXEC); break;
+    case F_GETFL: ret = e.flags; break;
     case F_SETFL:
         ret = 0; /* O_NONBLOCK and friends have no effect here */
         break;
-    default:
-        ret = -EINVAL;
+    default: ret = -EINVAL;
     }
     fd_release(&e);
     return ret;

@@ -56,11 +56,8 @@ int64_t sys_madvise(const uint64_t *a)
     case 1:
     case 2:
     case 3:
-    case MADV_FREE: /* the pages may be dropped; keeping them is allowed */
-        return 0;
-    case MADV_DONTNEED:
-        return aspace_discard(as(), a[0], a[1]);
-    default:
-        return -EINVAL;
+    case MADV_FREE: /* the pages may be dropped; keeping them is allowed */ return 0;
+    case MADV_DONTNEED: return aspace_discard(as(), a[0], a[1]);
+    default: return -EINVAL;
     }
 }

@@ -115,9 +115,7 @@ static int fdt_token(const struct fdt *fdt, uint32_t off, struct fdt_token *tok)
     }
     case FDT_END_NODE:
     case FDT_NOP:
-    case FDT_END:
-        next = (uint64_t)off + 4;
-        break;
+    case FDT_END: next = (uint64_t)off + 4; break;
     default:
         return fdt_fail(fdt, -EUCLEAN, "fdt: unknown token 0x%x at struct offset 0x%x", tok->tag,
                         off);
@@ -172,8 +170,7 @@ static int fdt_check_structure(const struct fdt *fdt)
             if (!root_seen)
                 return fdt_fail(fdt, -EUCLEAN, "fdt: no root node");
             return 0;
-        default:
-            break;
+        default: break;
         }
         off = tok.next;
     }
@@ -444,18 +441,14 @@ int fdt_next_node(const struct fdt *fdt, struct fdt_iter *it, struct fdt_node *n
             return rc;
         it->pos = tok.next;
         switch (tok.tag) {
-        case FDT_BEGIN_NODE:
-            return fdt_enter_node(fdt, it, &tok, node);
+        case FDT_BEGIN_NODE: return fdt_enter_node(fdt, it, &tok, node);
         case FDT_END_NODE:
             if (it->depth == 0)
                 return fdt_fail(fdt, -EUCLEAN, "fdt: unbalanced FDT_END_NODE");
             it->depth--;
             break;
-        case FDT_END:
-            it->done = true;
-            break;
-        default:
-            break;
+        case FDT_END: it->done = true; break;
+        default: break;
         }
     }
     return 0;

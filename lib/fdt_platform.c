@@ -1,4 +1,5 @@
-/* fdt_platform.c - reads what the kernel needs (memory, CPUs, GIC, UART, timer, virtio, PSCI) from a DTB. */
+/* fdt_platform.c - reads what the kernel needs (memory, CPUs, GIC, UART, timer, virtio, PSCI) from
+ * a DTB. */
 #include <stdarg.h>
 
 #include "lib/errno.h"

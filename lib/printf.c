@@ -88,17 +88,10 @@ static enum len_mod parse_length(const char **p)
             return LEN_LL;
         }
         return LEN_L;
-    case 'z':
-        (*p)++;
-        return LEN_Z;
-    case 't':
-        (*p)++;
-        return LEN_T;
-    case 'j':
-        (*p)++;
-        return LEN_J;
-    default:
-        return LEN_NONE;
+    case 'z': (*p)++; return LEN_Z;
+    case 't': (*p)++; return LEN_T;
+    case 'j': (*p)++; return LEN_J;
+    default: return LEN_NONE;
     }
 }
 
@@ -151,58 +144,39 @@ static void parse_spec(const char **p, va_list *ap, struct spec *sp)
 static uintmax_t arg_unsigned(va_list *ap, enum len_mod len)
 {
     switch (len) {
-    case LEN_HH:
-        return (unsigned char)va_arg(*ap, unsigned int);
-    case LEN_H:
-        return (unsigned short)va_arg(*ap, unsigned int);
-    case LEN_L:
-        return va_arg(*ap, unsigned long);
-    case LEN_LL:
-        return va_arg(*ap, unsigned long long);
-    case LEN_Z:
-        return va_arg(*ap, size_t);
-    case LEN_T:
-        return (size_t)va_arg(*ap, ptrdiff_t);
-    case LEN_J:
-        return va_arg(*ap, uintmax_t);
-    default:
-        return va_arg(*ap, unsigned int);
+    case LEN_HH: return (unsigned char)va_arg(*ap, unsigned int);
+    case LEN_H: return (unsigned short)va_arg(*ap, unsigned int);
+    case LEN_L: return va_arg(*ap, unsigned long);
+    case LEN_LL: return va_arg(*ap, unsigned long long);
+    case LEN_Z: return va_arg(*ap, size_t);
+    case LEN_T: return (size_t)va_arg(*ap, ptrdiff_t);
+    case LEN_J: return va_arg(*ap, uintmax_t);
+    default: return va_arg(*ap, unsigned int);
     }
 }
 
 static intmax_t arg_signed(va_list *ap, enum len_mod len)
 {
     switch (len) {
-    case LEN_HH:
-        return (signed char)va_arg(*ap, int);
-    case LEN_H:
-        return (short)va_arg(*ap, int);
-    case LEN_L:
-        return va_arg(*ap, long);
-    case LEN_LL:
-        return va_arg(*ap, long long);
-    case LEN_Z:
-        return (ptrdiff_t)va_arg(*ap, size_t);
-    case LEN_T:
-        return va_arg(*ap, ptrdiff_t);
-    case LEN_J:
-        return va_arg(*ap, intmax_t);
-    default:
-        return va_arg(*ap, int);
+    case LEN_HH: return (signed char)va_arg(*ap, int);
+    case LEN_H: return (short)va_arg(*ap, int);
+    case LEN_L: return va_arg(*ap, long);
+    case LEN_LL: return va_arg(*ap, long long);
+    case LEN_Z: return (ptrdiff_t)va_arg(*ap, size_t);
+    case LEN_T: return va_arg(*ap, ptrdiff_t);
+    case LEN_J: return va_arg(*ap, intmax_t);
+    default: return va_arg(*ap, int);
     }
 }
 
 static unsigned conv_base(char conv)
 {
     switch (conv) {
-    case 'o':
-        return 8;
+    case 'o': return 8;
     case 'x':
     case 'X':
-    case 'p':
-        return 16;
-    default:
-        return 10;
+    case 'p': return 16;
+    default: return 10;
     }
 }
 
@@ -285,9 +259,7 @@ static bool put_conversion(struct out *o, const struct spec *sp, va_list *ap)
     case 'u':
     case 'o':
     case 'x':
-    case 'X':
-        put_integer(o, sp, arg_unsigned(ap, sp->len), 0);
-        return true;
+    case 'X': put_integer(o, sp, arg_unsigned(ap, sp->len), 0); return true;
     case 'p':
         if (sp->len != LEN_NONE)
             return false;
@@ -311,11 +283,8 @@ static bool put_conversion(struct out *o, const struct spec *sp, va_list *ap)
         put_padded(o, sp, s, sp->prec >= 0 ? strnlen(s, (size_t)sp->prec) : strlen(s));
         return true;
     }
-    case '%':
-        out_put(o, "%", 1);
-        return true;
-    default:
-        return false;
+    case '%': out_put(o, "%", 1); return true;
+    default: return false;
     }
 }
 

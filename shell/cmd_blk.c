@@ -24,16 +24,11 @@ static const struct {
 static const char *blk_strerror(int err)
 {
     switch (err) {
-    case -EIO:
-        return "I/O error";
-    case -EROFS:
-        return "read-only disk";
-    case -EFAULT:
-        return "buffer not in RAM";
-    case -EINVAL:
-        return "invalid request";
-    default:
-        return "error";
+    case -EIO: return "I/O error";
+    case -EROFS: return "read-only disk";
+    case -EFAULT: return "buffer not in RAM";
+    case -EINVAL: return "invalid request";
+    default: return "error";
     }
 }
 

@@ -93,8 +93,8 @@ static int fs_info(void)
         struct bcache_stats bs;
         bcache_get_stats(bcache_get(i), &bs);
         kprintf("cache %s: %u/%u blocks used, %u dirty, %lu hits, %lu misses, %lu writebacks\n",
-                bcache_name(bcache_get(i)), bs.used, bs.nblocks, bs.dirty,
-                (unsigned long)bs.hits, (unsigned long)bs.misses, (unsigned long)bs.writebacks);
+                bcache_name(bcache_get(i)), bs.used, bs.nblocks, bs.dirty, (unsigned long)bs.hits,
+                (unsigned long)bs.misses, (unsigned long)bs.writebacks);
     }
     return 0;
 }

@@ -1,4 +1,5 @@
-/* cmd_fsbench.c - `fsbench`: file-system path lengths for `make bench` (counter time; = instructions under icount). */
+/* cmd_fsbench.c - `fsbench`: file-system path lengths for `make bench` (counter time; =
+ * instructions under icount). */
 #include "drivers/virtio_blk.h"
 #include "fs/bcache.h"
 #include "fs/vfs.h"

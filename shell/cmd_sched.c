@@ -13,12 +13,9 @@ static const char *ps_state(const struct thread_info *i)
     if (i->idle)
         return i->on_cpu ? "running" : "idle";
     switch (i->state) {
-    case THREAD_RUNNING:
-        return i->on_cpu ? "running" : "ready";
-    case THREAD_BLOCKED:
-        return i->timed ? "sleeping" : "blocked";
-    default:
-        return "dead";
+    case THREAD_RUNNING: return i->on_cpu ? "running" : "ready";
+    case THREAD_BLOCKED: return i->timed ? "sleeping" : "blocked";
+    default: return "dead";
     }
 }
 

@@ -34,8 +34,7 @@ static int cmd_help(int argc, char **argv)
         }
         if (!next)
             return 0;
-        kprintf("  %-10s  %s%s%s\n", next->name, next->args, *next->args ? "  " : "",
-                next->help);
+        kprintf("  %-10s  %s%s%s\n", next->name, next->args, *next->args ? "  " : "", next->help);
         last = next;
     }
 }
@@ -163,5 +162,4 @@ static int cmd_panic_test(int argc, char **argv)
     return -1;
 }
 SHELL_COMMAND(panic_test, "panic-test", "[null|text|data]",
-              "fault on purpose: NULL store, write to kernel text, execute data",
-              cmd_panic_test);
+              "fault on purpose: NULL store, write to kernel text, execute data", cmd_panic_test);

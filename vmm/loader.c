@@ -69,14 +69,10 @@ static int read_at(const struct loader_file *f, uint64_t off, void *buf, size_t 
 const char *loader_format_name(enum loader_format format)
 {
     switch (format) {
-    case LOADER_RAW:
-        return "raw";
-    case LOADER_ELF:
-        return "ELF64";
-    case LOADER_IMAGE:
-        return "arm64 Image";
-    default:
-        return "unknown";
+    case LOADER_RAW: return "raw";
+    case LOADER_ELF: return "ELF64";
+    case LOADER_IMAGE: return "arm64 Image";
+    default: return "unknown";
     }
 }
 

@@ -68,12 +68,9 @@ bool manifest_name_valid(const char *name)
 const char *manifest_device_kind_name(enum guest_device_kind kind)
 {
     switch (kind) {
-    case GUEST_DEV_VIRTIO_BLK:
-        return "virtio-blk";
-    case GUEST_DEV_PASSTHROUGH:
-        return "passthrough";
-    default:
-        return "unknown";
+    case GUEST_DEV_VIRTIO_BLK: return "virtio-blk";
+    case GUEST_DEV_PASSTHROUGH: return "passthrough";
+    default: return "unknown";
     }
 }
 

@@ -70,33 +70,22 @@ static int mp_setting(struct mparse *p, enum manifest_key key, struct slice v)
     struct guest_manifest *m = p->m;
 
     switch (key) {
-    case KEY_NAME:
-        return manifest_name(p, v, m->name, "name");
-    case KEY_KERNEL:
-        return manifest_path(p, "kernel", v, m->kernel_path);
-    case KEY_DTB:
-        return manifest_path(p, "dtb", v, m->dtb_path);
-    case KEY_INITRD:
-        return manifest_path(p, "initrd", v, m->initrd_path);
-    case KEY_LOAD_ADDR:
-        return manifest_addr(p, "load_addr", v, &m->load_addr);
-    case KEY_ENTRY:
-        return manifest_addr(p, "entry", v, &m->entry);
-    case KEY_SMP:
-        return mp_smp(p, v);
-    case KEY_MEMORY:
-        return mp_memory(p, v);
+    case KEY_NAME: return manifest_name(p, v, m->name, "name");
+    case KEY_KERNEL: return manifest_path(p, "kernel", v, m->kernel_path);
+    case KEY_DTB: return manifest_path(p, "dtb", v, m->dtb_path);
+    case KEY_INITRD: return manifest_path(p, "initrd", v, m->initrd_path);
+    case KEY_LOAD_ADDR: return manifest_addr(p, "load_addr", v, &m->load_addr);
+    case KEY_ENTRY: return manifest_addr(p, "entry", v, &m->entry);
+    case KEY_SMP: return mp_smp(p, v);
+    case KEY_MEMORY: return mp_memory(p, v);
     case KEY_BOOTARGS:
         if (!manifest_copy(v, m->bootargs, sizeof(m->bootargs)))
             return manifest_fail(p, p->line, "bootargs longer than %d bytes",
                                  GUEST_BOOTARGS_MAX - 1);
         return 0;
-    case KEY_DEVICE:
-        return manifest_device(p, v);
-    case KEY_PASSTHROUGH:
-        return manifest_passthrough(p, v);
-    default:
-        return manifest_fail(p, p->line, "internal: key %d", (int)key);
+    case KEY_DEVICE: return manifest_device(p, v);
+    case KEY_PASSTHROUGH: return manifest_passthrough(p, v);
+    default: return manifest_fail(p, p->line, "internal: key %d", (int)key);
     }
 }
 

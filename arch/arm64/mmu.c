@@ -8,9 +8,9 @@
 #include "kernel/panic.h"
 #include "lib/string.h"
 
-#define PT_ENTRIES 512
+#define PT_ENTRIES    512
 #define PT_POOL_PAGES 64
-#define L2_BLOCK (1UL << 21)
+#define L2_BLOCK      (1UL << 21)
 
 /* Tables come from a static pool: the page allocator is not up yet when they are built. */
 static uint64_t pt_pool[PT_POOL_PAGES][PT_ENTRIES] __attribute__((aligned(4096)));
@@ -122,8 +122,7 @@ void mmu_init(const struct fdt_platform *plat)
         map_ram_excluding_kernel(&plat->mem[i], kstart, kend);
 
     /* W^X for the image: text read-only executable, rodata read-only, data/bss read-write. */
-    map_phys(kstart, virt_to_phys(_text_end) - kstart,
-             PTE_KERNEL_NORMAL | PTE_AP_RO | PTE_NX_USER);
+    map_phys(kstart, virt_to_phys(_text_end) - kstart, PTE_KERNEL_NORMAL | PTE_AP_RO | PTE_NX_USER);
     map_phys(virt_to_phys(_rodata_start), (uint64_t)(_rodata_end - _rodata_start),
              PTE_KERNEL_NORMAL | PTE_AP_RO | PTE_NX);
     map_phys(virt_to_phys(_data_start), (uint64_t)(_kernel_end - _data_start),

@@ -172,9 +172,7 @@ void console_vprintf_unlocked(const char *fmt, va_list ap)
             put_str(s ? s : "(null)");
             break;
         }
-        case 'c':
-            console_putc((char)va_arg(ap, int));
-            break;
+        case 'c': console_putc((char)va_arg(ap, int)); break;
         case 'd': {
             int64_t v = longs ? va_arg(ap, int64_t) : va_arg(ap, int);
             put_num(v < 0 ? -(uint64_t)v : (uint64_t)v, 10, v < 0, width, pad);
@@ -190,9 +188,7 @@ void console_vprintf_unlocked(const char *fmt, va_list ap)
             put_str("0x");
             put_num((uintptr_t)va_arg(ap, void *), 16, false, width, pad);
             break;
-        case '%':
-            console_putc('%');
-            break;
+        case '%': console_putc('%'); break;
         default:
             console_putc('%');
             if (!*fmt)

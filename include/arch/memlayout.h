@@ -15,9 +15,9 @@
 #define KERNEL_VA_OFFSET 0xffffff8000000000
 #endif
 
-#define VA_BITS 39
+#define VA_BITS    39
 #define PAGE_SHIFT 12
-#define PAGE_SIZE (1UL << PAGE_SHIFT)
+#define PAGE_SIZE  (1UL << PAGE_SHIFT)
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>

@@ -1,4 +1,5 @@
-/* mmio.h - device register access (single-copy atomic, never merged or reordered by the compiler). */
+/* mmio.h - device register access (single-copy atomic, never merged or reordered by the compiler).
+ */
 #ifndef ARCH_MMIO_H
 #define ARCH_MMIO_H
 

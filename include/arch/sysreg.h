@@ -1,4 +1,5 @@
-/* sysreg.h - system register access, with names that follow the exception level the core runs at. */
+/* sysreg.h - system register access, with names that follow the exception level the core runs at.
+ */
 #ifndef ARCH_SYSREG_H
 #define ARCH_SYSREG_H
 
@@ -7,37 +8,37 @@
  * per level are named through these macros so one code base serves both modes.
  */
 #ifdef AVATAR_HV
-#define EL_SUFFIX el2
-#define CUR_EL 2
-#define SYSREG_ESR esr_el2
-#define SYSREG_FAR far_el2
-#define SYSREG_ELR elr_el2
-#define SYSREG_SPSR spsr_el2
-#define SYSREG_VBAR vbar_el2
+#define EL_SUFFIX    el2
+#define CUR_EL       2
+#define SYSREG_ESR   esr_el2
+#define SYSREG_FAR   far_el2
+#define SYSREG_ELR   elr_el2
+#define SYSREG_SPSR  spsr_el2
+#define SYSREG_VBAR  vbar_el2
 #define SYSREG_TPIDR tpidr_el2
 #define SYSREG_SCTLR sctlr_el2
-#define SYSREG_TCR tcr_el2
-#define SYSREG_MAIR mair_el2
+#define SYSREG_TCR   tcr_el2
+#define SYSREG_MAIR  mair_el2
 #define SYSREG_TTBR0 ttbr0_el2
 /* The tick timer: EL2 physical ("hypervisor") timer, CNTHP. */
-#define SYSREG_TICK_CTL cnthp_ctl_el2
+#define SYSREG_TICK_CTL  cnthp_ctl_el2
 #define SYSREG_TICK_TVAL cnthp_tval_el2
 #define SYSREG_TICK_CVAL cnthp_cval_el2
 #else
-#define EL_SUFFIX el1
-#define CUR_EL 1
-#define SYSREG_ESR esr_el1
-#define SYSREG_FAR far_el1
-#define SYSREG_ELR elr_el1
-#define SYSREG_SPSR spsr_el1
-#define SYSREG_VBAR vbar_el1
-#define SYSREG_TPIDR tpidr_el1
-#define SYSREG_SCTLR sctlr_el1
-#define SYSREG_TCR tcr_el1
-#define SYSREG_MAIR mair_el1
-#define SYSREG_TTBR0 ttbr0_el1
+#define EL_SUFFIX        el1
+#define CUR_EL           1
+#define SYSREG_ESR       esr_el1
+#define SYSREG_FAR       far_el1
+#define SYSREG_ELR       elr_el1
+#define SYSREG_SPSR      spsr_el1
+#define SYSREG_VBAR      vbar_el1
+#define SYSREG_TPIDR     tpidr_el1
+#define SYSREG_SCTLR     sctlr_el1
+#define SYSREG_TCR       tcr_el1
+#define SYSREG_MAIR      mair_el1
+#define SYSREG_TTBR0     ttbr0_el1
 /* The tick timer: EL1 non-secure physical timer, CNTP. */
-#define SYSREG_TICK_CTL cntp_ctl_el0
+#define SYSREG_TICK_CTL  cntp_ctl_el0
 #define SYSREG_TICK_TVAL cntp_tval_el0
 #define SYSREG_TICK_CVAL cntp_cval_el0
 #endif
@@ -46,7 +47,7 @@
 #include <stdint.h>
 
 #define SR_STR2(x) #x
-#define SR_STR(x) SR_STR2(x)
+#define SR_STR(x)  SR_STR2(x)
 
 #define read_sysreg(reg)                                                                           \
     ({                                                                                             \
@@ -83,20 +84,20 @@ static inline void wfi(void)
 
 /* Exception syndrome classes (ESR_ELx.EC, Arm ARM D17.2.37). */
 #define ESR_EC(esr) (((esr) >> 26) & 0x3f)
-#define EC_UNKNOWN 0x00
-#define EC_WFX 0x01
-#define EC_SVC64 0x15
-#define EC_HVC64 0x16
-#define EC_SMC64 0x17
-#define EC_SYSREG 0x18
+#define EC_UNKNOWN  0x00
+#define EC_WFX      0x01
+#define EC_SVC64    0x15
+#define EC_HVC64    0x16
+#define EC_SMC64    0x17
+#define EC_SYSREG   0x18
 #define EC_IABT_LOW 0x20
 #define EC_IABT_CUR 0x21
 #define EC_PC_ALIGN 0x22
 #define EC_DABT_LOW 0x24
 #define EC_DABT_CUR 0x25
 #define EC_SP_ALIGN 0x26
-#define EC_SERROR 0x2f
-#define EC_BRK64 0x3c
+#define EC_SERROR   0x2f
+#define EC_BRK64    0x3c
 #endif
 
 #endif

@@ -5,28 +5,28 @@
 #define TRAP_FRAME_SIZE 304
 
 /* Vector slot numbers (VBAR offset / 0x80). */
-#define VEC_CUR_SP0_SYNC 0
-#define VEC_CUR_SPX_SYNC 4
-#define VEC_CUR_SPX_IRQ 5
-#define VEC_CUR_SPX_FIQ 6
+#define VEC_CUR_SP0_SYNC   0
+#define VEC_CUR_SPX_SYNC   4
+#define VEC_CUR_SPX_IRQ    5
+#define VEC_CUR_SPX_FIQ    6
 #define VEC_CUR_SPX_SERROR 7
-#define VEC_LOW64_SYNC 8
-#define VEC_LOW64_IRQ 9
-#define VEC_LOW64_FIQ 10
-#define VEC_LOW64_SERROR 11
-#define VEC_LOW32_SYNC 12
+#define VEC_LOW64_SYNC     8
+#define VEC_LOW64_IRQ      9
+#define VEC_LOW64_FIQ      10
+#define VEC_LOW64_SERROR   11
+#define VEC_LOW32_SYNC     12
 
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
 struct trap_frame {
-    uint64_t x[31];       /* x0..x30 */
-    uint64_t sp;          /* interrupted SP (SP_EL0 when from a lower level) */
+    uint64_t x[31]; /* x0..x30 */
+    uint64_t sp;    /* interrupted SP (SP_EL0 when from a lower level) */
     uint64_t elr;
     uint64_t spsr;
     uint64_t esr;
     uint64_t far;
-    uint64_t frame_fp;    /* frame record {x29, elr} linking backtraces across the exception */
+    uint64_t frame_fp; /* frame record {x29, elr} linking backtraces across the exception */
     uint64_t frame_lr;
 };
 

@@ -1,4 +1,5 @@
-/* gic.h - interrupt controller (GICv2 or GICv3, chosen from the device tree) and IRQ registration. */
+/* gic.h - interrupt controller (GICv2 or GICv3, chosen from the device tree) and IRQ registration.
+ */
 #ifndef DRIVERS_GIC_H
 #define DRIVERS_GIC_H
 
@@ -7,12 +8,12 @@
 #include "lib/fdt.h"
 
 #define GIC_MAX_INTID 1020
-#define GIC_SPURIOUS 1023
+#define GIC_SPURIOUS  1023
 
 /* SGIs (software-generated interrupts, INTID 0-15) used between CPUs. */
 #define SGI_RESCHEDULE 0
-#define SGI_PING 1
-#define SGI_STOP 2
+#define SGI_PING       1
+#define SGI_STOP       2
 
 typedef void (*irq_handler_t)(unsigned int intid, void *arg);
 
@@ -21,7 +22,7 @@ struct gic_ops {
     const char *name;
     int (*init)(const struct fdt_platform *plat);
     void (*cpu_init)(void);
-    void (*enable)(unsigned int intid);  /* SPIs are routed to the calling CPU */
+    void (*enable)(unsigned int intid); /* SPIs are routed to the calling CPU */
     void (*disable)(unsigned int intid);
     uint32_t (*ack)(void);
     void (*eoi)(uint32_t iar);

@@ -6,20 +6,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VFS_PATH_MAX 1024
-#define VFS_NAME_MAX 765
+#define VFS_PATH_MAX   1024
+#define VFS_NAME_MAX   765
 #define VFS_MAX_MOUNTS 4
-#define VFS_MAX_FILES 128 /* system-wide open file table */
+#define VFS_MAX_FILES  128 /* system-wide open file table */
 
 /* open() flags, with the Linux arm64 values (user programs pass them straight through). */
-#define O_RDONLY 00
-#define O_WRONLY 01
-#define O_RDWR 02
-#define O_ACCMODE 03
-#define O_CREAT 0100
-#define O_EXCL 0200
-#define O_TRUNC 01000
-#define O_APPEND 02000
+#define O_RDONLY    00
+#define O_WRONLY    01
+#define O_RDWR      02
+#define O_ACCMODE   03
+#define O_CREAT     0100
+#define O_EXCL      0200
+#define O_TRUNC     01000
+#define O_APPEND    02000
 #define O_DIRECTORY 040000
 
 #define SEEK_SET 0

@@ -12,7 +12,7 @@ void panic_trap(struct trap_frame *tf, unsigned int vector, const char *why)
 #define BUG_ON(cond)                                                                               \
     do {                                                                                           \
         if (cond)                                                                                  \
-            panic("BUG_ON(%s) at %s:%d", #cond, __FILE__, __LINE__);                             \
+            panic("BUG_ON(%s) at %s:%d", #cond, __FILE__, __LINE__);                               \
     } while (0)
 
 #endif

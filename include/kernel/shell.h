@@ -1,4 +1,5 @@
-/* shell.h - the interactive console shell; command groups register themselves with SHELL_COMMAND. */
+/* shell.h - the interactive console shell; command groups register themselves with SHELL_COMMAND.
+ */
 #ifndef KERNEL_SHELL_H
 #define KERNEL_SHELL_H
 

@@ -39,7 +39,7 @@ struct fdt_platform {
     int gic_maint_irq; /* INTID of the GIC's own (maintenance) interrupt, 0 if absent */
     /* the stdout-path PL011 if it is one, else the first PL011; irq as INTID */
     struct fdt_region uart;
-    struct fdt_region rtc;  /* first "arm,pl031" real-time clock, size 0 if absent */
+    struct fdt_region rtc; /* first "arm,pl031" real-time clock, size 0 if absent */
     int uart_irq;
     /* "virtio,mmio" nodes in address order */
     int nvirtio;

@@ -1,4 +1,5 @@
-/* fdt_priv.h - helpers shared by the FDT walker (fdt.c) and the platform reader (fdt_platform.c). */
+/* fdt_priv.h - helpers shared by the FDT walker (fdt.c) and the platform reader (fdt_platform.c).
+ */
 #ifndef LIB_FDT_PRIV_H
 #define LIB_FDT_PRIV_H
 

@@ -245,21 +245,11 @@ static size_t mutate(uint8_t *img, size_t size)
         uint32_t r = next_rand(), at = next_rand() % (16 * 512);
 
         switch (r % 5) {
-        case 0:
-            img[at] ^= (uint8_t)(1u << (r >> 8) % 8);
-            break;
-        case 1:
-            img[at] = (uint8_t)(r >> 8);
-            break;
-        case 2:
-            img[next_rand() % size] ^= (uint8_t)(r >> 8);
-            break;
-        case 3:
-            put32(img + 8 * 512 + (next_rand() % 256) * 4, next_rand() % 300);
-            break;
-        default:
-            img[12 * 512 + next_rand() % 1024] = (uint8_t)(r >> 8);
-            break;
+        case 0: img[at] ^= (uint8_t)(1u << (r >> 8) % 8); break;
+        case 1: img[at] = (uint8_t)(r >> 8); break;
+        case 2: img[next_rand() % size] ^= (uint8_t)(r >> 8); break;
+        case 3: put32(img + 8 * 512 + (next_rand() % 256) * 4, next_rand() % 300); break;
+        default: img[12 * 512 + next_rand() % 1024] = (uint8_t)(r >> 8); break;
         }
     }
     if (next_rand() % 16 == 0)

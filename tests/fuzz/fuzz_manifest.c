@@ -141,9 +141,7 @@ static size_t mutate(uint8_t *buf, size_t len, size_t cap)
                 len += 40;
             }
             break;
-        default: /* cut the end (missing newline, half a line) */
-            len = at;
-            break;
+        default: /* cut the end (missing newline, half a line) */ len = at; break;
         }
     }
     return len;

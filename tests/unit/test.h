@@ -12,27 +12,27 @@ struct test_case {
     test_fn fn;
 };
 
-extern int test_failed_checks;     /* checks failed in the current case */
-extern const char *test_current;   /* name of the running case */
+extern int test_failed_checks;   /* checks failed in the current case */
+extern const char *test_current; /* name of the running case */
 
 /* CHECK(cond): record a failure with its location; the case goes on. */
-#define CHECK(cond)                                                                       \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            test_failed_checks++;                                                         \
-            fprintf(stderr, "  %s: %s:%d: check failed: %s\n", test_current, __FILE__,  \
-                    __LINE__, #cond);                                                     \
-        }                                                                                 \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            test_failed_checks++;                                                                  \
+            fprintf(stderr, "  %s: %s:%d: check failed: %s\n", test_current, __FILE__, __LINE__,   \
+                    #cond);                                                                        \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_EQ(a, b)                                                                    \
-    do {                                                                                  \
-        long long _a = (long long)(a), _b = (long long)(b);                               \
-        if (_a != _b) {                                                                   \
-            test_failed_checks++;                                                         \
-            fprintf(stderr, "  %s: %s:%d: %s == %s failed (%lld != %lld)\n", test_current, \
-                    __FILE__, __LINE__, #a, #b, _a, _b);                                  \
-        }                                                                                 \
+#define CHECK_EQ(a, b)                                                                             \
+    do {                                                                                           \
+        long long _a = (long long)(a), _b = (long long)(b);                                        \
+        if (_a != _b) {                                                                            \
+            test_failed_checks++;                                                                  \
+            fprintf(stderr, "  %s: %s:%d: %s == %s failed (%lld != %lld)\n", test_current,         \
+                    __FILE__, __LINE__, #a, #b, _a, _b);                                           \
+        }                                                                                          \
     } while (0)
 
 /* Each test file defines its table and calls test_main() from main(). */

@@ -418,32 +418,18 @@ static void run_seed(uint32_t seed, int ops)
         switch (pick(16)) {
         case 0:
         case 1:
-        case 2:
-            op_create(false);
-            break;
-        case 3:
-            op_create(true);
-            break;
+        case 2: op_create(false); break;
+        case 3: op_create(true); break;
         case 4:
         case 5:
         case 6:
-        case 7:
-            op_write();
-            break;
-        case 8:
-            op_truncate();
-            break;
+        case 7: op_write(); break;
+        case 8: op_truncate(); break;
         case 9:
-        case 10:
-            op_unlink();
-            break;
+        case 10: op_unlink(); break;
         case 11:
-        case 12:
-            op_rename();
-            break;
-        case 13:
-            check_dir(random_dir());
-            break;
+        case 12: op_rename(); break;
+        case 13: check_dir(random_dir()); break;
         case 14: {
             struct ment *m = random_ent(false);
 

@@ -1212,12 +1212,8 @@ static void test_mutations(void)
                 0, 1, 2, 3, 4, 9, 0x7fffffff, 0x80000000, 0xfffffffc, 0xffffffff, 16, 17};
             uint32_t kind = rng() % 5, off = rng() % (uint32_t)c.size;
             switch (kind) {
-            case 0:
-                b[off] = (uint8_t)rng();
-                break;
-            case 1:
-                b[off] ^= (uint8_t)(1u << (rng() % 8));
-                break;
+            case 0: b[off] = (uint8_t)rng(); break;
+            case 1: b[off] ^= (uint8_t)(1u << (rng() % 8)); break;
             case 2:
                 off &= ~3u;
                 if (off + 4 <= c.size)

@@ -1,4 +1,5 @@
-/* test_main.c - runs a table of unit-test cases, prints PASS/FAIL per case, exits non-zero on failure. */
+/* test_main.c - runs a table of unit-test cases, prints PASS/FAIL per case, exits non-zero on
+ * failure. */
 #include <string.h>
 
 #include "test.h"
