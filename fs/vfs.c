@@ -268,7 +268,8 @@ bool vfs_is_dir(const struct file *f)
     return f->is_dir;
 }
 
-long vfs_pread(struct file *f, void *buf, size_t len, uint64_t off)
+/* Read at off, or at (and advancing) the file position when off is NULL. */
+static long file_read(struct file *f, void *buf, size_t len, const uint64_t *off)
 {
     long n;
 
@@ -277,25 +278,21 @@ long vfs_pread(struct file *f, void *buf, size_t len, uint64_t off)
     if ((f->flags & O_ACCMODE) == O_WRONLY)
         return -EBADF;
     mnt_lock(f->mnt);
-    n = f->mnt->ops->read(f->mnt->fs, f->node, off, buf, len);
+    n = f->mnt->ops->read(f->mnt->fs, f->node, off ? *off : f->pos, buf, len);
+    if (n > 0 && !off)
+        f->pos += (uint64_t)n;
     mnt_unlock(f->mnt);
     return n;
 }
 
+long vfs_pread(struct file *f, void *buf, size_t len, uint64_t off)
+{
+    return file_read(f, buf, len, &off);
+}
+
 long vfs_read(struct file *f, void *buf, size_t len)
 {
-    long n;
-
-    if (f->is_dir)
-        return -EISDIR;
-    if ((f->flags & O_ACCMODE) == O_WRONLY)
-        return -EBADF;
-    mnt_lock(f->mnt);
-    n = f->mnt->ops->read(f->mnt->fs, f->node, f->pos, buf, len);
-    if (n > 0)
-        f->pos += (uint64_t)n;
-    mnt_unlock(f->mnt);
-    return n;
+    return file_read(f, buf, len, NULL);
 }
 
 long vfs_write(struct file *f, const void *buf, size_t len)
