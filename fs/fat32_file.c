@@ -325,17 +325,9 @@ int fat32_create(struct fat32_vol *vol, const char *path, struct fat32_node **ou
     struct fat_lookup *lk;
     int r;
 
-    if (vol->read_only)
-        return -EROFS;
-    r = fat32_lookup_alloc(vol, path, &lk);
+    r = fat32_lookup_new(vol, path, FAT32_ATTR_ARCHIVE, tmpl, &lk);
     if (r < 0)
         return r;
-    if (lk->found) {
-        kfree(lk);
-        return -EEXIST;
-    }
-    tmpl[DE_ATTR] = FAT32_ATTR_ARCHIVE;
-    fat32_stamp_now(vol, tmpl, true);
     r = fat32_dir_add(vol, lk->parent, lk->name, lk->name_len, tmpl, &lk->f);
     if (r == 0) {
         r = node_get(vol, &lk->f, &node);

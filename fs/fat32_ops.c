@@ -8,17 +8,9 @@ int fat32_mkdir(struct fat32_vol *vol, const char *path)
     uint32_t cl;
     int r;
 
-    if (vol->read_only)
-        return -EROFS;
-    r = fat32_lookup_alloc(vol, path, &lk);
+    r = fat32_lookup_new(vol, path, FAT32_ATTR_DIRECTORY, tmpl, &lk);
     if (r < 0)
         return r;
-    if (lk->found) {
-        kfree(lk);
-        return -EEXIST;
-    }
-    tmpl[DE_ATTR] = FAT32_ATTR_DIRECTORY;
-    fat32_stamp_now(vol, tmpl, true);
     r = fat32_alloc(vol, 0, true, &cl);
     if (r == 0) {
         fat_set_entry_cluster(tmpl, cl);

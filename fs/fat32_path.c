@@ -109,3 +109,24 @@ int fat32_lookup_alloc(struct fat32_vol *vol, const char *path, struct fat_looku
     *out = lk;
     return 0;
 }
+
+int fat32_lookup_new(struct fat32_vol *vol, const char *path, uint8_t attr, uint8_t *tmpl,
+                     struct fat_lookup **out)
+{
+    struct fat_lookup *lk;
+    int r;
+
+    if (vol->read_only)
+        return -EROFS;
+    r = fat32_lookup_alloc(vol, path, &lk);
+    if (r < 0)
+        return r;
+    if (lk->found) {
+        kfree(lk);
+        return -EEXIST;
+    }
+    tmpl[DE_ATTR] = attr;
+    fat32_stamp_now(vol, tmpl, true);
+    *out = lk;
+    return 0;
+}

@@ -232,6 +232,12 @@ int fat32_dir_set_parent(struct fat32_vol *vol, uint32_t cl, uint32_t parent);
 /* fat32_path.c: resolving paths. */
 int fat32_lookup(struct fat32_vol *vol, const char *path, struct fat_lookup *lk);
 int fat32_lookup_alloc(struct fat32_vol *vol, const char *path, struct fat_lookup **out);
+/*
+ * For a name about to be made: look path up (it must not exist: -EEXIST) and start the new
+ * entry's template tmpl with attr and the current time stamps.
+ */
+int fat32_lookup_new(struct fat32_vol *vol, const char *path, uint8_t attr, uint8_t *tmpl,
+                     struct fat_lookup **out);
 
 /* fat32_file.c: nodes shared with the namespace operations. */
 struct fat32_node *fat32_node_find(struct fat32_vol *vol, uint32_t sector, uint32_t offset);
