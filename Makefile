@@ -163,7 +163,7 @@ $(B)/unit/test_fuzz_manifest: tests/fuzz/fuzz_manifest.c $(wildcard vmm/manifest
 unit: $(UNIT_TESTS) $(B)/unit/test_fuzz_fat32 $(B)/unit/test_fuzz_manifest
 	@if [ -x tests/unit/gen_dtbs.sh ]; then tests/unit/gen_dtbs.sh $(B)/unit/dtb; fi
 
-test: deps
+test: deps format-check
 	$(MAKE) HV=0 all
 	$(MAKE) HV=1 all
 	@echo "  clang build check (both modes)"
@@ -181,6 +181,7 @@ format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 format-check:
+	@echo "  clang-format check"
 	@clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
 
 clean:

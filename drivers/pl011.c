@@ -6,12 +6,12 @@
 #include "drivers/gic.h"
 #include "kernel/wait.h"
 
-#define UART_DR 0x000
-#define UART_FR 0x018
+#define UART_DR    0x000
+#define UART_FR    0x018
 #define UART_LCR_H 0x02c
-#define UART_CR 0x030
-#define UART_IMSC 0x038
-#define UART_ICR 0x044
+#define UART_CR    0x030
+#define UART_IMSC  0x038
+#define UART_ICR   0x044
 
 #define FR_RXFE (1u << 4)
 #define FR_TXFF (1u << 5)

@@ -1,4 +1,5 @@
-/* main.c - boot CPU start-up: discover the machine, bring up memory, IRQs, CPUs, the shell thread. */
+/* main.c - boot CPU start-up: discover the machine, bring up memory, IRQs, CPUs, the shell thread.
+ */
 #include "arch/cpu.h"
 #include "arch/irqflags.h"
 #include "arch/memlayout.h"

@@ -34,9 +34,7 @@ void exception_dispatch(struct trap_frame *tf, unsigned int vector)
         panic_trap(tf, vector, "synchronous exception from a lower exception level");
 #endif
     case VEC_CUR_SPX_SERROR:
-    case VEC_LOW64_SERROR:
-        panic_trap(tf, vector, "SError");
-    default:
-        panic_trap(tf, vector, "unexpected exception vector");
+    case VEC_LOW64_SERROR: panic_trap(tf, vector, "SError");
+    default: panic_trap(tf, vector, "unexpected exception vector");
     }
 }

@@ -2,9 +2,9 @@
 #ifndef ARCH_CPU_H
 #define ARCH_CPU_H
 
-#define MAX_CPUS 8
+#define MAX_CPUS        8
 #define BOOT_STACK_SIZE 16384
-#define PERCPU_SIZE 128
+#define PERCPU_SIZE     128
 
 #ifndef __ASSEMBLER__
 #include <stdbool.h>
@@ -16,19 +16,19 @@ struct thread;
 
 /* Per-CPU state. Each field is written only by its own CPU unless noted. */
 struct __attribute__((aligned(PERCPU_SIZE))) percpu {
-    unsigned int id;        /* logical CPU number, 0 = boot CPU */
-    uint64_t mpidr;         /* affinity from the device tree */
-    volatile bool online;   /* set by the CPU itself once it takes interrupts */
-    volatile uint64_t ticks;      /* scheduler ticks taken (HZ per second) */
-    volatile uint64_t ipis;       /* SGIs taken */
-    uint64_t stack_top;     /* boot stack, used for backtrace bounds */
+    unsigned int id;         /* logical CPU number, 0 = boot CPU */
+    uint64_t mpidr;          /* affinity from the device tree */
+    volatile bool online;    /* set by the CPU itself once it takes interrupts */
+    volatile uint64_t ticks; /* scheduler ticks taken (HZ per second) */
+    volatile uint64_t ipis;  /* SGIs taken */
+    uint64_t stack_top;      /* boot stack, used for backtrace bounds */
     unsigned int gic_cpu_if; /* GICv2 CPU interface number (ITARGETSR bit) */
     /* Scheduler (kernel/sched.c). Read and written by this CPU with IRQs masked, except: */
-    struct thread *current;       /* the running thread */
-    unsigned int preempt_count;   /* > 0: the running thread must not be switched out */
-    volatile bool need_resched;   /* any CPU may set it (then sends SGI_RESCHEDULE) */
-    bool balance_due;             /* the tick asks the next schedule to balance load */
-    uint64_t next_tick;           /* counter value of the next scheduler tick (timer.c) */
+    struct thread *current;     /* the running thread */
+    unsigned int preempt_count; /* > 0: the running thread must not be switched out */
+    volatile bool need_resched; /* any CPU may set it (then sends SGI_RESCHEDULE) */
+    bool balance_due;           /* the tick asks the next schedule to balance load */
+    uint64_t next_tick;         /* counter value of the next scheduler tick (timer.c) */
 };
 
 extern struct percpu percpu_data[MAX_CPUS];

@@ -12,7 +12,10 @@ typedef struct {
     uint16_t owner; /* ticket now holding the lock */
 } spinlock_t;
 
-#define SPINLOCK_INIT {0, 0}
+#define SPINLOCK_INIT                                                                              \
+    {                                                                                              \
+        0, 0                                                                                       \
+    }
 
 static inline void spin_init(spinlock_t *lock)
 {
