@@ -66,6 +66,7 @@ class Config:
     build_dir: str = "build"
     cpu: str = "cortex-a72"
     binary_path: str = None  # overrides the binary derived from build_dir and hv
+    icount: bool = True  # deterministic virtual time; off: the counter follows the host clock
 
     @property
     def el(self):
@@ -93,8 +94,7 @@ class Config:
         return [
             qemu, "-M", machine, "-cpu", self.cpu, "-smp", str(self.smp), "-m", str(self.mem),
             "-nographic", "-nic", "none", "-kernel", self.binary,
-            "-icount", "shift=0,sleep=off",
-        ] + list(self.extra_args)
+        ] + (["-icount", "shift=0,sleep=off"] if self.icount else []) + list(self.extra_args)
 
 
 # Every running QEMU, so an interrupted runner can kill them all (see kill_all).
