@@ -373,6 +373,18 @@ void sched_block(void)
     if ((flags & PREEMPT_DAIF_I) || c->preempt_count)
         panic("thread %s blocks with IRQs masked or a spinlock held (preempt count %u)",
               c->current ? c->current->name : "?", c->preempt_count);
+    if (c->current->idle) {
+        /*
+         * Boot code runs as CPU 0's idle thread until the first threads exist (disk probing):
+         * it has nothing to switch to, so it waits for an interrupt. IRQs stay masked from the
+         * check to WFI, which still ends when one is pending; the caller rechecks its condition.
+         */
+        if (c->current->state == THREAD_BLOCKED)
+            wfi();
+        c->current->state = THREAD_RUNNING;
+        arch_irq_restore(flags);
+        return;
+    }
     c->preempt_count++;
     schedule(false);
     this_cpu()->preempt_count--;

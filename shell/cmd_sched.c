@@ -1,5 +1,6 @@
 /* cmd_sched.c - scheduler shell commands: ps (the threads) and load (background spinners). */
 #include "arch/cpu.h"
+#include "arch/irqflags.h"
 #include "kernel/kmalloc.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
@@ -51,12 +52,15 @@ static int cmd_ps(int argc, char **argv)
 }
 SHELL_COMMAND(ps, "ps", "", "threads: id, name, state, priority, CPU, affinity", cmd_ps);
 
+/* Burn CPU until end. A YIELD now and then lets single-threaded QEMU run the other CPUs. */
 static int load_spin(void *arg)
 {
     uint64_t end = (uint64_t)(uintptr_t)arg;
 
-    while (timer_counter() < end)
-        ;
+    for (unsigned int n = 0; timer_counter() < end; n++) {
+        if ((n & 0xffff) == 0)
+            arch_cpu_relax();
+    }
     return 0;
 }
 

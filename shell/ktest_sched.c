@@ -94,9 +94,13 @@ static struct {
 
 static int preempt_low(void *arg)
 {
+    unsigned int n = 0;
+
     (void)arg;
-    while (!pr.stop)
+    while (!pr.stop) {
         pr.low_count++;
+        ktest_spin_hint(&n);
+    }
     return 0;
 }
 
@@ -192,12 +196,14 @@ static int nopreempt_high(void *arg)
 
 static int nopreempt_low(void *arg)
 {
+    unsigned int n = 0;
+
     (void)arg;
     spin_lock(&np.lock);
     np.locked_at = timer_counter();
     np.in_lock = true;
     while (timer_counter() < np.wake_at + ktest_ms(NOPREEMPT_HOLD_MS))
-        ;
+        ktest_spin_hint(&n);
     np.in_lock = false;
     np.unlocked_at = timer_counter();
     spin_unlock(&np.lock);
@@ -238,6 +244,7 @@ static struct {
 static int rr_spin(void *arg)
 {
     int me = (int)(uintptr_t)arg;
+    unsigned int n = 0;
 
     while (timer_counter() < rr.end) {
         rr.count[me]++;
@@ -245,6 +252,7 @@ static int rr_spin(void *arg)
             rr.last = me;
             rr.turns[me]++;
         }
+        ktest_spin_hint(&n);
     }
     return 0;
 }
@@ -361,10 +369,12 @@ static struct {
 
 static int balance_spin(void *arg)
 {
-    unsigned int i = (unsigned int)(uintptr_t)arg;
+    unsigned int i = (unsigned int)(uintptr_t)arg, n = 0;
 
-    while (timer_counter() < bal.end)
+    while (timer_counter() < bal.end) {
         ktest_note_cpu(&bal.ran[i]);
+        ktest_spin_hint(&n);
+    }
     return 0;
 }
 
@@ -448,10 +458,12 @@ static struct {
 
 static int affinity_pinned(void *arg)
 {
-    unsigned int c = (unsigned int)(uintptr_t)arg;
+    unsigned int c = (unsigned int)(uintptr_t)arg, n = 0;
 
-    while (timer_counter() < af.end)
+    while (timer_counter() < af.end) {
         ktest_note_cpu(&af.pinned_ran[c]);
+        ktest_spin_hint(&n);
+    }
     return 0;
 }
 
@@ -471,10 +483,13 @@ static int affinity_self(void *arg)
 
 static int affinity_moved(void *arg)
 {
+    unsigned int n = 0;
+
     (void)arg;
     while (!af.stop) {
         af.where = (int)cpu_id();
         ktest_note_cpu(&af.moved_ran);
+        ktest_spin_hint(&n);
     }
     return 0;
 }

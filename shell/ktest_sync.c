@@ -310,17 +310,19 @@ static struct {
 
 static int pi_low(void *arg)
 {
-    (void)arg;
     struct thread *self = thread_current();
+    unsigned int n = 0;
 
+    (void)arg;
     mutex_lock(&pi.m);
     semaphore_up(&pi.low_locked);
     /* Hold on until high waits: only inheritance gets low past mid to see that. */
     while (!(__atomic_load_n(&pi.m.owner, __ATOMIC_RELAXED) & MUTEX_WAITERS))
-        ;
+        ktest_spin_hint(&n);
     for (volatile int i = 0; i < PI_LOW_WORK; i++) {
         if (self->rq_link.prio > pi.low_max_prio)
             pi.low_max_prio = self->rq_link.prio;
+        ktest_spin_hint(&n);
     }
     mutex_unlock(&pi.m);
     pi.low_prio_after = self->rq_link.prio;
@@ -331,10 +333,11 @@ static int pi_mid(void *arg)
 {
     (void)arg;
     uint64_t end = timer_counter() + ktest_ms(PI_MID_MS);
+    unsigned int n = 0;
 
     semaphore_up(&pi.mid_started);
     while (timer_counter() < end)
-        ;
+        ktest_spin_hint(&n);
     pi.mid_done = true;
     return 0;
 }

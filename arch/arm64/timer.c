@@ -53,11 +53,10 @@ void timer_reprogram(void)
 }
 
 /*
- * The first tick of this CPU after now. All CPUs tick on one grid (multiples of the period), CPU n
- * n microseconds late. Never all at once: under QEMU -icount, whose single host thread runs the
- * virtual CPUs in turn, a CPU that arms the earliest timer of all ends its turn, and when every
- * tick expires together the turns stretch over several periods and one CPU is starved in its
- * tick handler. Not far apart either: one idle warp of the virtual clock still ticks every CPU.
+ * The first tick of this CPU after now. CPUs tick at evenly staggered phases of one grid: their
+ * tick work (run-queue locks, balancing) does not collide, and under QEMU -icount, whose single
+ * host thread runs the virtual CPUs in turn up to the earliest timer deadline, no CPU is left
+ * with an expired tick every time its turn comes (which starves it in its tick handler).
  */
 static uint64_t timer_next_tick(uint64_t now)
 {

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/irqflags.h"
 #include "kernel/thread.h"
 
 #define KTEST_MAX_THREADS 32
@@ -29,6 +30,17 @@ bool ktest_sync_semaphore(char *detail, size_t size);
 bool ktest_sync_condvar(char *detail, size_t size);
 bool ktest_sync_pingpong(char *detail, size_t size);
 bool ktest_sync_pi(char *detail, size_t size);
+
+/*
+ * Call once per round of every spinning loop (n: the loop's own counter). Every 65536th call
+ * executes YIELD: a hint on hardware, but QEMU's single-threaded TCG (as with -icount) then runs
+ * the other virtual CPUs, which a CPU spinning without it can keep waiting for its whole budget.
+ */
+static inline void ktest_spin_hint(unsigned int *n)
+{
+    if ((++*n & 0xffff) == 0)
+        arch_cpu_relax();
+}
 
 unsigned int ktest_ncpus(void);    /* online CPUs */
 unsigned int ktest_last_cpu(void); /* highest online CPU number */
