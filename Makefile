@@ -1,4 +1,7 @@
 # Avatar build: `make` (EL1 kernel), `make HV=1` (EL2 hypervisor), `make run`, `make test`, `make bench`.
+# dosfstools installs mkfs.fat/fsck.fat in /usr/sbin, which a non-login PATH may lack.
+export PATH := $(PATH):/usr/sbin:/sbin
+
 HV    ?= 0
 SMP   ?= 1
 GIC   ?= 2
