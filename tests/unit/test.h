@@ -35,6 +35,9 @@ extern const char *test_current; /* name of the running case */
         }                                                                                          \
     } while (0)
 
+/* Run a shell command built printf-style; its exit status, or -1 if it did not exit. */
+int test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* Each test file defines its table and calls test_main() from main(). */
 int test_main(const struct test_case *cases, int n, int argc, char **argv);
 

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "fs/fat32.h"
 #include "test.h"
@@ -14,19 +13,6 @@
 /* ---- helpers: scratch files, shell commands, images in memory ---- */
 
 static char tmpdir[512];
-
-static int sh(const char *fmt, ...)
-{
-    char cmd[8192];
-    va_list ap;
-    int st;
-
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* Runs a command and returns its whole stdout (NUL-terminated, caller frees). */
 static char *sh_out(size_t *len, const char *fmt, ...)
@@ -63,7 +49,7 @@ static void tmp_init(void)
         return;
     /* Absolute, because some commands run from inside the scratch directory. */
     snprintf(rel, sizeof(rel), "%s/unit/tmp/fat32", b ? b : "build");
-    sh("mkdir -p '%s'", rel);
+    test_sh("mkdir -p '%s'", rel);
     if (!realpath(rel, tmpdir))
         snprintf(tmpdir, sizeof(tmpdir), "%s", rel);
     setenv("MTOOLS_SKIP_CHECK", "1", 1);
@@ -89,8 +75,8 @@ static void img_mkfs(struct img *im, const char *name, const char *extra)
 {
     tmp_init();
     snprintf(im->path, sizeof(im->path), "%s/%s.img", tmpdir, name);
-    sh("rm -f '%s'; mkfs.fat -F 32 -s 1 -S 512 %s -C '%s' 40960 >/dev/null", im->path, extra,
-       im->path);
+    test_sh("rm -f '%s'; mkfs.fat -F 32 -s 1 -S 512 %s -C '%s' 40960 >/dev/null", im->path, extra,
+            im->path);
 }
 
 static void img_load(struct img *im)
@@ -143,10 +129,10 @@ static void img_unmount(struct img *im)
 
 static int img_fsck(struct img *im)
 {
-    int r = sh("fsck.fat -n '%s' >'%s.fsck' 2>&1", im->path, im->path);
+    int r = test_sh("fsck.fat -n '%s' >'%s.fsck' 2>&1", im->path, im->path);
 
     if (r != 0)
-        sh("sed 's/^/    fsck: /' '%s.fsck' >&2", im->path);
+        test_sh("sed 's/^/    fsck: /' '%s.fsck' >&2", im->path);
     return r;
 }
 
@@ -322,17 +308,17 @@ static void test_read_mcopy_tree(void)
     int seen = 0, r;
 
     img_mkfs(&im, "read_tree", "");
-    sh("rm -rf '%s/tree' && mkdir -p '%s/tree'", tmpdir, tmpdir);
+    test_sh("rm -rf '%s/tree' && mkdir -p '%s/tree'", tmpdir, tmpdir);
     for (size_t i = 0; i < NTREE; i++) {
         uint8_t *data = malloc(tree[i].size + 1);
 
         fill(data, tree[i].size, (uint32_t)i);
         snprintf(host, sizeof(host), "%s/tree%s", tmpdir, tree[i].path);
-        sh("mkdir -p \"$(dirname '%s')\"", host);
+        test_sh("mkdir -p \"$(dirname '%s')\"", host);
         host_write(host, data, tree[i].size);
         free(data);
     }
-    CHECK_EQ(sh("cd '%s/tree' && mcopy -s -i '%s' * ::/", tmpdir, im.path), 0);
+    CHECK_EQ(test_sh("cd '%s/tree' && mcopy -s -i '%s' * ::/", tmpdir, im.path), 0);
     CHECK_EQ(img_mount(&im), 0);
     for (size_t i = 0; i < NTREE; i++) {
         uint8_t *data = malloc(tree[i].size + 1);
@@ -385,12 +371,12 @@ static void test_read_fragmented(void)
     host_write(host, big, 200000);
     /* Interleave 3-cluster files, delete every other one, and point the FSInfo allocation
      * hint back at cluster 2 so that mcopy lays the big file into the holes. */
-    CHECK_EQ(sh("cd '%s' && for i in $(seq 0 39); do mcopy -i '%s' small ::/keep$i && "
-                "mcopy -i '%s' small ::/gone$i || exit 1; done && "
-                "for i in $(seq 0 39); do mdel -i '%s' ::/gone$i || exit 1; done && "
-                "printf '\\002\\000\\000\\000' | dd of='%s' bs=1 seek=1004 conv=notrunc "
-                "2>/dev/null && mcopy -i '%s' big '::/Big Fragmented File.bin'",
-                tmpdir, im.path, im.path, im.path, im.path, im.path),
+    CHECK_EQ(test_sh("cd '%s' && for i in $(seq 0 39); do mcopy -i '%s' small ::/keep$i && "
+                     "mcopy -i '%s' small ::/gone$i || exit 1; done && "
+                     "for i in $(seq 0 39); do mdel -i '%s' ::/gone$i || exit 1; done && "
+                     "printf '\\002\\000\\000\\000' | dd of='%s' bs=1 seek=1004 conv=notrunc "
+                     "2>/dev/null && mcopy -i '%s' big '::/Big Fragmented File.bin'",
+                     tmpdir, im.path, im.path, im.path, im.path, im.path),
              0);
     CHECK_EQ(img_mount(&im), 0);
     CHECK(file_is(im.vol, "/big fragmented file.bin", big, 200000));
@@ -429,10 +415,10 @@ static void test_read_1000_entries(void)
     int count = 0, r;
 
     img_mkfs(&im, "read_1000", "");
-    CHECK_EQ(sh("rm -rf '%s/many' && mkdir '%s/many' && cd '%s/many' && "
-                "for i in $(seq -w 0 999); do echo \"entry $i\" > \"$i entry with a long "
-                "name.txt\"; done && mmd -i '%s' ::/many && mcopy -i '%s' * ::/many/",
-                tmpdir, tmpdir, tmpdir, im.path, im.path),
+    CHECK_EQ(test_sh("rm -rf '%s/many' && mkdir '%s/many' && cd '%s/many' && "
+                     "for i in $(seq -w 0 999); do echo \"entry $i\" > \"$i entry with a long "
+                     "name.txt\"; done && mmd -i '%s' ::/many && mcopy -i '%s' * ::/many/",
+                     tmpdir, tmpdir, tmpdir, im.path, im.path),
              0);
     CHECK_EQ(img_mount(&im), 0);
     memset(seen, 0, sizeof(seen));
@@ -466,7 +452,7 @@ static void test_label_statfs(void)
     unsigned used = 0, total = 0;
 
     img_mkfs(&im, "label", "-n 'AVATAR LBL'");
-    CHECK_EQ(sh("echo hi | mcopy -i '%s' - ::/hi.txt", im.path), 0);
+    CHECK_EQ(test_sh("echo hi | mcopy -i '%s' - ::/hi.txt", im.path), 0);
     CHECK_EQ(img_mount(&im), 0);
     CHECK_EQ(fat32_label(im.vol, label, sizeof(label)), 10);
     CHECK(strcmp(label, "AVATAR LBL") == 0);
@@ -768,7 +754,7 @@ static void test_read_only(void)
     uint8_t *copy;
 
     img_mkfs(&im, "read_only", "");
-    CHECK_EQ(sh("echo hello | mcopy -i '%s' - ::/hello.txt", im.path), 0);
+    CHECK_EQ(test_sh("echo hello | mcopy -i '%s' - ::/hello.txt", im.path), 0);
     CHECK_EQ(img_mount_opts(&im, true), 0);
     copy = malloc(im.size);
     memcpy(copy, im.mem, im.size);
@@ -802,8 +788,8 @@ static void test_geometries(void)
 
         tmp_init();
         snprintf(im.path, sizeof(im.path), "%s/geometry%zu.img", tmpdir, g);
-        CHECK_EQ(sh("rm -f '%s'; mkfs.fat -F 32 %s -C '%s' 16384 >/dev/null 2>&1", im.path,
-                    formats[g], im.path),
+        CHECK_EQ(test_sh("rm -f '%s'; mkfs.fat -F 32 %s -C '%s' 16384 >/dev/null 2>&1", im.path,
+                         formats[g], im.path),
                  0);
         CHECK_EQ(img_mount(&im), 0);
         if (!im.vol)
@@ -845,8 +831,8 @@ static void test_host_img_script(void)
 
     tmp_init();
     snprintf(im.path, sizeof(im.path), "%s/host.img", tmpdir);
-    CHECK_EQ(sh("scripts/create_host_img.sh -f -s 64 -o '%s' >/dev/null", im.path), 0);
-    CHECK_EQ(sh("scripts/create_host_img.sh -s 64 -o '%s' 2>/dev/null", im.path), 1);
+    CHECK_EQ(test_sh("scripts/create_host_img.sh -f -s 64 -o '%s' >/dev/null", im.path), 0);
+    CHECK_EQ(test_sh("scripts/create_host_img.sh -s 64 -o '%s' 2>/dev/null", im.path), 1);
     CHECK_EQ(img_mount(&im), 0);
     CHECK_EQ(fat32_label(im.vol, label, sizeof(label)), 6);
     CHECK(strcmp(label, "AVATAR") == 0);

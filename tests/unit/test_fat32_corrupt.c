@@ -1,12 +1,10 @@
 /* test_fat32_corrupt.c - damaged FAT32 images: every defect gives a clear error, never a crash,
  * a hang or an access outside the image. */
 #define _DEFAULT_SOURCE
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 
 #include "fs/fat32.h"
 #include "test.h"
@@ -16,19 +14,6 @@ static size_t base_size;
 static uint8_t *img; /* the copy each case damages */
 static struct blockdev bd;
 static struct blockdev_ram ram;
-
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    int st;
-
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 /* /data.bin: 4 clusters; /A long file name.txt; /dir/sub/f.txt; /dir/g.txt. */
 static bool base_build(void)
@@ -42,14 +27,15 @@ static bool base_build(void)
     snprintf(dir, sizeof(dir), "%s/unit/tmp/fat32_corrupt", b ? b : "build");
     snprintf(path, sizeof(path), "%s/base.img", dir);
     setenv("MTOOLS_SKIP_CHECK", "1", 1);
-    if (sh("mkdir -p '%s' && cd '%s' && rm -f base.img && "
-           "mkfs.fat -F 32 -s 1 -S 512 -C base.img 40960 >/dev/null && "
-           "head -c 2000 /dev/zero | tr '\\0' 'd' > data.bin && "
-           "mcopy -i base.img data.bin ::/data.bin && "
-           "echo long | mcopy -i base.img - '::/A long file name.txt' && "
-           "mmd -i base.img ::/dir ::/dir/sub && echo f | mcopy -i base.img - ::/dir/sub/f.txt && "
-           "echo g | mcopy -i base.img - ::/dir/g.txt",
-           dir, dir) != 0)
+    if (test_sh(
+            "mkdir -p '%s' && cd '%s' && rm -f base.img && "
+            "mkfs.fat -F 32 -s 1 -S 512 -C base.img 40960 >/dev/null && "
+            "head -c 2000 /dev/zero | tr '\\0' 'd' > data.bin && "
+            "mcopy -i base.img data.bin ::/data.bin && "
+            "echo long | mcopy -i base.img - '::/A long file name.txt' && "
+            "mmd -i base.img ::/dir ::/dir/sub && echo f | mcopy -i base.img - ::/dir/sub/f.txt && "
+            "echo g | mcopy -i base.img - ::/dir/g.txt",
+            dir, dir) != 0)
         return false;
     f = fopen(path, "rb");
     if (!f)

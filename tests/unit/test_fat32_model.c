@@ -1,13 +1,11 @@
 /* test_fat32_model.c - random FAT32 operations checked against an in-memory model, then against
  * fsck.fat -n and a full mcopy of the tree (fixed seeds, so every run is the same). */
 #define _DEFAULT_SOURCE
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
 
 #include "fs/fat32.h"
 #include "test.h"
@@ -62,19 +60,6 @@ static uint32_t next_rand(void)
 static uint32_t pick(uint32_t n)
 {
     return next_rand() % n;
-}
-
-static int sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    int st;
-
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    st = system(cmd);
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 static void clock_now(void *ctx, struct fat32_time *t)
@@ -360,8 +345,8 @@ static void check_with_mtools(void)
     char host[1400];
     int files = 0, dirs = 0;
 
-    sh("rm -rf '%s/out' && mkdir '%s/out' && mcopy -s -i '%s' '::/*' '%s/out/' 2>/dev/null", dir,
-       dir, imgpath, dir);
+    test_sh("rm -rf '%s/out' && mkdir '%s/out' && mcopy -s -i '%s' '::/*' '%s/out/' 2>/dev/null",
+            dir, dir, imgpath, dir);
     for (int i = 0; i < MAX_ENTS; i++) {
         FILE *f;
         uint8_t *buf;
@@ -386,8 +371,8 @@ static void check_with_mtools(void)
         free(buf);
         fclose(f);
     }
-    CHECK_EQ(sh("test $(find '%s/out' -type f | wc -l) -eq %d", dir, files), 0);
-    CHECK_EQ(sh("test $(find '%s/out' -mindepth 1 -type d | wc -l) -eq %d", dir, dirs), 0);
+    CHECK_EQ(test_sh("test $(find '%s/out' -type f | wc -l) -eq %d", dir, files), 0);
+    CHECK_EQ(test_sh("test $(find '%s/out' -mindepth 1 -type d | wc -l) -eq %d", dir, dirs), 0);
 }
 
 static void run_seed(uint32_t seed, int ops)
@@ -398,9 +383,9 @@ static void run_seed(uint32_t seed, int ops)
     snprintf(dir, sizeof(dir), "%s/unit/tmp/fat32_model", b ? b : "build");
     snprintf(imgpath, sizeof(imgpath), "%s/seed%u.img", dir, seed);
     setenv("MTOOLS_SKIP_CHECK", "1", 1);
-    CHECK_EQ(sh("mkdir -p '%s' && rm -f '%s' && mkfs.fat -F 32 -s 1 -S 512 -C '%s' 40960 "
-                ">/dev/null",
-                dir, imgpath, imgpath),
+    CHECK_EQ(test_sh("mkdir -p '%s' && rm -f '%s' && mkfs.fat -F 32 -s 1 -S 512 -C '%s' 40960 "
+                     ">/dev/null",
+                     dir, imgpath, imgpath),
              0);
     f = fopen(imgpath, "rb");
     if (!f)
@@ -449,9 +434,9 @@ static void run_seed(uint32_t seed, int ops)
     f = fopen(imgpath, "wb");
     CHECK_EQ(fwrite(mem, 1, mem_size, f), mem_size);
     fclose(f);
-    CHECK_EQ(sh("fsck.fat -n '%s' >'%s.fsck' 2>&1 || { sed 's/^/    fsck: /' '%s.fsck' >&2; "
-                "exit 1; }",
-                imgpath, imgpath, imgpath),
+    CHECK_EQ(test_sh("fsck.fat -n '%s' >'%s.fsck' 2>&1 || { sed 's/^/    fsck: /' '%s.fsck' >&2; "
+                     "exit 1; }",
+                     imgpath, imgpath, imgpath),
              0);
     check_with_mtools();
     for (int i = 0; i < MAX_ENTS; i++)

@@ -1,6 +1,8 @@
 /* test_main.c - runs a table of unit-test cases, prints PASS/FAIL per case, exits non-zero on
  * failure. */
+#include <stdarg.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "test.h"
 
@@ -27,4 +29,17 @@ int test_main(const struct test_case *cases, int n, int argc, char **argv)
         fflush(stdout);
     }
     return failed ? 1 : 0;
+}
+
+int test_sh(const char *fmt, ...)
+{
+    char cmd[8192];
+    va_list ap;
+    int st;
+
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof(cmd), fmt, ap);
+    va_end(ap);
+    st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
