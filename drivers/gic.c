@@ -59,6 +59,11 @@ void irq_enable_local(unsigned int intid)
     gic->enable(intid);
 }
 
+void irq_disable_local(unsigned int intid)
+{
+    gic->disable(intid);
+}
+
 void gic_send_sgi(unsigned int cpu, unsigned int sgi)
 {
     gic->send_sgi(cpu, sgi);

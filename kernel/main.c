@@ -22,6 +22,8 @@
 #ifndef AVATAR_HV
 #include "arch/uvm.h"
 #include "kernel/proc.h"
+#else
+#include "vmm/vm.h"
 #endif
 
 #define DTB_MAX_SIZE (2UL << 20)
@@ -130,6 +132,10 @@ void kernel_main(uint64_t dtb_pa)
 
     virtio_blk_probe_all();
     storage_init();
+#ifdef AVATAR_HV
+    check(vmm_init(), "hypervisor (vGIC, timers)");
+    vmm_cpu_init();
+#endif
     smp_boot_secondaries();
 #ifndef AVATAR_HV
     uvm_init();

@@ -8,6 +8,9 @@
 #include "kernel/spinlock.h"
 #include "kernel/time.h"
 #include "kernel/timeout.h"
+#ifdef AVATAR_HV
+#include "vmm/vm.h"
+#endif
 
 _Static_assert(__builtin_offsetof(struct cpu_context, fp) == 80, "switch.S saves x29/x30 at 80");
 _Static_assert(__builtin_offsetof(struct cpu_context, sp) == 96, "switch.S saves SP at 96");
@@ -273,6 +276,10 @@ static void sched_finish_switch(struct thread *last)
     bool reap = false, migrate = false;
 
     if (last != c->current) {
+#ifdef AVATAR_HV
+        if (c->current->vcpu)
+            vcpu_sched_in(c->current->vcpu);
+#endif
         last->on_cpu = false;
         reap = last->state == THREAD_DEAD && !last->on_rq;
         migrate = last->migrating;
@@ -326,8 +333,13 @@ static void schedule(bool preempt)
     next->on_cpu = true;
     next->cpus_run |= CPUMASK_CPU(cpu);
     rq_publish_load(rq);
-    if (next != prev)
+    if (next != prev) {
+#ifdef AVATAR_HV
+        if (prev->vcpu)
+            vcpu_sched_out(prev->vcpu); /* its guest's EL1 state leaves the CPU with it */
+#endif
         prev = sched_switch_context(&prev->ctx, &next->ctx, prev);
+    }
     sched_finish_switch(prev);
 }
 

@@ -1,4 +1,4 @@
-/* cmd_guest.c - the `guest` shell command group (hypervisor only): list, info, validate. */
+/* cmd_guest.c - the `guest` shell command group (hypervisor only): list, info, validate, start. */
 #ifdef AVATAR_HV
 #include "drivers/virtio_blk.h"
 #include "fs/vfs.h"
@@ -12,6 +12,9 @@
 #include "vmm/guest_validate.h"
 #include "vmm/guests.h"
 #include "vmm/layout.h"
+#include "vmm/vm.h"
+
+#include "cmd_guest_vm.h"
 
 #define HOST_MAX_RESOURCES (FDT_MAX_MEM + 8 + VIRTIO_BLK_MAX_DISKS)
 
@@ -189,13 +192,14 @@ static void print_problem(void *ctx, const char *problem)
     kprintf("guest %s: %s\n", (const char *)ctx, problem);
 }
 
-static int guest_validate_cmd(const char *id_or_name)
+/* Validate a guest; with start, also start it once it is valid. */
+static int guest_validate_cmd(const char *id_or_name, bool start)
 {
     struct guest_host_resource res[HOST_MAX_RESOURCES];
     struct guest_host host = {res, 0};
     struct guest_entry *e = guest_lookup(id_or_name);
     struct load_plan *plan = kmalloc(sizeof(*plan));
-    int problems;
+    int problems, err = 0;
 
     if (!e || !plan) {
         if (e && !plan)
@@ -207,8 +211,10 @@ static int guest_validate_cmd(const char *id_or_name)
     host.nres = host_resources(res);
     problems = guest_validate(&e->m, &host, plan, print_problem, e->m.name);
     if (problems)
-        kprintf("guest %s: invalid (%d problem%s)\n", e->m.name, problems,
-                problems == 1 ? "" : "s");
+        kprintf("guest %s: invalid (%d problem%s)%s\n", e->m.name, problems,
+                problems == 1 ? "" : "s", start ? ", not started" : "");
+    else if (start)
+        err = vm_start(&e->m, plan);
     else
         kprintf("guest %s: valid (%s, entry 0x%lx, %lu MiB RAM, %u vCPU%s)\n", e->m.name,
                 loader_format_name(plan->format), (unsigned long)plan->entry,
@@ -216,12 +222,13 @@ static int guest_validate_cmd(const char *id_or_name)
                 e->m.smp_cores == 1 ? "" : "s");
     kfree(plan);
     kfree(e);
-    return problems ? -EINVAL : 0;
+    return problems ? -EINVAL : err;
 }
 
 static int guest_usage(void)
 {
-    kprintf("usage: guest list | info <id|name> | validate <id|name>\n");
+    kprintf("usage: guest list | info <id|name> | validate <id|name> | start <id|name>\n"
+            "       guest stop <name> | status | console [name] | log <name> | mode all|focus\n");
     return -EINVAL;
 }
 
@@ -232,9 +239,15 @@ static int cmd_guest(int argc, char **argv)
     if (argc == 3 && !strcmp(argv[1], "info"))
         return guest_info(argv[2]);
     if (argc == 3 && !strcmp(argv[1], "validate"))
-        return guest_validate_cmd(argv[2]);
-    return guest_usage();
+        return guest_validate_cmd(argv[2], false);
+    if (argc == 3 && !strcmp(argv[1], "start"))
+        return guest_validate_cmd(argv[2], true);
+    int err = guest_vm_command(argc, argv);
+    return err == -ENOSYS ? guest_usage() : err;
 }
-SHELL_COMMAND(guest, "guest", "list | info <id|name> | validate <id|name>",
-              "guests: manifests (built-in and /guests/*/guest.cfg) and their images", cmd_guest);
+SHELL_COMMAND(guest, "guest",
+              "list | info | validate | start <id|name> | stop <name> | status | console [name] | "
+              "log <name> | mode all|focus",
+              "guests: manifests (built-in and /guests/*/guest.cfg), their VMs and consoles",
+              cmd_guest);
 #endif

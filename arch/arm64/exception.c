@@ -6,6 +6,8 @@
 #ifndef AVATAR_HV
 #include "kernel/fault.h"
 #include "kernel/proc.h"
+#else
+#include "vmm/vm.h"
 #endif
 
 void exception_dispatch(struct trap_frame *tf, unsigned int vector)
@@ -17,7 +19,9 @@ void exception_dispatch(struct trap_frame *tf, unsigned int vector)
         uthread_trap(tf, vector); /* user mode: system calls, page faults, interrupts */
         return;
 #else
-    case VEC_LOW64_IRQ:
+    case VEC_LOW64_SYNC: vcpu_trap_sync(tf); return; /* a guest: hypercall, MMIO, WFI, ... */
+    case VEC_LOW64_IRQ: vcpu_trap_irq(tf); return;
+    case VEC_LOW64_SERROR: vcpu_trap_serror(tf); return;
 #endif
     case VEC_CUR_SPX_IRQ:
         gic_handle_irq();
@@ -29,12 +33,7 @@ void exception_dispatch(struct trap_frame *tf, unsigned int vector)
             return; /* a page fault on a user copy: resolved, or the copy fails */
 #endif
         panic_trap(tf, vector, "synchronous exception in the kernel");
-#ifdef AVATAR_HV
-    case VEC_LOW64_SYNC:
-        panic_trap(tf, vector, "synchronous exception from a lower exception level");
-#endif
-    case VEC_CUR_SPX_SERROR:
-    case VEC_LOW64_SERROR: panic_trap(tf, vector, "SError");
+    case VEC_CUR_SPX_SERROR: panic_trap(tf, vector, "SError");
     default: panic_trap(tf, vector, "unexpected exception vector");
     }
 }

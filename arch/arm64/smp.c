@@ -9,6 +9,9 @@
 #include "kernel/sched.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
+#ifdef AVATAR_HV
+#include "vmm/vm.h"
+#endif
 
 _Static_assert(sizeof(struct percpu) == PERCPU_SIZE, "head.S indexes percpu_data by PERCPU_SIZE");
 
@@ -94,6 +97,9 @@ void secondary_main(unsigned int cpu)
     irq_enable_local(SGI_PING);
     irq_enable_local(SGI_STOP);
     timer_cpu_init();
+#ifdef AVATAR_HV
+    vmm_cpu_init();
+#endif
     __atomic_store_n(&this_cpu()->online, true, __ATOMIC_RELEASE);
     (void)cpu;
     sched_run_idle();

@@ -48,6 +48,10 @@ void timer_reprogram(void)
 {
     uint64_t next = this_cpu()->next_tick;
     uint64_t deadline = timeout_next();
+    uint64_t guest = this_cpu()->guest_deadline;
+
+    if (guest && guest < next)
+        next = guest;
 
     write_sysreg(SYSREG_TICK_CVAL, deadline < next ? deadline : next);
 }

@@ -29,6 +29,7 @@ struct __attribute__((aligned(PERCPU_SIZE))) percpu {
     volatile bool need_resched; /* any CPU may set it (then sends SGI_RESCHEDULE) */
     bool balance_due;           /* the tick asks the next schedule to balance load */
     uint64_t next_tick;         /* counter value of the next scheduler tick (timer.c) */
+    uint64_t guest_deadline;    /* hypervisor: the loaded vCPU's emulated timer, 0 = none */
 };
 
 extern struct percpu percpu_data[MAX_CPUS];

@@ -14,6 +14,7 @@
 #define SGI_RESCHEDULE 0
 #define SGI_PING       1
 #define SGI_STOP       2
+#define SGI_VCPU_KICK  3 /* make a CPU leave the guest it runs (vmm) */
 
 typedef void (*irq_handler_t)(unsigned int intid, void *arg);
 
@@ -39,6 +40,8 @@ int gic_version(void);
 int irq_register(unsigned int intid, irq_handler_t fn, void *arg);
 /* Enable an already registered PPI on the calling CPU (per-CPU part of bring-up). */
 void irq_enable_local(unsigned int intid);
+/* Disable an SGI/PPI on the calling CPU only (SPIs: everywhere). */
+void irq_disable_local(unsigned int intid);
 void gic_send_sgi(unsigned int cpu, unsigned int sgi);
 /* Acknowledge and dispatch every pending interrupt (called from the IRQ vector). */
 void gic_handle_irq(void);

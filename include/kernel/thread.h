@@ -8,6 +8,8 @@
 #include "kernel/runqueue.h"
 #include "lib/list.h"
 
+struct vcpu;
+
 /* Priorities: a larger number is more important. The idle threads sit below THREAD_PRIO_MIN. */
 #define THREAD_PRIO_MIN     0
 #define THREAD_PRIO_MAX     (RUNQUEUE_NR_PRIO - 1)
@@ -62,6 +64,7 @@ struct thread {
     void *arg;
     uintptr_t stack;           /* base (lowest address) of its kernel stack; 0 for a boot stack */
     struct list_node all_link; /* thread list lock (thread.c) */
+    struct vcpu *vcpu;         /* hypervisor: the vCPU this thread runs, set by the thread itself */
 };
 
 /** One line of `ps`: a copy, so the thread may go away meanwhile. */

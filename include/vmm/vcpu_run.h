@@ -1,0 +1,47 @@
+/* vcpu_run.h - the pieces of the vCPU run loop that the trap handlers and devices share. */
+#ifndef VMM_VCPU_RUN_H
+#define VMM_VCPU_RUN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch/trap.h"
+
+struct vcpu;
+
+/* Why vcpu_enter_guest() returned. */
+#define VCPU_EXIT_STOP 1 /* the VM stops: the thread ends */
+#define VCPU_EXIT_OFF  2 /* PSCI CPU_OFF: the thread sleeps until CPU_ON */
+
+/* Leave the guest from a trap handler: the frame becomes v->regs, the run loop gets code. */
+void vcpu_leave(struct vcpu *v, struct trap_frame *tf, uint64_t code) __attribute__((noreturn));
+/* Last step of every trap before the guest resumes (may leave instead). */
+void vcpu_prepare_resume(struct vcpu *v, struct trap_frame *tf);
+
+/* vtimer.c: the emulated EL1 physical timer and the virtual timer's interrupt. */
+void vtimer_ptimer_update(struct vcpu *v);
+/* A trapped CNTP_CTL/CVAL/TVAL_EL0 access (reg: 0 TVAL, 1 CTL, 2 CVAL): 0 or -EINVAL. */
+int vtimer_ptimer_access(struct vcpu *v, unsigned reg, bool read, uint64_t *val);
+/* Physical counter value at which one of the vCPU's timers fires (UINT64_MAX: none). */
+uint64_t vtimer_next_deadline(struct vcpu *v);
+/* The loaded vCPU's virtual timer has fired: give the guest its interrupt. */
+void vtimer_inject_if_fired(struct vcpu *v);
+/* The guest finished with the virtual timer interrupt (vGIC deactivation notice). */
+void vtimer_deactivated(struct vcpu *v);
+int vtimer_init(void);
+void vtimer_cpu_init(void);
+
+/* vpsci.c: a PSCI / SMCCC call (HVC or SMC) with its arguments in the frame. */
+void vpsci_call(struct vcpu *v, struct trap_frame *tf);
+
+/* vmmio.c: a stage-2 data abort: emulate the device access or stop the VM. */
+void vmmio_data_abort(struct vcpu *v, struct trap_frame *tf, uint64_t esr);
+
+/* vm.c, for the run loop. */
+void vm_vcpu_set_off(struct vcpu *v);
+void vm_vcpu_exited(struct vcpu *v);
+/* Stop the VM because of what this vCPU did: a report with the trap's ESR, IPA and PC. */
+void vcpu_fatal(struct vcpu *v, struct trap_frame *tf, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,186 @@
+"""vmm_run.py - VMs running under the hypervisor: TestOS guests side by side on GICv2 and GICv3,
+isolation (a bad guest is stopped, the others go on), SYSTEM_OFF of one VM, stop and start again,
+consoles, logs and refusals of bad guests."""
+
+import os
+import re
+import struct
+import tempfile
+import time
+
+from cases import case
+from cases.vmm import host, make_image
+from harness import BOOT_TIMEOUT, Config, TestFailure, timeout_scale
+
+GUEST_TIMEOUT = 240  # seconds of host time for a TestOS VM to finish its checks under QEMU
+TESTOS_CHECKS_2CPU = 14  # 11 + 3 per secondary vCPU (guest/testos/README.md)
+
+
+def check(cond, message):
+    if not cond:
+        raise TestFailure(message)
+
+
+def testos_bin(t):
+    with open(os.path.join(t.build_dir, "guests", "testos", "testos.bin"), "rb") as f:
+        return f.read()
+
+
+def testos_cfg(name, bootargs="", smp=2, memory="64M"):
+    cfg = (f"name = {name}\nkernel = /guests/testos/testos.bin\nload_addr = 0x40080000\n"
+           f"smp = {smp}\nmemory = {memory}\n")
+    return cfg + (f"bootargs = {bootargs}\n" if bootargs else "")
+
+
+def insn(*words):
+    return b"".join(struct.pack("<I", w) for w in words)
+
+
+# A raw guest that stores x0 to IPA 0x48000000 - beyond its 16 MiB of RAM, where the host keeps
+# its own memory - then spins:  movz x1, #0x4800, lsl #16; str x0, [x1]; b .
+BAD_WRITE = insn(0xD2A90001, 0xF9000020, 0x14000000)
+BAD_CFG = "name = wild\nkernel = wild.bin\nload_addr = 0x40080000\nsmp = 1\nmemory = 16M\n"
+
+
+def guests(t, extra=None):
+    g = {"testos": {"testos.bin": testos_bin(t)}}
+    g.update(extra or {})
+    return g
+
+
+def boot(t, directory, gic, guest_files, smp=2):
+    img = make_image(directory, guest_files)
+    drive = ["-drive", f"if=none,file={img},format=raw,id=hd0",
+             "-device", "virtio-blk-device,drive=hd0"]
+    return t.boot(Config(hv=True, gic=gic, smp=smp, extra_args=drive))
+
+
+def wait_all(q, patterns, start, timeout=GUEST_TIMEOUT):
+    """Wait until every regex in patterns appears in the console after offset start (any order)."""
+    limit = timeout * timeout_scale()
+    deadline = time.monotonic() + limit
+    regexes = [re.compile(p, re.M) for p in patterns]
+    while True:
+        text = q.output[start:]
+        missing = [r.pattern for r in regexes if not r.search(text)]
+        if not missing:
+            return text
+        if re.search(r"TESTOS FAIL|PANIC|panic:", text):
+            raise TestFailure(f"failure while waiting for {missing}:\n{text[-3000:]}")
+        if time.monotonic() > deadline or not q.running:
+            raise TestFailure(f"timed out after {limit:g} s waiting for {missing}")
+        time.sleep(0.2)
+        q.nudge()
+
+
+def mark(q):
+    return len(q.output)
+
+
+for gic in (2, 3):
+    @case(f"vmm/two-testos-smp2-gic{gic}")
+    def _two(t, gic=gic):
+        """Two TestOS VMs with 2 vCPUs each on 2 CPUs: both pass all their checks, then power
+        off (SYSTEM_OFF stops each VM only: the shell still answers)."""
+        with tempfile.TemporaryDirectory() as d:
+            q = boot(t, d, gic, guests(t, {"second": {"guest.cfg": testos_cfg("second")}}))
+            start = mark(q)
+            out = q.command("guest start testos")
+            check("guest testos: started (2 vCPUs, 64 MiB)" in out, f"guest start testos:\n{out}")
+            out = q.command("guest start second")
+            check("guest second: started (2 vCPUs, 64 MiB)" in out, f"guest start second:\n{out}")
+            text = wait_all(q, [rf"^\[testos\] TESTOS PASS {TESTOS_CHECKS_2CPU} checks$",
+                                rf"^\[second\] TESTOS PASS {TESTOS_CHECKS_2CPU} checks$",
+                                r"^guest testos: powered off \(PSCI SYSTEM_OFF from vCPU \d\)$",
+                                r"^guest second: powered off \(PSCI SYSTEM_OFF from vCPU \d\)$"],
+                            start)
+            check(re.search(rf"^\[testos\] testos: ok dtb \(2 CPUs, GICv{gic}", text, re.M),
+                  f"TestOS did not see 2 vCPUs and GICv{gic}:\n{text[-3000:]}")
+            out = q.command("guest status")
+            check(re.search(r"^testos\s+stopped .*powered off", out, re.M)
+                  and re.search(r"^second\s+stopped .*powered off", out, re.M),
+                  f"guest status after both powered off:\n{out}")
+            out = q.command("version")
+            check("Avatar" in out, f"the shell stopped answering:\n{out}")
+
+
+@case("vmm/three-vms-two-cpus")
+def _three(t):
+    """Three 2-vCPU VMs on two physical CPUs: every one makes progress to its result line."""
+    with tempfile.TemporaryDirectory() as d:
+        extra = {n: {"guest.cfg": testos_cfg(n)} for n in ("vm2", "vm3")}
+        q = boot(t, d, 2, guests(t, extra))
+        start = mark(q)
+        for n in ("testos", "vm2", "vm3"):
+            out = q.command(f"guest start {n}")
+            check(f"guest {n}: started" in out, f"guest start {n}:\n{out}")
+        wait_all(q, [rf"^\[{n}\] TESTOS PASS {TESTOS_CHECKS_2CPU} checks$"
+                     for n in ("testos", "vm2", "vm3")], start)
+
+
+@case("vmm/isolation-bad-write")
+def _isolation(t):
+    """A guest writing outside its RAM (where the host's memory is) is stopped with a report;
+    a VM running beside it goes on and still answers on its console."""
+    with tempfile.TemporaryDirectory() as d:
+        extra = {"wild": {"guest.cfg": BAD_CFG, "wild.bin": BAD_WRITE},
+                 "echo": {"guest.cfg": testos_cfg("echo", "interactive")}}
+        q = boot(t, d, 3, guests(t, extra))
+        start = mark(q)
+        q.command("guest start echo")
+        wait_all(q, [r"^\[echo\] TESTOS PASS \d+ checks$", r"^\[echo\] TESTOS INTERACTIVE"], start)
+        start = mark(q)
+        q.command("guest start wild")
+        wait_all(q, [r"^guest wild: vCPU 0: 8-byte write at IPA 0x48000000: outside its RAM "
+                            r"and devices \(ESR 0x[0-9a-f]+, PC 0x40080004\)$"], start)
+        out = q.command("guest status")
+        check(re.search(r"^wild\s+stopped", out, re.M) and re.search(r"^echo\s+running", out, re.M),
+              f"guest status:\n{out}")
+        q.send("guest console echo")
+        q.expect(r"\[console: echo; Ctrl-\] back to the shell")
+        q.write("still alive\r")
+        q.expect(r"TESTOS ECHO still alive")
+        q.write("\x1d")
+        q.expect(r"\[console: back to the hypervisor shell\]")
+
+
+@case("vmm/stop-start-log")
+def _stop_start(t):
+    """guest stop of a running VM, then guest start of the same VM; its log keeps its lines."""
+    with tempfile.TemporaryDirectory() as d:
+        q = boot(t, d, 2, guests(t, {"echo": {"guest.cfg": testos_cfg("echo", "interactive")}}))
+        for round_ in range(2):
+            start = mark(q)
+            out = q.command("guest start echo")
+            check("guest echo: started" in out, f"round {round_}: guest start echo:\n{out}")
+            wait_all(q, [r"^\[echo\] TESTOS INTERACTIVE"], start)
+            out = q.command("guest start echo")
+            check("guest echo: already running" in out, f"second start while running:\n{out}")
+            out = q.command("guest status")
+            check(re.search(r"^echo\s+running\s+2 vCPUs", out, re.M)
+                  and re.search(r"^  vcpu0 \S+\s+cpu", out, re.M)
+                  and re.search(r"^  vcpu1 ", out, re.M), f"guest status:\n{out}")
+            out = q.command("guest log echo")
+            check(re.search(r"^\[echo\] TESTOS PASS \d+ checks$", out, re.M),
+                  f"guest log echo:\n{out}")
+            out = q.command("guest stop echo", timeout=60)
+            check("guest echo: stopped by the shell (guest stop)" in out, f"guest stop:\n{out}")
+            out = q.command("guest stop echo")
+            check("guest echo: not running" in out, f"stopping a stopped VM:\n{out}")
+
+
+@case("vmm/refusals")
+def _refusals(t):
+    """Starting a guest whose image is missing or malformed is refused with a message."""
+    with tempfile.TemporaryDirectory() as d:
+        extra = {"missing": {"guest.cfg": "kernel = nothere.bin\n"},
+                 "short": {"guest.cfg": "name = shortimg\nkernel = short.img\n",
+                           "short.img": b"MZ" + bytes(100)}}
+        q = boot(t, d, 2, guests(t, extra))
+        out = q.command("guest start missing")
+        check(re.search(r"^guest missing: kernel /guests/missing/nothere\.bin: no such file", out,
+                        re.M) and "not started" in out, f"guest start missing:\n{out}")
+        out = q.command("guest start nosuch")
+        check("guest: no guest 'nosuch'" in out, f"guest start nosuch:\n{out}")
+        out = q.command("guest status")
+        check("no VMs" in out, f"a refused guest left a VM behind:\n{out}")

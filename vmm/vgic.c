@@ -1,0 +1,273 @@
+/* vgic.c - the virtual GIC's interrupt state: reset, routing, input lines, kicks. */
+#include "vmm/vgic.h"
+
+#include "lib/errno.h"
+#include "lib/string.h"
+#include "vgic_priv.h"
+
+/* GICD_IROUTER<n> (GICv3 spec, the register of that name): IRM and the affinity fields. */
+#define IROUTER_IRM      (1UL << 31)
+#define IROUTER_AFF0     0xffUL
+#define IROUTER_AFF123   0xff00ffff00UL /* Aff3 [39:32], Aff2 [23:16], Aff1 [15:8] */
+#define ITARGETS_DEFAULT 1u             /* SPIs start on vCPU 0 (the reset value is ours) */
+
+unsigned long vgic_lock(struct vgic *vg)
+{
+    return spin_lock_irqsave(&vg->lock);
+}
+
+/* Callbacks run unlocked: they take other locks and call back into the vGIC. */
+void vgic_unlock(struct vgic *vg, unsigned long flags, const struct vgic_defer *d)
+{
+    spin_unlock_irqrestore(&vg->lock, flags);
+    for (unsigned i = 0; i < d->nr; i++)
+        vg->ops->deactivated(vg->ctx, d->deact[i].vcpu, d->deact[i].intid);
+    for (unsigned v = 0; v < vg->nr_vcpus; v++)
+        if (d->kick & (1u << v))
+            vg->ops->kick(vg->ctx, v);
+}
+
+void vgic_kick(struct vgic *vg, unsigned vcpu, struct vgic_defer *d)
+{
+    __atomic_store_n(&vg->cpu[vcpu].needs_flush, 1, __ATOMIC_RELEASE);
+    d->kick |= 1u << vcpu;
+}
+
+void vgic_defer_deactivated(struct vgic_defer *d, unsigned vcpu, uint32_t intid)
+{
+    if (d->nr < VGIC_DEFER_MAX) {
+        d->deact[d->nr].vcpu = (uint8_t)vcpu;
+        d->deact[d->nr].intid = (uint16_t)intid;
+        d->nr++;
+    }
+}
+
+void vgic_ctlr_write(struct vgic *vg, uint32_t val, struct vgic_defer *d)
+{
+    uint32_t old = vg->ctlr;
+
+    vg->ctlr = val & (VGIC_CTLR_GRP0 | VGIC_CTLR_GRP1);
+    /* Forwarding turned on or off: every vCPU builds its LRs again. */
+    if (vg->ctlr != old)
+        for (unsigned v = 0; v < vg->nr_vcpus; v++)
+            vgic_kick(vg, v, d);
+}
+
+struct vgic_irq *vgic_get_irq(struct vgic *vg, unsigned vcpu, uint32_t intid)
+{
+    if (intid < VGIC_NR_PRIVATE)
+        return vcpu < vg->nr_vcpus ? &vg->cpu[vcpu].priv[intid] : NULL;
+    return intid < VGIC_NR_IRQS ? &vg->spi[intid - VGIC_NR_PRIVATE] : NULL;
+}
+
+/* GICv2 SGIs carry their source: each source's SGI is its own interrupt (GICv2 spec, GICD_SGIR). */
+bool vgic_is_v2_sgi(const struct vgic *vg, uint32_t intid)
+{
+    return vg->version == 2 && intid < VGIC_NR_SGIS;
+}
+
+bool vgic_irq_pending(const struct vgic_irq *irq)
+{
+    return irq->latch || irq->sgi_src || (!irq->edge && irq->line);
+}
+
+bool vgic_irq_pending_read(const struct vgic_irq *irq)
+{
+    return vgic_irq_pending(irq) ||
+           (irq->in_lr && !irq->stale && (irq->lr_state & VGIC_LR_PENDING));
+}
+
+/* Where an SPI goes when it next becomes pending: -1 if that is no vCPU of ours. */
+static int spi_route(const struct vgic *vg, uint32_t intid)
+{
+    unsigned i = intid - VGIC_NR_PRIVATE;
+
+    if (vg->version == 2) {
+        /* One CPU interface: every interrupt targets it, ITARGETSR is RAZ/WI (GICv2,
+         * GICD_ITARGETSRn). */
+        if (vg->nr_vcpus == 1)
+            return 0;
+        unsigned t = vg->spi[i].targets & ((1u << vg->nr_vcpus) - 1);
+        return t ? __builtin_ctz(t) : -1;
+    }
+    uint64_t r = vg->irouter[i];
+    if (r & IROUTER_IRM)
+        return 0; /* any participating PE may take it (GICv3, GICD_IROUTER<n>): vCPU 0 always does
+                   */
+    if ((r & IROUTER_AFF123) || (r & IROUTER_AFF0) >= vg->nr_vcpus)
+        return -1;
+    return (int)(r & IROUTER_AFF0);
+}
+
+int vgic_irq_owner(const struct vgic *vg, unsigned vcpu, uint32_t intid)
+{
+    if (intid < VGIC_NR_PRIVATE)
+        return (int)vcpu;
+    const struct vgic_irq *irq = &vg->spi[intid - VGIC_NR_PRIVATE];
+    /* Active or in an LR, it stays with that vCPU until it comes back (GICv2 spec, "Interrupt
+     * handling and prioritization"). */
+    if (irq->in_lr || irq->active)
+        return irq->home;
+    return spi_route(vg, intid);
+}
+
+int vgic_irq_signalled(struct vgic *vg, unsigned vcpu, uint32_t intid)
+{
+    const struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
+    uint32_t grp = irq->group1 ? VGIC_CTLR_GRP1 : VGIC_CTLR_GRP0;
+
+    if (!vgic_irq_pending(irq) || !irq->enabled || !(vg->ctlr & grp))
+        return -1;
+    return vgic_irq_owner(vg, vcpu, intid);
+}
+
+void vgic_irq_changed(struct vgic *vg, unsigned vcpu, uint32_t intid, int before,
+                      struct vgic_defer *d)
+{
+    int now = vgic_irq_signalled(vg, vcpu, intid);
+
+    if (now >= 0 && now != before)
+        vgic_kick(vg, (unsigned)now, d);
+}
+
+void vgic_irq_unflight(struct vgic *vg, unsigned vcpu, uint32_t intid, struct vgic_defer *d)
+{
+    struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
+
+    if (!irq->in_lr || irq->stale)
+        return;
+    /* As if the LR came back unchanged; vgic_sync then ignores what it really holds. */
+    if (irq->lr_moved) {
+        if (vgic_is_v2_sgi(vg, intid))
+            irq->sgi_src |= (uint8_t)(1u << irq->lr_src);
+        else
+            irq->latch = true;
+    }
+    irq->stale = true;
+    vgic_kick(vg, intid < VGIC_NR_PRIVATE ? vcpu : irq->home, d);
+}
+
+static void irq_reset(struct vgic *vg, struct vgic_irq *irq, uint32_t intid)
+{
+    bool line = irq->line, notify = irq->notify;
+
+    memset(irq, 0, sizeof(*irq));
+    irq->line = line;
+    irq->notify = notify;
+    /* SGIs are edge-triggered and, as KVM has them, enabled from reset (GICv2, GICD_ISENABLERn). */
+    irq->edge = intid < VGIC_NR_SGIS;
+    irq->enabled = intid < VGIC_NR_SGIS;
+    /* A GICv3 guest with one security state uses Group 1 only; GICv2 guests leave Group 0. */
+    irq->group1 = vg->version == 3;
+    irq->targets = intid >= VGIC_NR_PRIVATE ? ITARGETS_DEFAULT : 0;
+}
+
+void vgic_reset(struct vgic *vg)
+{
+    unsigned long flags = vgic_lock(vg);
+
+    vg->ctlr = 0;
+    for (unsigned v = 0; v < vg->nr_vcpus; v++) {
+        struct vgic_cpu *c = &vg->cpu[v];
+
+        for (uint32_t i = 0; i < VGIC_NR_PRIVATE; i++)
+            irq_reset(vg, &c->priv[i], i);
+        c->nr_lr = 0;
+        c->sleep = true; /* GICR_WAKER.ProcessorSleep resets to 1 (GICv3, GICR_WAKER) */
+        __atomic_store_n(&c->needs_flush, 0, __ATOMIC_RELAXED);
+    }
+    for (uint32_t i = 0; i < VGIC_NR_SPIS; i++) {
+        irq_reset(vg, &vg->spi[i], i + VGIC_NR_PRIVATE);
+        vg->irouter[i] = 0;
+    }
+    spin_unlock_irqrestore(&vg->lock, flags);
+}
+
+int vgic_init(struct vgic *vg, unsigned version, unsigned nr_vcpus, const struct vgic_ops *ops,
+              void *ctx)
+{
+    if ((version != 2 && version != 3) || nr_vcpus < 1 || nr_vcpus > VGIC_MAX_VCPUS || !ops ||
+        !ops->kick || !ops->deactivated)
+        return -EINVAL;
+    memset(vg, 0, sizeof(*vg));
+    spin_init(&vg->lock);
+    vg->version = version;
+    vg->nr_vcpus = nr_vcpus;
+    vg->ops = ops;
+    vg->ctx = ctx;
+    vgic_reset(vg);
+    return 0;
+}
+
+/* The interrupt a device line drives: a PPI of vcpu or an SPI, never an SGI. */
+static struct vgic_irq *line_irq(struct vgic *vg, unsigned vcpu, uint32_t intid)
+{
+    return intid < VGIC_NR_SGIS ? NULL : vgic_get_irq(vg, vcpu, intid);
+}
+
+void vgic_set_level(struct vgic *vg, unsigned vcpu, uint32_t intid, bool level)
+{
+    struct vgic_defer d = {0};
+    unsigned long flags = vgic_lock(vg);
+    struct vgic_irq *irq = line_irq(vg, vcpu, intid);
+
+    if (irq) {
+        int before = vgic_irq_signalled(vg, vcpu, intid);
+
+        /* An edge-triggered input latches on the rising edge (GICv2, "Models for handling
+         * interrupts"). */
+        if (irq->edge && level && !irq->line)
+            irq->latch = true;
+        irq->line = level;
+        vgic_irq_changed(vg, vcpu, intid, before, &d);
+    }
+    vgic_unlock(vg, flags, &d);
+}
+
+void vgic_inject_edge(struct vgic *vg, unsigned vcpu, uint32_t intid)
+{
+    struct vgic_defer d = {0};
+    unsigned long flags = vgic_lock(vg);
+    struct vgic_irq *irq = line_irq(vg, vcpu, intid);
+
+    if (irq) {
+        int before = vgic_irq_signalled(vg, vcpu, intid);
+
+        irq->latch = true;
+        vgic_irq_changed(vg, vcpu, intid, before, &d);
+    }
+    vgic_unlock(vg, flags, &d);
+}
+
+void vgic_set_notify(struct vgic *vg, unsigned vcpu, uint32_t intid, bool on)
+{
+    unsigned long flags = vgic_lock(vg);
+    struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
+
+    if (irq)
+        irq->notify = on;
+    spin_unlock_irqrestore(&vg->lock, flags);
+}
+
+bool vgic_needs_flush(struct vgic *vg, unsigned vcpu)
+{
+    return vcpu < vg->nr_vcpus && __atomic_load_n(&vg->cpu[vcpu].needs_flush, __ATOMIC_ACQUIRE);
+}
+
+bool vgic_pending(struct vgic *vg, unsigned vcpu)
+{
+    bool found = false;
+
+    if (vcpu >= vg->nr_vcpus)
+        return false;
+    unsigned long flags = vgic_lock(vg);
+    for (uint32_t intid = 0; intid < VGIC_NR_IRQS && !found; intid++) {
+        const struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
+        uint32_t grp = irq->group1 ? VGIC_CTLR_GRP1 : VGIC_CTLR_GRP0;
+
+        found = vgic_irq_pending_read(irq) && irq->enabled && (vg->ctlr & grp) &&
+                vgic_irq_owner(vg, vcpu, intid) == (int)vcpu;
+    }
+    spin_unlock_irqrestore(&vg->lock, flags);
+    return found;
+}

@@ -1,0 +1,177 @@
+/* vgic_lr.c - the vGIC's list registers: what goes in before a vCPU runs, what comes back after. */
+#include "vgic_priv.h"
+
+/*
+ * Fold one LR back into the model: it held irq in state put and came back in state got. The
+ * guest may have acknowledged it (pending -> active) and deactivated it (active -> invalid);
+ * GICv2 "GICH_LRn" and GICv3 "ICH_LR<n>_EL2" give the transitions a list register makes.
+ */
+static void fold(struct vgic *vg, unsigned vcpu, uint32_t intid, unsigned got, struct vgic_defer *d)
+{
+    struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
+    unsigned put = irq->lr_state;
+    bool acked = (put & VGIC_LR_PENDING) && !(got & VGIC_LR_PENDING);
+    bool deact = ((put & VGIC_LR_ACTIVE) && (!(got & VGIC_LR_ACTIVE) || acked)) ||
+                 (acked && !(got & VGIC_LR_ACTIVE));
+
+    irq->in_lr = false;
+    if (irq->stale) {
+        /* A register write since the flush decided its state (vgic_irq_unflight). */
+        irq->stale = false;
+        return;
+    }
+    if (irq->lr_moved && (got & VGIC_LR_PENDING)) {
+        if (vgic_is_v2_sgi(vg, intid))
+            irq->sgi_src |= (uint8_t)(1u << irq->lr_src);
+        else
+            irq->latch = true;
+    } else if (!irq->lr_moved && acked) {
+        /* A level interrupt's acknowledge consumes a GICD_ISPENDR latch; the line stays. */
+        irq->latch = false;
+    }
+    irq->active = (got & VGIC_LR_ACTIVE) != 0;
+    if (irq->active) {
+        irq->active_src = irq->lr_src;
+        irq->home = (uint8_t)vcpu;
+    }
+    if (deact && irq->notify)
+        vgic_defer_deactivated(d, vcpu, intid);
+}
+
+/* Fold every LR of the last flush; those missing from lrs came back as they went in. */
+static void sync_locked(struct vgic *vg, unsigned vcpu, const struct vgic_lr *lrs, unsigned n,
+                        struct vgic_defer *d)
+{
+    struct vgic_cpu *c = &vg->cpu[vcpu];
+    bool changed = false;
+
+    for (unsigned i = 0; i < c->nr_lr; i++) {
+        uint32_t intid = c->lr_intid[i];
+        struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
+        unsigned got = irq->lr_state;
+
+        for (unsigned j = 0; j < n; j++)
+            if (lrs[j].intid == intid)
+                got = lrs[j].state & VGIC_LR_PENDING_ACTIVE;
+        changed |= got != irq->lr_state;
+        fold(vg, vcpu, intid, got, d);
+        /* Pending again (a level line still high, another SGI source): its vCPU looks again. */
+        int to = vgic_irq_signalled(vg, vcpu, intid);
+        if (to >= 0)
+            vgic_kick(vg, (unsigned)to, d);
+    }
+    c->nr_lr = 0;
+    if (changed)
+        __atomic_store_n(&c->needs_flush, 1, __ATOMIC_RELEASE);
+    d->kick &= ~(1u << vcpu); /* the caller is that vCPU */
+}
+
+void vgic_sync(struct vgic *vg, unsigned vcpu, const struct vgic_lr *lrs, unsigned n)
+{
+    struct vgic_defer d = {0};
+
+    if (vcpu >= vg->nr_vcpus)
+        return;
+    unsigned long flags = vgic_lock(vg);
+    sync_locked(vg, vcpu, lrs, n, &d);
+    vgic_unlock(vg, flags, &d);
+}
+
+/* The LR for irq, and what leaves the model for it. */
+static struct vgic_lr make_lr(struct vgic *vg, unsigned vcpu, uint32_t intid)
+{
+    struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
+    bool pend = vgic_irq_signalled(vg, vcpu, intid) >= 0;
+    struct vgic_lr lr = {.intid = intid,
+                         .priority = irq->priority,
+                         .group1 = irq->group1,
+                         .notify_eoi = irq->notify};
+
+    irq->lr_moved = false;
+    irq->lr_src = 0;
+    if (vgic_is_v2_sgi(vg, intid)) {
+        /* One source at a time; the next goes in once this one is deactivated. */
+        unsigned src =
+            irq->active || !irq->sgi_src ? irq->active_src : (unsigned)__builtin_ctz(irq->sgi_src);
+
+        pend = pend && (irq->sgi_src & (1u << src));
+        if (pend) {
+            irq->sgi_src &= (uint8_t) ~(1u << src);
+            irq->lr_moved = true;
+        }
+        lr.notify_eoi |= irq->sgi_src != 0;
+        lr.source = (uint8_t)src;
+        irq->lr_src = (uint8_t)src;
+    } else if (irq->edge) {
+        if (pend) {
+            irq->latch = false;
+            irq->lr_moved = true;
+        }
+    } else if (irq->line) {
+        /*
+         * A level line that is high now may still be high when the guest deactivates it: resample
+         * then. Active and pending through the line alone, GICv2/v3 would show it pending and
+         * active, but the guest's handler is about to lower the line: wait for the deactivation.
+         */
+        lr.notify_eoi = true;
+        pend = pend && (irq->latch || !irq->active);
+    }
+    lr.state = (uint8_t)((pend ? VGIC_LR_PENDING : 0) | (irq->active ? VGIC_LR_ACTIVE : 0));
+    irq->in_lr = true;
+    irq->stale = false;
+    irq->lr_state = lr.state;
+    if (intid >= VGIC_NR_PRIVATE)
+        irq->home = (uint8_t)vcpu;
+    return lr;
+}
+
+/* Order of the LRs: active ones first (the guest will deactivate them), then by priority. */
+static uint32_t lr_key(const struct vgic_irq *irq, uint32_t intid)
+{
+    return (uint32_t)!irq->active << 24 | (uint32_t)irq->priority << 16 | intid;
+}
+
+unsigned vgic_flush(struct vgic *vg, unsigned vcpu, struct vgic_lr *lrs, unsigned max, bool *more)
+{
+    struct vgic_defer d = {0};
+    uint32_t best[VGIC_MAX_LRS]; /* lr_key, ascending */
+    unsigned n = 0, total = 0;
+
+    *more = false;
+    if (vcpu >= vg->nr_vcpus)
+        return 0;
+    if (max > VGIC_MAX_LRS)
+        max = VGIC_MAX_LRS;
+    unsigned long flags = vgic_lock(vg);
+    /* A flush without a sync of the last one: those LRs are as they were written. */
+    sync_locked(vg, vcpu, NULL, 0, &d);
+    __atomic_store_n(&vg->cpu[vcpu].needs_flush, 0, __ATOMIC_RELAXED);
+    for (uint32_t intid = 0; intid < VGIC_NR_IRQS; intid++) {
+        const struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
+
+        if (!irq->active && vgic_irq_signalled(vg, vcpu, intid) != (int)vcpu)
+            continue;
+        if (irq->active && vgic_irq_owner(vg, vcpu, intid) != (int)vcpu)
+            continue;
+        uint32_t key = lr_key(irq, intid);
+        unsigned pos = n < max ? n++ : max;
+        total++;
+        while (pos > 0 && best[pos - 1] > key) {
+            if (pos < max)
+                best[pos] = best[pos - 1];
+            pos--;
+        }
+        if (pos < max)
+            best[pos] = key;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t intid = best[i] & 0xffff;
+
+        lrs[i] = make_lr(vg, vcpu, intid);
+        vg->cpu[vcpu].lr_intid[i] = (uint16_t)intid;
+    }
+    vg->cpu[vcpu].nr_lr = (uint8_t)n;
+    *more = total > n;
+    vgic_unlock(vg, flags, &d);
+    return n;
+}

@@ -1,0 +1,109 @@
+/* vgic_priv.h - what the vGIC's files share (vmm/vgic*.c only). */
+#ifndef VMM_VGIC_PRIV_H
+#define VMM_VGIC_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/vgic.h"
+
+#define VGIC_NR_SGIS 16
+
+/* GICD_CTLR group enables (GICv2 without Security Extensions; GICv3 with DS = 1). */
+#define VGIC_CTLR_GRP0 1u
+#define VGIC_CTLR_GRP1 2u
+
+/* 32 priority levels: GICH_LR.Priority holds bits [7:3] only (GICv2, "List Registers, GICH_LRn").
+ */
+#define VGIC_PRIO_MASK 0xf8u
+
+/* GICD_IIDR/GICR_IIDR: Implementer 0x43b (Arm, JEP106), ProductID 0x41 ('A'vatar), revision 0. */
+#define VGIC_IIDR 0x4100043bu
+
+/* Work done after the lock is dropped: kicks and deactivation callbacks. */
+#define VGIC_DEFER_MAX 32 /* one 32-bit GICD_ICACTIVER write; also > VGIC_MAX_LRS */
+struct vgic_defer {
+    uint32_t kick; /* a bit per vCPU */
+    unsigned nr;
+    struct {
+        uint8_t vcpu;
+        uint16_t intid;
+    } deact[VGIC_DEFER_MAX];
+};
+
+/** One guest register access, as the frame handlers see it. */
+struct vgic_access {
+    unsigned vcpu;   /* the accessing vCPU */
+    unsigned target; /* whose private interrupts the frame shows */
+    bool privates;   /* INTIDs 0-31 are reachable (else RAZ/WI) */
+    uint32_t offset; /* in the frame */
+    unsigned size;   /* 1, 2, 4 or 8, naturally aligned */
+    bool write;
+    uint64_t val; /* written value, or the value read */
+    struct vgic_defer defer;
+};
+
+/* Per-INTID register fields. */
+enum vgic_field {
+    VGIC_F_GROUP,
+    VGIC_F_ENABLE_SET,
+    VGIC_F_ENABLE_CLEAR,
+    VGIC_F_PEND_SET,
+    VGIC_F_PEND_CLEAR,
+    VGIC_F_ACTIVE_SET,
+    VGIC_F_ACTIVE_CLEAR,
+    VGIC_F_PRIORITY,
+    VGIC_F_TARGET,
+    VGIC_F_CONFIG,
+    VGIC_F_ROUTE,
+};
+
+/** A register array with a field per INTID, from INTID 0 at offset. */
+struct vgic_irq_reg {
+    uint16_t offset;
+    uint16_t len;  /* bytes */
+    uint8_t bits;  /* per INTID: 1, 2, 8 or 64 */
+    uint8_t sizes; /* access sizes allowed, OR of 1, 4, 8 */
+    uint8_t field; /* enum vgic_field */
+};
+
+unsigned long vgic_lock(struct vgic *vg);
+void vgic_unlock(struct vgic *vg, unsigned long flags, const struct vgic_defer *d);
+
+/* The interrupt intid as vCPU vcpu sees it, or NULL beyond VGIC_NR_IRQS. */
+struct vgic_irq *vgic_get_irq(struct vgic *vg, unsigned vcpu, uint32_t intid);
+bool vgic_is_v2_sgi(const struct vgic *vg, uint32_t intid);
+/* Pending for the model (not counting an instance sitting in an LR). */
+bool vgic_irq_pending(const struct vgic_irq *irq);
+/* Pending as a register read shows it (also the instance in an LR). */
+bool vgic_irq_pending_read(const struct vgic_irq *irq);
+/* The vCPU that handles intid (private: vcpu), or -1: an SPI routed to no vCPU. */
+int vgic_irq_owner(const struct vgic *vg, unsigned vcpu, uint32_t intid);
+/* The vCPU that intid is now signalled to (pending, enabled, group enabled), or -1. */
+int vgic_irq_signalled(struct vgic *vg, unsigned vcpu, uint32_t intid);
+/* After a change: if intid is signalled to a vCPU other than before, flag and kick it. */
+void vgic_irq_changed(struct vgic *vg, unsigned vcpu, uint32_t intid, int before,
+                      struct vgic_defer *d);
+/* A register write changes an interrupt that may sit in an LR: the model takes over from it. */
+void vgic_irq_unflight(struct vgic *vg, unsigned vcpu, uint32_t intid, struct vgic_defer *d);
+/* Flag vCPU vcpu's LRs as out of date and kick it. */
+void vgic_kick(struct vgic *vg, unsigned vcpu, struct vgic_defer *d);
+/* GICD_CTLR's group enables changed by the guest. */
+void vgic_ctlr_write(struct vgic *vg, uint32_t val, struct vgic_defer *d);
+void vgic_defer_deactivated(struct vgic_defer *d, unsigned vcpu, uint32_t intid);
+
+/* Access a per-INTID register array; a->offset lies in r. 0 or -EINVAL. */
+int vgic_irq_reg_access(struct vgic *vg, struct vgic_access *a, const struct vgic_irq_reg *r);
+/* The first of n arrays that holds a->offset, or NULL. */
+const struct vgic_irq_reg *vgic_irq_reg_find(const struct vgic_irq_reg *regs, unsigned n,
+                                             uint32_t offset);
+/* Peripheral and component ID registers (0xfd0-0xffc of a 4 KiB page or 64 KiB frame). */
+uint32_t vgic_id_reg(const struct vgic *vg, uint32_t offset);
+
+/* The frames, called with the lock held. 0 or -EINVAL. */
+int vgic_v2_dist_access(struct vgic *vg, struct vgic_access *a);
+int vgic_v3_dist_access(struct vgic *vg, struct vgic_access *a);
+int vgic_v3_redist_access(struct vgic *vg, struct vgic_access *a, unsigned rd_vcpu);
+
+#endif

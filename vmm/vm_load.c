@@ -1,0 +1,148 @@
+/* vm_load.c - a guest's kernel, initrd and device tree, from the file system into its RAM. */
+#include "vmm/vm_load.h"
+
+#include "drivers/gic.h"
+#include "fs/vfs.h"
+#include "kernel/kmalloc.h"
+#include "kernel/platform.h"
+#include "lib/errno.h"
+#include "lib/printf.h"
+#include "vmm/layout.h"
+#include "vmm/vm.h"
+#include "vmm/vm_dtb.h"
+
+#define COPY_CHUNK   (64UL << 10)
+#define GEN_DTB_MAX  (64UL << 10) /* a generated tree is a few KiB */
+#define UART_INTID   33
+#define GICC_OFFSET  0x10000
+#define GICR_OFFSET  0xa0000
+
+static int file_read(void *ctx, uint64_t off, void *buf, size_t len)
+{
+    long n = vfs_pread(ctx, buf, len, off);
+
+    if (n < 0)
+        return (int)n;
+    return (size_t)n == len ? 0 : -EIO;
+}
+
+static int ram_write(void *ctx, uint64_t ipa, const void *src, size_t len)
+{
+    return vm_write_ram(ctx, ipa, src, len);
+}
+
+static int open_file(const char *path, struct file **f, uint64_t *size)
+{
+    struct vfs_stat st;
+    int err = vfs_stat(path, &st);
+
+    if (!err)
+        err = vfs_open(path, O_RDONLY, f);
+    if (!err)
+        *size = st.size;
+    return err;
+}
+
+/* Copy a whole file to guest RAM at ipa, expecting exactly size bytes (as validated). */
+static int load_file(struct vm *vm, const char *path, uint64_t ipa, uint64_t size)
+{
+    struct file *f;
+    uint64_t actual;
+    int err = open_file(path, &f, &actual);
+    void *buf = NULL;
+
+    if (err)
+        return err;
+    if (actual != size)
+        err = -EAGAIN; /* changed since it was checked */
+    else if (!(buf = kmalloc(COPY_CHUNK)))
+        err = -ENOMEM;
+    for (uint64_t off = 0; !err && off < size; off += COPY_CHUNK) {
+        size_t n = size - off < COPY_CHUNK ? (size_t)(size - off) : COPY_CHUNK;
+        err = file_read(f, off, buf, n);
+        if (!err)
+            err = vm_write_ram(vm, ipa + off, buf, n);
+    }
+    kfree(buf);
+    vfs_close(f);
+    return err;
+}
+
+static int load_kernel(struct vm *vm)
+{
+    struct file *f;
+    uint64_t size;
+    int err = open_file(vm->m.kernel_path, &f, &size);
+
+    if (err)
+        return err;
+    struct loader_file lf = {size, file_read, f};
+    err = loader_load_kernel(&vm->plan, &lf, ram_write, vm);
+    vfs_close(f);
+    return err;
+}
+
+/* A device tree shaped like QEMU virt's for what this VM has. */
+static int generate_dtb(struct vm *vm, char *msg, size_t len)
+{
+    struct vm_dtb_config cfg = {
+        .ram_base = vm->ram_base,
+        .ram_size = vm->ram_size,
+        .ncpus = vm->m.smp_cores,
+        .gic_version = gic_version(),
+        .gicd_base = GUEST_GIC_BASE,
+        .gicc_base = GUEST_GIC_BASE + GICC_OFFSET,
+        .gicr_base = GUEST_GIC_BASE + GICR_OFFSET,
+        .uart_base = GUEST_UART_BASE,
+        .uart_intid = UART_INTID,
+        .bootargs = vm->m.bootargs,
+        .psci_method = "hvc",
+    };
+    size_t size;
+    void *blob = kzalloc(GEN_DTB_MAX);
+    int err;
+
+    if (vm->plan.initrd_size) {
+        cfg.initrd_start = vm->plan.initrd_ipa;
+        cfg.initrd_end = vm->plan.initrd_ipa + vm->plan.initrd_size;
+    }
+    if (!blob) {
+        snprintf(msg, len, "device tree: %s", errno_str(-ENOMEM));
+        return -ENOMEM;
+    }
+    err = vm_dtb_build(&cfg, blob, GEN_DTB_MAX, &size, msg, len);
+    if (!err && size > vm->plan.dtb_size)
+        err = -ENOSPC;
+    if (!err)
+        err = vm_write_ram(vm, vm->plan.dtb_ipa, blob, size);
+    kfree(blob);
+    return err;
+}
+
+int vm_load_images(struct vm *vm, char *msg, size_t len)
+{
+    int err = load_kernel(vm);
+
+    if (err) {
+        snprintf(msg, len, "kernel %s: %s", vm->m.kernel_path, errno_str(err));
+        return err;
+    }
+    if (vm->plan.initrd_size) {
+        err = load_file(vm, vm->m.initrd_path, vm->plan.initrd_ipa, vm->plan.initrd_size);
+        if (err) {
+            snprintf(msg, len, "initrd %s: %s", vm->m.initrd_path, errno_str(err));
+            return err;
+        }
+    }
+    if (vm->m.dtb_path[0]) {
+        err = load_file(vm, vm->m.dtb_path, vm->plan.dtb_ipa, vm->plan.dtb_size);
+        if (err)
+            snprintf(msg, len, "dtb %s: %s", vm->m.dtb_path, errno_str(err));
+        return err;
+    }
+    msg[0] = '\0';
+    err = generate_dtb(vm, msg, len);
+    if (err && !msg[0])
+        snprintf(msg, len, "device tree: %s", errno_str(err));
+    return err;
+}

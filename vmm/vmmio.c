@@ -1,0 +1,92 @@
+/* vmmio.c - stage-2 data aborts: decode the access from the syndrome and emulate the device. */
+#include "arch/sysreg.h"
+#include "lib/errno.h"
+#include "vmm/layout.h"
+#include "vmm/vcpu_run.h"
+#include "vmm/vm.h"
+
+/* ISS of a data abort (Arm ARM D17.2.37 "ISS encoding for an exception from a Data Abort"). */
+#define ISS_ISV          (1UL << 24)
+#define ISS_SAS(esr)     ((unsigned)((esr) >> 22) & 3)
+#define ISS_SSE          (1UL << 21)
+#define ISS_SRT(esr)     ((unsigned)((esr) >> 16) & 0x1f)
+#define ISS_SF           (1UL << 15)
+#define ISS_S1PTW        (1UL << 7)
+#define ISS_WNR          (1UL << 6)
+#define HPFAR_FIPA_SHIFT 4
+
+/** One decoded guest access. */
+struct vmmio_access {
+    uint64_t ipa;
+    unsigned size; /* bytes: 1, 2, 4 or 8 */
+    bool write;
+    uint64_t val;
+};
+
+static int dispatch(struct vcpu *v, struct vmmio_access *a)
+{
+    struct vm *vm = v->vm;
+
+    if (a->ipa >= GUEST_GIC_BASE && a->ipa - GUEST_GIC_BASE < GUEST_GIC_SIZE) {
+        uint64_t off = a->ipa - GUEST_GIC_BASE;
+        return a->write ? vgic_mmio_write(&vm->vgic, v->id, off, a->size, a->val)
+                        : vgic_mmio_read(&vm->vgic, v->id, off, a->size, &a->val);
+    }
+    if (a->ipa >= GUEST_UART_BASE && a->ipa - GUEST_UART_BASE < GUEST_UART_SIZE) {
+        uint64_t off = a->ipa - GUEST_UART_BASE;
+        return a->write ? vpl011_write(&vm->uart, off, a->size, a->val)
+                        : vpl011_read(&vm->uart, off, a->size, &a->val);
+    }
+    return -ENOENT;
+}
+
+void vmmio_data_abort(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
+{
+    struct vmmio_access a;
+    unsigned rt = ISS_SRT(esr);
+    int err;
+
+    a.ipa = (read_sysreg(hpfar_el2) >> HPFAR_FIPA_SHIFT) << 12 | (tf->far & 0xfff);
+    if (esr & ISS_S1PTW) {
+        vcpu_fatal(v, tf, "page-table walk outside its memory at IPA 0x%lx",
+                   (unsigned long)a.ipa);
+        return;
+    }
+    if (!(esr & ISS_ISV)) {
+        /* Load/store pair, writeback, SIMD...: no syndrome, so nothing we could emulate. */
+        vcpu_fatal(v, tf, "%s at IPA 0x%lx outside its RAM, not a single-register access",
+                   (esr & ISS_WNR) ? "write" : "read", (unsigned long)a.ipa);
+        return;
+    }
+    a.size = 1u << ISS_SAS(esr);
+    a.write = esr & ISS_WNR;
+    a.val = 0;
+    if (a.write) {
+        a.val = rt == 31 ? 0 : tf->x[rt];
+        if (a.size < 8)
+            a.val &= (1UL << (a.size * 8)) - 1;
+    }
+    err = dispatch(v, &a);
+    if (err == -ENOENT) {
+        vcpu_fatal(v, tf, "%u-byte %s at IPA 0x%lx: outside its RAM and devices", a.size,
+                   a.write ? "write" : "read", (unsigned long)a.ipa);
+        return;
+    }
+    if (err) {
+        vcpu_fatal(v, tf, "%u-byte %s at IPA 0x%lx refused by the device (%d)", a.size,
+                   a.write ? "write" : "read", (unsigned long)a.ipa, err);
+        return;
+    }
+    if (!a.write && rt != 31) {
+        uint64_t val = a.val;
+        if (a.size < 8) {
+            val &= (1UL << (a.size * 8)) - 1;
+            if ((esr & ISS_SSE) && (val >> (a.size * 8 - 1)) & 1)
+                val |= ~0UL << (a.size * 8); /* sign-extend */
+        }
+        if (!(esr & ISS_SF))
+            val &= 0xffffffffUL; /* a W register: the upper half is zero */
+        tf->x[rt] = val;
+    }
+    tf->elr += 4;
+}
