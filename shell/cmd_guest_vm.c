@@ -10,9 +10,9 @@
 #include "lib/string.h"
 #include "vmm/vm.h"
 
-#define CONSOLE_POLL_NS  (5ULL * 1000000ULL) /* how often `guest console` looks for keys */
-#define RX_RETRY_NS      (1ULL * 1000000ULL)
-#define RX_RETRIES       200
+#define CONSOLE_POLL_NS (5ULL * 1000000ULL) /* how often `guest console` looks for keys */
+#define RX_RETRY_NS     (1ULL * 1000000ULL)
+#define RX_RETRIES      200
 
 static const char *vm_state_name(int s)
 {
@@ -43,8 +43,8 @@ static int guest_status(void)
         if (!vm)
             continue;
         shown++;
-        kprintf("%-12s %-8s %u vCPU%s %5lu MiB", vm->m.name, vm_state_name(vm->state),
-                vm->nr_vcpus, vm->nr_vcpus == 1 ? " " : "s", (unsigned long)(vm->m.memory_size >> 20));
+        kprintf("%-12s %-8s %u vCPU%s %5lu MiB", vm->m.name, vm_state_name(vm->state), vm->nr_vcpus,
+                vm->nr_vcpus == 1 ? " " : "s", (unsigned long)(vm->m.memory_size >> 20));
         if (vm->state == VM_RUNNING)
             kprintf("  up %lu ms\n", (unsigned long)((time_now_ns() - vm->started_ns) / 1000000));
         else

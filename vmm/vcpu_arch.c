@@ -16,16 +16,17 @@
  * and invalidations broadcast inner shareable (FB, BSU=IS) so a vCPU moved to another CPU finds
  * no stale TLB entries, and AArch64 EL1 (RW).
  */
-#define HCR_FB        (1UL << 9)
-#define HCR_BSU_IS    (1UL << 10)
-#define HCR_TACR      (1UL << 21)
-#define HCR_GUEST     (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | \
-                       HCR_TWI | HCR_TWE | HCR_TSC | HCR_TACR | HCR_RW)
-#define CPTR_TFP      (1UL << 10)
-#define CPTR_TZ       (1UL << 8) /* SVE: not offered to guests (Z registers are not switched) */
-#define CNTHCTL_EL1PCTEN 1UL      /* the physical counter stays readable; its timer traps */
-#define VTIMER_PPI    27
-#define CNT_CTL_ENABLE 1UL
+#define HCR_FB     (1UL << 9)
+#define HCR_BSU_IS (1UL << 10)
+#define HCR_TACR   (1UL << 21)
+#define HCR_GUEST                                                                                  \
+    (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI | HCR_TWE |   \
+     HCR_TSC | HCR_TACR | HCR_RW)
+#define CPTR_TFP         (1UL << 10)
+#define CPTR_TZ          (1UL << 8) /* SVE: not offered to guests (Z registers are not switched) */
+#define CNTHCTL_EL1PCTEN 1UL        /* the physical counter stays readable; its timer traps */
+#define VTIMER_PPI       27
+#define CNT_CTL_ENABLE   1UL
 
 /* The vCPU whose FP/SIMD registers this CPU holds (written only by the CPU itself). */
 static struct vcpu *fp_owner[MAX_CPUS];

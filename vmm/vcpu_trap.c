@@ -23,9 +23,8 @@
 #define EC_IABT_LOW 0x20
 #define EC_DABT_LOW 0x24
 
-
-#define ISS_WFE      1u
-#define INSN_SIZE    4
+#define ISS_WFE   1u
+#define INSN_SIZE 4
 
 /* MSR/MRS trap syndrome (Arm ARM D17.2.37 "ISS encoding for an exception from MSR, MRS"). */
 #define SYSREG_KEY(op0, op1, crn, crm, op2)                                                        \
@@ -80,9 +79,7 @@ static void trap_sysreg(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
     case SR_CNTP_TVAL_EL0: err = vtimer_ptimer_access(v, 0, read, &val); break;
     case SR_CNTP_CTL_EL0: err = vtimer_ptimer_access(v, 1, read, &val); break;
     case SR_CNTP_CVAL_EL0: err = vtimer_ptimer_access(v, 2, read, &val); break;
-    case SR_ICC_SGI1R_EL1:
-        err = read ? -EINVAL : vgic_sgi1r_write(&v->vm->vgic, v->id, val);
-        break;
+    case SR_ICC_SGI1R_EL1: err = read ? -EINVAL : vgic_sgi1r_write(&v->vm->vgic, v->id, val); break;
     default: err = -ENOENT; break;
     }
     if (err) {

@@ -22,12 +22,12 @@
 #include "vmm/vgic_hw.h"
 #include "vmm/vm_load.h"
 
-#define UART_INTID     33 /* SPI 1, as on QEMU virt */
-#define VTIMER_INTID   27
-#define GICC_IPA       (GUEST_GIC_BASE + 0x10000)
-#define GICC_SIZE      0x2000
+#define UART_INTID      33 /* SPI 1, as on QEMU virt */
+#define VTIMER_INTID    27
+#define GICC_IPA        (GUEST_GIC_BASE + 0x10000)
+#define GICC_SIZE       0x2000
 #define RAM_CHUNK_ORDER 9 /* 2 MiB of 4 KiB pages */
-#define STOP_WAIT_NS   (5ULL * 1000000000ULL)
+#define STOP_WAIT_NS    (5ULL * 1000000000ULL)
 
 static spinlock_t vms_lock = SPINLOCK_INIT; /* slot states: EMPTY <-> in use */
 static struct vm vms[VM_MAX];
@@ -221,8 +221,8 @@ static int vm_boot(struct vm *vm)
     for (unsigned i = 0; i < vm->nr_vcpus; i++) {
         char name[THREAD_NAME_MAX];
         snprintf(name, sizeof(name), "%.10s/%u", vm->m.name, i);
-        struct thread *t = thread_create(name, vcpu_thread_main, &vm->vcpu[i], VCPU_PRIO,
-                                         CPUMASK_ALL);
+        struct thread *t =
+            thread_create(name, vcpu_thread_main, &vm->vcpu[i], VCPU_PRIO, CPUMASK_ALL);
         if (!t) {
             /* The threads already started see the stop and finish the teardown. */
             unsigned long flags = spin_lock_irqsave(&vm->lock);

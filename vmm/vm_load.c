@@ -11,11 +11,11 @@
 #include "vmm/vm.h"
 #include "vmm/vm_dtb.h"
 
-#define COPY_CHUNK   (64UL << 10)
-#define GEN_DTB_MAX  (64UL << 10) /* a generated tree is a few KiB */
-#define UART_INTID   33
-#define GICC_OFFSET  0x10000
-#define GICR_OFFSET  0xa0000
+#define COPY_CHUNK  (64UL << 10)
+#define GEN_DTB_MAX (64UL << 10) /* a generated tree is a few KiB */
+#define UART_INTID  33
+#define GICC_OFFSET 0x10000
+#define GICR_OFFSET 0xa0000
 
 static int file_read(void *ctx, uint64_t off, void *buf, size_t len)
 {

@@ -48,8 +48,7 @@ void vmmio_data_abort(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
 
     a.ipa = (read_sysreg(hpfar_el2) >> HPFAR_FIPA_SHIFT) << 12 | (tf->far & 0xfff);
     if (esr & ISS_S1PTW) {
-        vcpu_fatal(v, tf, "page-table walk outside its memory at IPA 0x%lx",
-                   (unsigned long)a.ipa);
+        vcpu_fatal(v, tf, "page-table walk outside its memory at IPA 0x%lx", (unsigned long)a.ipa);
         return;
     }
     if (!(esr & ISS_ISV)) {

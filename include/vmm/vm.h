@@ -15,12 +15,12 @@
 #include "vmm/vgic.h"
 #include "vmm/vpl011.h"
 
-#define VM_MAX        8 /* VMs that exist at once (running or stopped, for status and logs) */
-#define VM_MAX_VCPUS  GUEST_SMP_MAX
-#define VM_MAX_LRS    16 /* list registers the world switch saves (hardware has 4 on QEMU) */
-#define VCPU_PRIO     20 /* vCPU threads: ordinary priority, below the shell (40) */
-#define VM_STOP_MAX   200 /* bytes of the stop report kept for `guest status` */
-#define VM_RAM_CHUNK  (2UL << 20) /* guest RAM is allocated and mapped in 2 MiB blocks */
+#define VM_MAX       8 /* VMs that exist at once (running or stopped, for status and logs) */
+#define VM_MAX_VCPUS GUEST_SMP_MAX
+#define VM_MAX_LRS   16  /* list registers the world switch saves (hardware has 4 on QEMU) */
+#define VCPU_PRIO    20  /* vCPU threads: ordinary priority, below the shell (40) */
+#define VM_STOP_MAX  200 /* bytes of the stop report kept for `guest status` */
+#define VM_RAM_CHUNK (2UL << 20) /* guest RAM is allocated and mapped in 2 MiB blocks */
 
 enum vm_state {
     VM_EMPTY,    /* slot unused */
@@ -30,10 +30,10 @@ enum vm_state {
 };
 
 enum vcpu_state {
-    VCPU_OFF,     /* PSCI off: its thread waits for CPU_ON */
-    VCPU_ON,      /* runs guest code (or is about to) */
-    VCPU_WFI,     /* blocked in WFI until an interrupt */
-    VCPU_EXITED,  /* its thread has left the run loop */
+    VCPU_OFF,    /* PSCI off: its thread waits for CPU_ON */
+    VCPU_ON,     /* runs guest code (or is about to) */
+    VCPU_WFI,    /* blocked in WFI until an interrupt */
+    VCPU_EXITED, /* its thread has left the run loop */
 };
 
 /* Why a vCPU trapped, for the exit counts `guest status` shows. */
@@ -93,17 +93,17 @@ struct vcpu {
     struct vm *vm;
     unsigned id;
     struct thread *thread;
-    volatile int state;         /* enum vcpu_state; lock to change */
-    struct trap_frame regs;     /* own: guest x0-x30, SP_EL0 (sp), PC (elr), PSTATE (spsr) */
-    struct trap_frame *tf;      /* own: the live frame while a trap is handled, else NULL */
-    struct vcpu_host_ctx host;  /* own: vcpu_entry.S */
-    struct vcpu_sysregs sys;    /* own, while not loaded */
-    struct vcpu_fp fp;          /* own, while the CPU's FP registers are not this vCPU's */
-    struct vcpu_vgic_hw vgic;   /* own, while not loaded */
+    volatile int state;        /* enum vcpu_state; lock to change */
+    struct trap_frame regs;    /* own: guest x0-x30, SP_EL0 (sp), PC (elr), PSTATE (spsr) */
+    struct trap_frame *tf;     /* own: the live frame while a trap is handled, else NULL */
+    struct vcpu_host_ctx host; /* own: vcpu_entry.S */
+    struct vcpu_sysregs sys;   /* own, while not loaded */
+    struct vcpu_fp fp;         /* own, while the CPU's FP registers are not this vCPU's */
+    struct vcpu_vgic_hw vgic;  /* own, while not loaded */
     struct vgic_lr vgic_lrs[VM_MAX_LRS]; /* own: what the LRs were last written with */
-    struct vcpu_ptimer ptimer;  /* own */
-    bool loaded;                /* own: EL1 state is in this CPU's registers */
-    bool in_run;                /* own: between the first load and the last put of a run */
+    struct vcpu_ptimer ptimer;           /* own */
+    bool loaded;                         /* own: EL1 state is in this CPU's registers */
+    bool in_run;                         /* own: between the first load and the last put of a run */
     bool vtimer_masked;         /* own: host PPI 27 disabled while the guest handles its IRQ */
     volatile int pcpu;          /* physical CPU it was last loaded on, -1 before */
     uint64_t mpidr;             /* VMPIDR_EL2 */
@@ -129,9 +129,9 @@ struct vm {
     uint64_t cntvoff;
     unsigned nr_vcpus;
     struct vcpu vcpu[VM_MAX_VCPUS];
-    int last_vcpu_on[8];      /* per physical CPU (MAX_CPUS): vCPU of this VM that ran there last */
-    unsigned live_threads;    /* lock: vCPU threads not yet finished */
-    bool reset_requested;     /* lock: SYSTEM_RESET: start again once stopped */
+    int last_vcpu_on[8];   /* per physical CPU (MAX_CPUS): vCPU of this VM that ran there last */
+    unsigned live_threads; /* lock: vCPU threads not yet finished */
+    bool reset_requested;  /* lock: SYSTEM_RESET: start again once stopped */
     char stop_reason[VM_STOP_MAX]; /* lock */
     struct vgic vgic;
     struct vpl011 uart;
