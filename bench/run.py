@@ -127,6 +127,55 @@ def user_mode(build_dir):
         yield figure, figures[what]
 
 
+GUEST_BENCH_RE = r"\[bench\] TESTOS BENCH (\S+) (\d+)"
+# TestOS bench line -> figure (guest/testos/README.md "Benchmarks"); ANCHORS.md has the peers.
+GUEST_BENCH_ROWS = [
+    ("hvc_psci_version", "hvc PSCI_VERSION round trip"),
+    ("gicd_typer_read", "guest read of GICD_TYPER (vGIC distributor)"),
+    ("pl011_fr_read", "guest read of PL011 FR (emulated UART)"),
+    ("sysreg_trap_read", "trapped system-register read (ACTLR_EL1)"),
+    ("vtimer_irq_latency", "virtual timer deadline to guest IRQ handler"),
+    ("sgi_round_trip", "virtual IPI round trip (vCPU0 -> vCPU1 -> vCPU0)"),
+]
+
+
+@bench
+def hypervisor(build_dir):
+    """TestOS's bench mode inside a 2-vCPU VM on SMP=2: the exits a guest pays for."""
+    import subprocess
+    import tempfile
+    for gic in (2, 3):
+        with tempfile.TemporaryDirectory() as d:
+            img = str(pathlib.Path(d) / "bench.img")
+            cfgfile = pathlib.Path(d) / "guest.cfg"
+            cfgfile.write_text("name = bench\nkernel = /guests/testos/testos.bin\n"
+                               "load_addr = 0x40080000\nsmp = 2\nmemory = 64M\nbootargs = bench\n")
+            env = dict(__import__("os").environ, MTOOLS_SKIP_CHECK="1")
+            subprocess.run(["bash", str(ROOT / "scripts/create_host_img.sh"), "-s", "64", "-o", img,
+                            "-f"], check=True, stdout=subprocess.DEVNULL)
+            for cmd in (["mmd", "-i", img, "::/guests", "::/guests/testos", "::/guests/bench"],
+                        ["mcopy", "-i", img, str(pathlib.Path(build_dir) / "guests/testos/testos.bin"),
+                         "::/guests/testos/testos.bin"],
+                        ["mcopy", "-i", img, str(cfgfile), "::/guests/bench/guest.cfg"]):
+                subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+            cfg = Config(hv=True, gic=gic, smp=2, build_dir=build_dir,
+                         extra_args=["-drive", f"if=none,id=hd0,format=raw,file={img}",
+                                     "-device", "virtio-blk-device,drive=hd0"])
+            with harness.Qemu(cfg) as q:
+                try:
+                    q.wait_boot()
+                    q.send("guest start bench")
+                    q.expect(r"\[bench\] TESTOS BENCH done", 600)
+                except harness.TestFailure as e:
+                    raise harness.TestFailure(with_console(f"{describe(cfg)}: {e}", q))
+                out = q.output
+            figures = {m.group(1): int(m.group(2)) for m in re.finditer(GUEST_BENCH_RE, out)}
+            for what, figure in GUEST_BENCH_ROWS:
+                if what not in figures:
+                    raise harness.TestFailure(f"TestOS printed no '{what}' figure:\n{out[-3000:]}")
+                yield f"{figure} (Avatar VM, GICv{gic})", figures[what]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)

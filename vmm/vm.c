@@ -27,6 +27,7 @@
 #define GICC_IPA        (GUEST_GIC_BASE + 0x10000)
 #define GICC_SIZE       0x2000
 #define RAM_CHUNK_ORDER 9 /* 2 MiB of 4 KiB pages */
+#define SHELL_STOP     "stopped by the shell (guest stop)"
 #define STOP_WAIT_NS    (5ULL * 1000000000ULL)
 
 static spinlock_t vms_lock = SPINLOCK_INIT; /* slot states: EMPTY <-> in use */
@@ -234,6 +235,9 @@ static int vm_boot(struct vm *vm)
         vm->vcpu[i].thread = t;
         thread_detach(t);
     }
+    /* A guest stop that came while a reset was rebuilding the VM saw it not running yet. */
+    if (__atomic_load_n(&vm->host_stop, __ATOMIC_SEQ_CST))
+        vm_request_stop(vm, false, SHELL_STOP);
     return 0;
 fail:
     ram_free(vm);
@@ -277,6 +281,7 @@ int vm_start(const struct guest_manifest *m, const struct load_plan *plan)
     wait_queue_init(&vm->stopped_wq);
     vm->m = *m;
     vm->plan = *plan;
+    vm->host_stop = false;
     int err = vm_boot(vm);
     if (err) {
         vm->state = VM_EMPTY;
@@ -325,7 +330,7 @@ static void vm_teardown(struct vm *vm)
     ram_free(vm);
     stage2_destroy(&vm->s2);
     kprintf("guest %s: %s\n", vm->m.name, vm->stop_reason);
-    if (vm->reset_requested) {
+    if (vm->reset_requested && !__atomic_load_n(&vm->host_stop, __ATOMIC_SEQ_CST)) {
         __atomic_store_n(&vm->state, VM_STOPPING, __ATOMIC_RELEASE);
         if (vm_boot(vm) == 0) {
             kprintf("guest %s: restarted\n", vm->m.name);
@@ -356,7 +361,15 @@ int vm_stop_by_name(const char *name)
         return -ENOENT;
     if (vm->state == VM_STOPPED)
         return -ESRCH;
-    vm_request_stop(vm, false, "stopped by the shell (guest stop)");
+    /* Also ends a reset in progress: the VM must not come back by itself after this. */
+    unsigned long flags = spin_lock_irqsave(&vm->lock);
+    __atomic_store_n(&vm->host_stop, true, __ATOMIC_SEQ_CST);
+    if (vm->reset_requested) {
+        vm->reset_requested = false;
+        snprintf(vm->stop_reason, sizeof(vm->stop_reason), SHELL_STOP);
+    }
+    spin_unlock_irqrestore(&vm->lock, flags);
+    vm_request_stop(vm, false, SHELL_STOP);
     return wait_event_until(&vm->stopped_wq, vm->state == VM_STOPPED,
                             timer_counter() + timer_ns_to_ticks(STOP_WAIT_NS));
 }

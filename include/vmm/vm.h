@@ -132,6 +132,7 @@ struct vm {
     int last_vcpu_on[8];   /* per physical CPU (MAX_CPUS): vCPU of this VM that ran there last */
     unsigned live_threads; /* lock: vCPU threads not yet finished */
     bool reset_requested;  /* lock: SYSTEM_RESET: start again once stopped */
+    bool host_stop;        /* atomic: `guest stop` asked, so no reset brings it back */
     char stop_reason[VM_STOP_MAX]; /* lock */
     struct vgic vgic;
     struct vpl011 uart;

@@ -10,7 +10,7 @@ import time
 
 from cases import case
 from cases.vmm import host, make_image
-from harness import BOOT_TIMEOUT, Config, TestFailure, timeout_scale
+from harness import Config, Skip, TestFailure, timeout_scale
 
 GUEST_TIMEOUT = 240  # seconds of host time for a TestOS VM to finish its checks under QEMU
 TESTOS_CHECKS_2CPU = 14  # 11 + 3 per secondary vCPU (guest/testos/README.md)
@@ -123,8 +123,8 @@ def _three(t):
 
 @case("vmm/isolation-bad-write")
 def _isolation(t):
-    """A guest writing outside its RAM (where the host's memory is) is stopped with a report;
-    a VM running beside it goes on and still answers on its console."""
+    """A guest writing outside its RAM (where the host's memory is) is stopped with a report, and
+    another powers itself off; a VM running beside them goes on and still answers its console."""
     with tempfile.TemporaryDirectory() as d:
         extra = {"wild": {"guest.cfg": BAD_CFG, "wild.bin": BAD_WRITE},
                  "echo": {"guest.cfg": testos_cfg("echo", "interactive")}}
@@ -136,15 +136,20 @@ def _isolation(t):
         q.command("guest start wild")
         wait_all(q, [r"guest wild: vCPU 0: 8-byte write at IPA 0x48000000: outside its RAM "
                             r"and devices \(ESR 0x[0-9a-f]+, PC 0x40080004\)$"], start)
+        # One VM's SYSTEM_OFF stops that VM only.
+        start = mark(q)
+        q.command("guest start testos")
+        wait_all(q, [r"guest testos: powered off \(PSCI SYSTEM_OFF"], start)
         out = q.command("guest status")
-        check(re.search(r"^wild\s+stopped", out, re.M) and re.search(r"^echo\s+running", out, re.M),
-              f"guest status:\n{out}")
+        check(re.search(r"^wild\s+stopped", out, re.M) and re.search(r"^echo\s+running", out, re.M)
+              and re.search(r"^testos\s+stopped", out, re.M), f"guest status:\n{out}")
         q.send("guest console echo")
         q.expect(r"\[console: echo; Ctrl-\] back to the shell")
         q.write("still alive\r")
         q.expect(r"TESTOS ECHO still alive")
         q.write("\x1d")
-        q.expect(r"\[console: back to the hypervisor shell\]")
+        q.expect(r"\[console: back to the hypervisor shell\]\n")
+        q.expect(r"avatar> ")
 
 
 @case("vmm/stop-start-log")
@@ -187,3 +192,99 @@ def _refusals(t):
         check("guest: no guest 'nosuch'" in out, f"guest start nosuch:\n{out}")
         out = q.command("guest status")
         check("no VMs" in out, f"a refused guest left a VM behind:\n{out}")
+
+
+# A raw guest that asks for PSCI SYSTEM_RESET over hvc, and so restarts for ever:
+#   movz w0, #0x9; movk w0, #0x8400, lsl #16; hvc #0; b .
+RESET_LOOP = insn(0x52800120, 0x72B08000, 0xD4000002, 0x14000000)
+RESET_CFG = "name = again\nkernel = again.bin\nload_addr = 0x40080000\nsmp = 1\nmemory = 8M\n"
+
+
+@case("vmm/system-reset-restarts")
+def _reset(t):
+    """SYSTEM_RESET restarts that VM (memory and vCPUs built again) while another keeps running;
+    guest stop ends the cycle."""
+    with tempfile.TemporaryDirectory() as d:
+        extra = {"again": {"guest.cfg": RESET_CFG, "again.bin": RESET_LOOP},
+                 "echo": {"guest.cfg": testos_cfg("echo", "interactive")}}
+        q = boot(t, d, 2, guests(t, extra))
+        start = mark(q)
+        q.command("guest start echo")
+        wait_all(q, [r"\[echo\] TESTOS INTERACTIVE"], start)
+        start = mark(q)
+        q.command("guest start again")
+        text = wait_all(q, [r"guest again: reset \(PSCI SYSTEM_RESET from vCPU 0\)\n"
+                            r"(.|\n)*guest again: restarted\n(.|\n)*guest again: restarted\n"
+                            r"(.|\n)*guest again: restarted\n"], start)
+        check(text.count("guest again: restarted") >= 3, f"fewer than 3 restarts:\n{text}")
+        out = q.command("guest stop again", timeout=60)
+        check("guest again: stopped by the shell (guest stop)" in out, f"guest stop again:\n{out}")
+        q.send("guest console echo")
+        q.expect(r"\[console: echo;")
+        q.write("after resets\r")
+        q.expect(r"TESTOS ECHO after resets")
+        q.write("\x1d")
+        q.expect(r"\[console: back to the hypervisor shell\]\n")
+        q.expect(r"avatar> ")
+
+
+@case("vmm/nimbos-contract-testos")
+def _nimbos_like(t):
+    """The NimbOS-like TestOS build as the built-in nimbos guest: a GICv2 view, the EL1 physical
+    timer (PPI 30), no device tree, SYSTEM_OFF over hvc - NimbOS's contract (DESIGN.md)."""
+    with open(os.path.join(t.build_dir, "guests", "testos", "testos-nimbos.bin"), "rb") as f:
+        nimbos_like = f.read()
+    with tempfile.TemporaryDirectory() as d:
+        q = boot(t, d, 2, guests(t, {"nimbos": {"nimbos.bin": nimbos_like}}))
+        start = mark(q)
+        out = q.command("guest start nimbos")
+        check("guest nimbos: started (1 vCPU, 128 MiB)" in out, f"guest start nimbos:\n{out}")
+        wait_all(q, [r"\[nimbos\] TESTOS PASS 6 checks",
+                     r"guest nimbos: powered off \(PSCI SYSTEM_OFF from vCPU 0\)"], start)
+
+
+@case("vmm/nimbos-upstream")
+def _nimbos(t):
+    """An unmodified upstream nimbos.bin (usertests build), when the user has put one at
+    guest/nimbos/nimbos.bin: it must finish its user tests."""
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))), "guest", "nimbos", "nimbos.bin")
+    if not os.path.exists(path):
+        raise Skip("guest/nimbos/nimbos.bin is absent (build NimbOS's usertests and put it there)")
+    with open(path, "rb") as f:
+        nimbos = f.read()
+    with tempfile.TemporaryDirectory() as d:
+        q = boot(t, d, 2, guests(t, {"nimbos": {"nimbos.bin": nimbos}}))
+        start = mark(q)
+        q.command("guest start nimbos")
+        wait_all(q, [r"\[nimbos\] .*usertests passed!"], start, timeout=600)
+
+
+@case("vmm/console-switch")
+def _console_switch(t):
+    """guest console gives the keyboard to one VM; Ctrl-T n moves it to the next; focus mode
+    shows only the focused VM's output."""
+    with tempfile.TemporaryDirectory() as d:
+        extra = {n: {"guest.cfg": testos_cfg(n, "interactive", smp=1, memory="16M")}
+                 for n in ("left", "right")}
+        q = boot(t, d, 3, guests(t, extra))
+        start = mark(q)
+        q.command("guest start left")
+        q.command("guest start right")
+        wait_all(q, [r"\[left\] TESTOS INTERACTIVE", r"\[right\] TESTOS INTERACTIVE"], start)
+        q.send("guest console left")
+        q.expect(r"\[console: left;")
+        q.write("one\r")
+        q.expect(r"TESTOS ECHO one")
+        q.write("\x14n")
+        q.expect(r"\[console: right;")
+        q.write("two\r")
+        q.expect(r"TESTOS ECHO two")
+        q.write("\x1d")
+        q.expect(r"\[console: back to the hypervisor shell\]\n")
+        q.expect(r"avatar> ")
+        out = q.command("guest log right")
+        check("[right] TESTOS ECHO two" in out and "ECHO one" not in out,
+              f"right's log:\n{out}")
+        out = q.command("guest log left")
+        check("[left] TESTOS ECHO one" in out and "ECHO two" not in out, f"left's log:\n{out}")
