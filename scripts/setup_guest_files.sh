@@ -73,6 +73,15 @@ for gdir in "$ROOT"/guest/*/; do
     [ -d "$gdir" ] || continue
     name=$(basename "$gdir")
     staged="$build/guests/$name"
+    # A kernel the user put in the source tree (guest/nimbos/nimbos.bin) goes along too.
+    for f in "$gdir"*.bin; do
+        [ -f "$f" ] || continue
+        ensure_dir /guests
+        ensure_dir "/guests/$name"
+        mcopy -o -i "$img" "$f" "::/guests/$name/" || die "cannot copy $f on $img"
+        echo "  $f -> /guests/$name/$(basename "$f")"
+        copied=$((copied + 1))
+    done
     if [ ! -d "$staged" ] || [ -z "$(ls -A "$staged")" ]; then
         continue
     fi

@@ -248,6 +248,13 @@ fail:
 int vm_start(const struct guest_manifest *m, const struct load_plan *plan)
 {
     struct vm *vm = NULL;
+
+    if (m->ndevices) {
+        /* Refused rather than started without them: the guest would look for its disks. */
+        kprintf("guest %s: %s devices are not emulated yet; start it without device lines\n",
+                m->name, manifest_device_kind_name(m->devices[0].kind));
+        return -ENOTSUP;
+    }
     unsigned long flags = spin_lock_irqsave(&vms_lock);
 
     for (unsigned i = 0; i < VM_MAX && !vm; i++) {
