@@ -5,7 +5,7 @@
 #include "lib/string.h"
 #include "vgic_priv.h"
 
-/* GICD_IROUTER<n> (GICv3 spec, the register of that name): IRM and the affinity fields. */
+/* GICD_IROUTER<n> (GICv3): Interrupt_Routing_Mode and the affinity fields. */
 #define IROUTER_IRM      (1UL << 31)
 #define IROUTER_AFF0     0xffUL
 #define IROUTER_AFF123   0xff00ffff00UL /* Aff3 [39:32], Aff2 [23:16], Aff1 [15:8] */
@@ -60,7 +60,7 @@ struct vgic_irq *vgic_get_irq(struct vgic *vg, unsigned vcpu, uint32_t intid)
     return intid < VGIC_NR_IRQS ? &vg->spi[intid - VGIC_NR_PRIVATE] : NULL;
 }
 
-/* GICv2 SGIs carry their source: each source's SGI is its own interrupt (GICv2 spec, GICD_SGIR). */
+/* A GICv2 SGI carries its source; each source's is its own interrupt (GICv2, GICD_SGIR). */
 bool vgic_is_v2_sgi(const struct vgic *vg, uint32_t intid)
 {
     return vg->version == 2 && intid < VGIC_NR_SGIS;
@@ -83,8 +83,7 @@ static int spi_route(const struct vgic *vg, uint32_t intid)
     unsigned i = intid - VGIC_NR_PRIVATE;
 
     if (vg->version == 2) {
-        /* One CPU interface: every interrupt targets it, ITARGETSR is RAZ/WI (GICv2,
-         * GICD_ITARGETSRn). */
+        /* One CPU interface takes everything (GICv2, GICD_ITARGETSRn). */
         if (vg->nr_vcpus == 1)
             return 0;
         unsigned t = vg->spi[i].targets & ((1u << vg->nr_vcpus) - 1);
@@ -92,8 +91,7 @@ static int spi_route(const struct vgic *vg, uint32_t intid)
     }
     uint64_t r = vg->irouter[i];
     if (r & IROUTER_IRM)
-        return 0; /* any participating PE may take it (GICv3, GICD_IROUTER<n>): vCPU 0 always does
-                   */
+        return 0; /* "any participating PE" (GICv3, GICD_IROUTER<n>): vCPU 0 */
     if ((r & IROUTER_AFF123) || (r & IROUTER_AFF0) >= vg->nr_vcpus)
         return -1;
     return (int)(r & IROUTER_AFF0);
@@ -104,8 +102,7 @@ int vgic_irq_owner(const struct vgic *vg, unsigned vcpu, uint32_t intid)
     if (intid < VGIC_NR_PRIVATE)
         return (int)vcpu;
     const struct vgic_irq *irq = &vg->spi[intid - VGIC_NR_PRIVATE];
-    /* Active or in an LR, it stays with that vCPU until it comes back (GICv2 spec, "Interrupt
-     * handling and prioritization"). */
+    /* Active or in an LR, it stays with that vCPU until deactivated or back from the LR. */
     if (irq->in_lr || irq->active)
         return irq->home;
     return spi_route(vg, intid);
@@ -154,7 +151,7 @@ static void irq_reset(struct vgic *vg, struct vgic_irq *irq, uint32_t intid)
     memset(irq, 0, sizeof(*irq));
     irq->line = line;
     irq->notify = notify;
-    /* SGIs are edge-triggered and, as KVM has them, enabled from reset (GICv2, GICD_ISENABLERn). */
+    /* SGIs: edge-triggered, and enabled from reset as KVM has them (GICv2, GICD_ISENABLERn). */
     irq->edge = intid < VGIC_NR_SGIS;
     irq->enabled = intid < VGIC_NR_SGIS;
     /* A GICv3 guest with one security state uses Group 1 only; GICv2 guests leave Group 0. */
@@ -214,8 +211,7 @@ void vgic_set_level(struct vgic *vg, unsigned vcpu, uint32_t intid, bool level)
     if (irq) {
         int before = vgic_irq_signalled(vg, vcpu, intid);
 
-        /* An edge-triggered input latches on the rising edge (GICv2, "Models for handling
-         * interrupts"). */
+        /* An edge-triggered input becomes pending on its rising edge. */
         if (irq->edge && level && !irq->line)
             irq->latch = true;
         irq->line = level;

@@ -16,9 +16,15 @@ static struct vgic_irq *reachable(struct vgic *vg, const struct vgic_access *a, 
     return vgic_get_irq(vg, a->target, intid);
 }
 
-static uint64_t field_get(struct vgic *vg, const struct vgic_access *a, const struct vgic_irq *irq,
+static uint64_t field_get(struct vgic *vg, struct vgic_access *a, const struct vgic_irq *irq,
                           uint32_t intid, unsigned field)
 {
+    /*
+     * Pending and active state of an interrupt in an LR are as of the last sync: have its vCPU
+     * sync soon, so that a guest polling them (Linux's synchronize_irq) sees them change.
+     */
+    if (field >= VGIC_F_PEND_SET && field <= VGIC_F_ACTIVE_CLEAR && irq->in_lr && !irq->stale)
+        vgic_kick(vg, (unsigned)vgic_irq_owner(vg, a->target, intid), &a->defer);
     switch (field) {
     case VGIC_F_GROUP: return irq->group1;
     case VGIC_F_ENABLE_SET:

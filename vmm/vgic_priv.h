@@ -14,8 +14,7 @@
 #define VGIC_CTLR_GRP0 1u
 #define VGIC_CTLR_GRP1 2u
 
-/* 32 priority levels: GICH_LR.Priority holds bits [7:3] only (GICv2, "List Registers, GICH_LRn").
- */
+/* 32 priority levels: GICH_LR.Priority holds bits [7:3] only (GICv2, GICH_LRn). */
 #define VGIC_PRIO_MASK 0xf8u
 
 /* GICD_IIDR/GICR_IIDR: Implementer 0x43b (Arm, JEP106), ProductID 0x41 ('A'vatar), revision 0. */

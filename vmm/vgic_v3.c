@@ -105,9 +105,8 @@ static int rd_access(struct vgic *vg, struct vgic_access *a, unsigned rd)
     switch (a->offset) {
     case GICR_IIDR: a->val = VGIC_IIDR; break;
     case GICR_WAKER: a->val = vg->cpu[rd].sleep ? WAKER_SLEEP | WAKER_CHILDREN : 0; break;
-    default: /* GICR_CTLR too: no LPIs, and RWP is never set */
-        a->val = a->offset >= GIC_ID_FIRST ? vgic_id_reg(vg, a->offset & 0xfff) : 0;
-        break;
+    case GICR_CTLR: a->val = 0; break; /* no LPIs to enable, and RWP is never set */
+    default: a->val = a->offset >= GIC_ID_FIRST ? vgic_id_reg(vg, a->offset & 0xfff) : 0; break;
     }
     return 0;
 }

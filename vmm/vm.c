@@ -27,7 +27,7 @@
 #define GICC_IPA        (GUEST_GIC_BASE + 0x10000)
 #define GICC_SIZE       0x2000
 #define RAM_CHUNK_ORDER 9 /* 2 MiB of 4 KiB pages */
-#define SHELL_STOP     "stopped by the shell (guest stop)"
+#define SHELL_STOP      "stopped by the shell (guest stop)"
 #define STOP_WAIT_NS    (5ULL * 1000000000ULL)
 
 static spinlock_t vms_lock = SPINLOCK_INIT; /* slot states: EMPTY <-> in use */
@@ -104,18 +104,18 @@ int vm_read_ram(struct vm *vm, uint64_t ipa, void *dst, uint64_t len)
     return ram_copy(vm, ipa, dst, len, false);
 }
 
-static void vgic_kick(void *ctx, unsigned vcpu)
+static void vm_vgic_kick(void *ctx, unsigned vcpu)
 {
     vcpu_kick(&((struct vm *)ctx)->vcpu[vcpu]);
 }
 
-static void vgic_deactivated(void *ctx, unsigned vcpu, uint32_t intid)
+static void vm_vgic_deactivated(void *ctx, unsigned vcpu, uint32_t intid)
 {
     if (intid == VTIMER_INTID)
         vtimer_deactivated(&((struct vm *)ctx)->vcpu[vcpu]);
 }
 
-static const struct vgic_ops vm_vgic_ops = {vgic_kick, vgic_deactivated};
+static const struct vgic_ops vm_vgic_ops = {vm_vgic_kick, vm_vgic_deactivated};
 
 static void uart_tx(void *ctx, uint8_t byte)
 {

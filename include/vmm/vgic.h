@@ -8,7 +8,7 @@
 #include "kernel/spinlock.h"
 
 #define VGIC_MAX_VCPUS  8
-#define VGIC_NR_IRQS    288 /* SGIs, PPIs and 256 SPIs: GICD_TYPER.ITLinesNumber = 8, as QEMU virt */
+#define VGIC_NR_IRQS    288 /* GICD_TYPER.ITLinesNumber = 8, as QEMU virt has */
 #define VGIC_NR_PRIVATE 32  /* SGIs 0-15 and PPIs 16-31, one set per vCPU */
 #define VGIC_NR_SPIS    (VGIC_NR_IRQS - VGIC_NR_PRIVATE)
 #define VGIC_MAX_LRS    16 /* ICH_VTR_EL2.ListRegs allows 16; more are never used */
@@ -34,14 +34,16 @@ struct vgic_lr {
     uint8_t priority; /* 8-bit, as in GICD_IPRIORITYR (GICH_LR.Priority takes bits [7:3]) */
     uint8_t state;    /* enum vgic_lr_state */
     bool group1;
-    bool notify_eoi; /* set the LR's EOI bit: a maintenance interrupt when it is deactivated */
+    /* Set the LR's EOI bit; on the maintenance interrupt, vgic_sync then vgic_flush. Set for
+     * vgic_set_notify INTIDs, level lines still high, and GICv2 SGIs with more sources waiting. */
+    bool notify_eoi;
 };
 
 /** What the vGIC asks of its owner; both are called with no vGIC lock held. */
 struct vgic_ops {
     /* vCPU vcpu has something new to take: wake it or make it leave the guest. */
     void (*kick)(void *ctx, unsigned vcpu);
-    /* The guest deactivated an interrupt registered with vgic_set_notify. */
+    /* The guest on vcpu deactivated an interrupt registered with vgic_set_notify. */
     void (*deactivated)(void *ctx, unsigned vcpu, uint32_t intid);
 };
 
@@ -118,7 +120,10 @@ void vgic_set_notify(struct vgic *vg, unsigned vcpu, uint32_t intid, bool on);
  * priority; *more says some did not fit. Every flush is followed by a vgic_sync of its LRs.
  */
 unsigned vgic_flush(struct vgic *vg, unsigned vcpu, struct vgic_lr *lrs, unsigned max, bool *more);
-/* After vcpu ran: the LRs of the last vgic_flush as read back (only state may have changed). */
+/*
+ * After vcpu ran: the LRs of the last vgic_flush as read back (only state may have changed), in
+ * any order. Afterwards the model owns them again: vgic_flush before the guest runs again.
+ */
 void vgic_sync(struct vgic *vg, unsigned vcpu, const struct vgic_lr *lrs, unsigned n);
 /* Something became pending for vcpu since its last vgic_flush (lock-free). */
 bool vgic_needs_flush(struct vgic *vg, unsigned vcpu);
