@@ -107,74 +107,77 @@ for gic in (2, 3):
             check("Avatar" in out, f"the shell stopped answering:\n{out}")
 
 
-@case("vmm/three-vms-two-cpus")
-def _three(t):
-    """Three 2-vCPU VMs on two physical CPUs: every one makes progress to its result line."""
-    with tempfile.TemporaryDirectory() as d:
-        extra = {n: {"guest.cfg": testos_cfg(n)} for n in ("vm2", "vm3")}
-        q = boot(t, d, 2, guests(t, extra))
-        start = mark(q)
-        for n in ("testos", "vm2", "vm3"):
-            out = q.command(f"guest start {n}")
-            check(f"guest {n}: started" in out, f"guest start {n}:\n{out}")
-        wait_all(q, [rf"\[{n}\] TESTOS PASS {TESTOS_CHECKS_2CPU} checks$"
-                     for n in ("testos", "vm2", "vm3")], start)
-
-
-@case("vmm/isolation-bad-write")
-def _isolation(t):
-    """A guest writing outside its RAM (where the host's memory is) is stopped with a report, and
-    another powers itself off; a VM running beside them goes on and still answers its console."""
-    with tempfile.TemporaryDirectory() as d:
-        extra = {"wild": {"guest.cfg": BAD_CFG, "wild.bin": BAD_WRITE},
-                 "echo": {"guest.cfg": testos_cfg("echo", "interactive")}}
-        q = boot(t, d, 3, guests(t, extra))
-        start = mark(q)
-        q.command("guest start echo")
-        wait_all(q, [r"\[echo\] TESTOS PASS \d+ checks$", r"\[echo\] TESTOS INTERACTIVE"], start)
-        start = mark(q)
-        q.command("guest start wild")
-        wait_all(q, [r"guest wild: vCPU 0: 8-byte write at IPA 0x48000000: outside its RAM "
-                            r"and devices \(ESR 0x[0-9a-f]+, PC 0x40080004\)$"], start)
-        # One VM's SYSTEM_OFF stops that VM only.
-        start = mark(q)
-        q.command("guest start testos")
-        wait_all(q, [r"guest testos: powered off \(PSCI SYSTEM_OFF"], start)
-        out = q.command("guest status")
-        check(re.search(r"^wild\s+stopped", out, re.M) and re.search(r"^echo\s+running", out, re.M)
-              and re.search(r"^testos\s+stopped", out, re.M), f"guest status:\n{out}")
-        q.send("guest console echo")
-        q.expect(r"\[console: echo; Ctrl-\] back to the shell")
-        q.write("still alive\r")
-        q.expect(r"TESTOS ECHO still alive")
-        q.write("\x1d")
-        q.expect(r"\[console: back to the hypervisor shell\]\n")
-        q.expect(r"avatar> ")
-
-
-@case("vmm/stop-start-log")
-def _stop_start(t):
-    """guest stop of a running VM, then guest start of the same VM; its log keeps its lines."""
-    with tempfile.TemporaryDirectory() as d:
-        q = boot(t, d, 2, guests(t, {"echo": {"guest.cfg": testos_cfg("echo", "interactive")}}))
-        for round_ in range(2):
+for gic in (2, 3):
+    @case(f"vmm/three-vms-two-cpus-gic{gic}")
+    def _three(t, gic=gic):
+        """Three 2-vCPU VMs on two physical CPUs: every one makes progress to its result line."""
+        with tempfile.TemporaryDirectory() as d:
+            extra = {n: {"guest.cfg": testos_cfg(n)} for n in ("vm2", "vm3")}
+            q = boot(t, d, gic, guests(t, extra))
             start = mark(q)
-            out = q.command("guest start echo")
-            check("guest echo: started" in out, f"round {round_}: guest start echo:\n{out}")
-            wait_all(q, [r"\[echo\] TESTOS INTERACTIVE"], start)
-            out = q.command("guest start echo")
-            check("guest echo: already running" in out, f"second start while running:\n{out}")
+            for n in ("testos", "vm2", "vm3"):
+                out = q.command(f"guest start {n}")
+                check(f"guest {n}: started" in out, f"guest start {n}:\n{out}")
+            wait_all(q, [rf"\[{n}\] TESTOS PASS {TESTOS_CHECKS_2CPU} checks$"
+                         for n in ("testos", "vm2", "vm3")], start)
+
+
+for gic in (2, 3):
+    @case(f"vmm/isolation-bad-write-gic{gic}")
+    def _isolation(t, gic=gic):
+        """A guest writing outside its RAM (where the host's memory is) is stopped with a report, and
+        another powers itself off; a VM running beside them goes on and still answers its console."""
+        with tempfile.TemporaryDirectory() as d:
+            extra = {"wild": {"guest.cfg": BAD_CFG, "wild.bin": BAD_WRITE},
+                     "echo": {"guest.cfg": testos_cfg("echo", "interactive")}}
+            q = boot(t, d, gic, guests(t, extra))
+            start = mark(q)
+            q.command("guest start echo")
+            wait_all(q, [r"\[echo\] TESTOS PASS \d+ checks$", r"\[echo\] TESTOS INTERACTIVE"], start)
+            start = mark(q)
+            q.command("guest start wild")
+            wait_all(q, [r"guest wild: vCPU 0: 8-byte write at IPA 0x48000000: outside its RAM "
+                                r"and devices \(ESR 0x[0-9a-f]+, PC 0x40080004\)$"], start)
+            # One VM's SYSTEM_OFF stops that VM only.
+            start = mark(q)
+            q.command("guest start testos")
+            wait_all(q, [r"guest testos: powered off \(PSCI SYSTEM_OFF"], start)
             out = q.command("guest status")
-            check(re.search(r"^echo\s+running\s+2 vCPUs", out, re.M)
-                  and re.search(r"^  vcpu0 \S+\s+cpu", out, re.M)
-                  and re.search(r"^  vcpu1 ", out, re.M), f"guest status:\n{out}")
-            out = q.command("guest log echo")
-            check(re.search(r"\[echo\] TESTOS PASS \d+ checks$", out, re.M),
-                  f"guest log echo:\n{out}")
-            out = q.command("guest stop echo", timeout=60)
-            check("guest echo: stopped by the shell (guest stop)" in out, f"guest stop:\n{out}")
-            out = q.command("guest stop echo")
-            check("guest echo: not running" in out, f"stopping a stopped VM:\n{out}")
+            check(re.search(r"^wild\s+stopped", out, re.M) and re.search(r"^echo\s+running", out, re.M)
+                  and re.search(r"^testos\s+stopped", out, re.M), f"guest status:\n{out}")
+            q.send("guest console echo")
+            q.expect(r"\[console: echo; Ctrl-\] back to the shell")
+            q.write("still alive\r")
+            q.expect(r"TESTOS ECHO still alive")
+            q.write("\x1d")
+            q.expect(r"\[console: back to the hypervisor shell\]\n")
+            q.expect(r"avatar> ")
+
+
+for gic in (2, 3):
+    @case(f"vmm/stop-start-log-gic{gic}")
+    def _stop_start(t, gic=gic):
+        """guest stop of a running VM, then guest start of the same VM; its log keeps its lines."""
+        with tempfile.TemporaryDirectory() as d:
+            q = boot(t, d, gic, guests(t, {"echo": {"guest.cfg": testos_cfg("echo", "interactive")}}))
+            for round_ in range(2):
+                start = mark(q)
+                out = q.command("guest start echo")
+                check("guest echo: started" in out, f"round {round_}: guest start echo:\n{out}")
+                wait_all(q, [r"\[echo\] TESTOS INTERACTIVE"], start)
+                out = q.command("guest start echo")
+                check("guest echo: already running" in out, f"second start while running:\n{out}")
+                out = q.command("guest status")
+                check(re.search(r"^echo\s+running\s+2 vCPUs", out, re.M)
+                      and re.search(r"^  vcpu0 \S+\s+cpu", out, re.M)
+                      and re.search(r"^  vcpu1 ", out, re.M), f"guest status:\n{out}")
+                out = q.command("guest log echo")
+                check(re.search(r"\[echo\] TESTOS PASS \d+ checks$", out, re.M),
+                      f"guest log echo:\n{out}")
+                out = q.command("guest stop echo", timeout=60)
+                check("guest echo: stopped by the shell (guest stop)" in out, f"guest stop:\n{out}")
+                out = q.command("guest stop echo")
+                check("guest echo: not running" in out, f"stopping a stopped VM:\n{out}")
 
 
 @case("vmm/refusals")
@@ -200,32 +203,33 @@ RESET_LOOP = insn(0x52800120, 0x72B08000, 0xD4000002, 0x14000000)
 RESET_CFG = "name = again\nkernel = again.bin\nload_addr = 0x40080000\nsmp = 1\nmemory = 8M\n"
 
 
-@case("vmm/system-reset-restarts")
-def _reset(t):
-    """SYSTEM_RESET restarts that VM (memory and vCPUs built again) while another keeps running;
-    guest stop ends the cycle."""
-    with tempfile.TemporaryDirectory() as d:
-        extra = {"again": {"guest.cfg": RESET_CFG, "again.bin": RESET_LOOP},
-                 "echo": {"guest.cfg": testos_cfg("echo", "interactive")}}
-        q = boot(t, d, 2, guests(t, extra))
-        start = mark(q)
-        q.command("guest start echo")
-        wait_all(q, [r"\[echo\] TESTOS INTERACTIVE"], start)
-        start = mark(q)
-        q.command("guest start again")
-        text = wait_all(q, [r"guest again: reset \(PSCI SYSTEM_RESET from vCPU 0\)\n"
-                            r"(.|\n)*guest again: restarted\n(.|\n)*guest again: restarted\n"
-                            r"(.|\n)*guest again: restarted\n"], start)
-        check(text.count("guest again: restarted") >= 3, f"fewer than 3 restarts:\n{text}")
-        out = q.command("guest stop again", timeout=60)
-        check("guest again: stopped by the shell (guest stop)" in out, f"guest stop again:\n{out}")
-        q.send("guest console echo")
-        q.expect(r"\[console: echo;")
-        q.write("after resets\r")
-        q.expect(r"TESTOS ECHO after resets")
-        q.write("\x1d")
-        q.expect(r"\[console: back to the hypervisor shell\]\n")
-        q.expect(r"avatar> ")
+for gic in (2, 3):
+    @case(f"vmm/system-reset-restarts-gic{gic}")
+    def _reset(t, gic=gic):
+        """SYSTEM_RESET restarts that VM (memory and vCPUs built again) while another keeps running;
+        guest stop ends the cycle."""
+        with tempfile.TemporaryDirectory() as d:
+            extra = {"again": {"guest.cfg": RESET_CFG, "again.bin": RESET_LOOP},
+                     "echo": {"guest.cfg": testos_cfg("echo", "interactive")}}
+            q = boot(t, d, gic, guests(t, extra))
+            start = mark(q)
+            q.command("guest start echo")
+            wait_all(q, [r"\[echo\] TESTOS INTERACTIVE"], start)
+            start = mark(q)
+            q.command("guest start again")
+            text = wait_all(q, [r"guest again: reset \(PSCI SYSTEM_RESET from vCPU 0\)\n"
+                                r"(.|\n)*guest again: restarted\n(.|\n)*guest again: restarted\n"
+                                r"(.|\n)*guest again: restarted\n"], start)
+            check(text.count("guest again: restarted") >= 3, f"fewer than 3 restarts:\n{text}")
+            out = q.command("guest stop again", timeout=60)
+            check("guest again: stopped by the shell (guest stop)" in out, f"guest stop again:\n{out}")
+            q.send("guest console echo")
+            q.expect(r"\[console: echo;")
+            q.write("after resets\r")
+            q.expect(r"TESTOS ECHO after resets")
+            q.write("\x1d")
+            q.expect(r"\[console: back to the hypervisor shell\]\n")
+            q.expect(r"avatar> ")
 
 
 @case("vmm/nimbos-contract-testos")
