@@ -11,6 +11,8 @@
 #define IROUTER_AFF123   0xff00ffff00UL /* Aff3 [39:32], Aff2 [23:16], Aff1 [15:8] */
 #define ITARGETS_DEFAULT 1u             /* SPIs start on vCPU 0 (the reset value is ours) */
 
+_Static_assert(VGIC_NR_SPIS % 64 == 0, "spi_busy holds whole words");
+
 unsigned long vgic_lock(struct vgic *vg)
 {
     return spin_lock_irqsave(&vg->lock);
@@ -118,11 +120,30 @@ int vgic_irq_signalled(struct vgic *vg, unsigned vcpu, uint32_t intid)
     return vgic_irq_owner(vg, vcpu, intid);
 }
 
+void vgic_irq_track(struct vgic *vg, unsigned vcpu, uint32_t intid)
+{
+    const struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
+    bool busy = vgic_irq_pending(irq) || irq->active || irq->in_lr;
+
+    if (intid < VGIC_NR_PRIVATE) {
+        uint32_t bit = 1u << intid;
+
+        vg->cpu[vcpu].priv_busy =
+            busy ? vg->cpu[vcpu].priv_busy | bit : vg->cpu[vcpu].priv_busy & ~bit;
+    } else {
+        unsigned i = intid - VGIC_NR_PRIVATE;
+        uint64_t bit = 1UL << (i % 64);
+
+        vg->spi_busy[i / 64] = busy ? vg->spi_busy[i / 64] | bit : vg->spi_busy[i / 64] & ~bit;
+    }
+}
+
 void vgic_irq_changed(struct vgic *vg, unsigned vcpu, uint32_t intid, int before,
                       struct vgic_defer *d)
 {
     int now = vgic_irq_signalled(vg, vcpu, intid);
 
+    vgic_irq_track(vg, vcpu, intid);
     if (now >= 0 && now != before)
         vgic_kick(vg, (unsigned)now, d);
 }
@@ -167,8 +188,10 @@ void vgic_reset(struct vgic *vg)
     for (unsigned v = 0; v < vg->nr_vcpus; v++) {
         struct vgic_cpu *c = &vg->cpu[v];
 
-        for (uint32_t i = 0; i < VGIC_NR_PRIVATE; i++)
+        for (uint32_t i = 0; i < VGIC_NR_PRIVATE; i++) {
             irq_reset(vg, &c->priv[i], i);
+            vgic_irq_track(vg, v, i); /* a level line still high stays pending */
+        }
         c->nr_lr = 0;
         c->sleep = true; /* GICR_WAKER.ProcessorSleep resets to 1 (GICv3, GICR_WAKER) */
         __atomic_store_n(&c->needs_flush, 0, __ATOMIC_RELAXED);
@@ -176,6 +199,7 @@ void vgic_reset(struct vgic *vg)
     for (uint32_t i = 0; i < VGIC_NR_SPIS; i++) {
         irq_reset(vg, &vg->spi[i], i + VGIC_NR_PRIVATE);
         vg->irouter[i] = 0;
+        vgic_irq_track(vg, 0, i + VGIC_NR_PRIVATE);
     }
     spin_unlock_irqrestore(&vg->lock, flags);
 }
@@ -208,7 +232,8 @@ void vgic_set_level(struct vgic *vg, unsigned vcpu, uint32_t intid, bool level)
     unsigned long flags = vgic_lock(vg);
     struct vgic_irq *irq = line_irq(vg, vcpu, intid);
 
-    if (irq) {
+    /* The timer and devices restate their level often: an unchanged line changes nothing. */
+    if (irq && irq->line != level) {
         int before = vgic_irq_signalled(vg, vcpu, intid);
 
         /* An edge-triggered input becomes pending on its rising edge. */
@@ -250,6 +275,16 @@ bool vgic_needs_flush(struct vgic *vg, unsigned vcpu)
     return vcpu < vg->nr_vcpus && __atomic_load_n(&vg->cpu[vcpu].needs_flush, __ATOMIC_ACQUIRE);
 }
 
+/* intid is pending for vcpu as the guest would see it: enabled, its group on, routed there. */
+static bool pending_on(struct vgic *vg, unsigned vcpu, uint32_t intid)
+{
+    const struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
+    uint32_t grp = irq->group1 ? VGIC_CTLR_GRP1 : VGIC_CTLR_GRP0;
+
+    return vgic_irq_pending_read(irq) && irq->enabled && (vg->ctlr & grp) &&
+           vgic_irq_owner(vg, vcpu, intid) == (int)vcpu;
+}
+
 bool vgic_pending(struct vgic *vg, unsigned vcpu)
 {
     bool found = false;
@@ -257,12 +292,12 @@ bool vgic_pending(struct vgic *vg, unsigned vcpu)
     if (vcpu >= vg->nr_vcpus)
         return false;
     unsigned long flags = vgic_lock(vg);
-    for (uint32_t intid = 0; intid < VGIC_NR_IRQS && !found; intid++) {
-        const struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
-        uint32_t grp = irq->group1 ? VGIC_CTLR_GRP1 : VGIC_CTLR_GRP0;
+    for (unsigned w = 0; w < VGIC_BUSY_WORDS && !found; w++) {
+        uint32_t base;
+        uint64_t busy = vgic_busy_word(vg, vcpu, w, &base);
 
-        found = vgic_irq_pending_read(irq) && irq->enabled && (vg->ctlr & grp) &&
-                vgic_irq_owner(vg, vcpu, intid) == (int)vcpu;
+        for (; busy && !found; busy &= busy - 1)
+            found = pending_on(vg, vcpu, base + (uint32_t)__builtin_ctzll(busy));
     }
     spin_unlock_irqrestore(&vg->lock, flags);
     return found;

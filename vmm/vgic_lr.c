@@ -55,6 +55,7 @@ static void sync_locked(struct vgic *vg, unsigned vcpu, const struct vgic_lr *lr
                 got = lrs[j].state & VGIC_LR_PENDING_ACTIVE;
         changed |= got != irq->lr_state;
         fold(vg, vcpu, intid, got, d);
+        vgic_irq_track(vg, vcpu, intid);
         /* Pending again (a level line still high, another SGI source): its vCPU looks again. */
         int to = vgic_irq_signalled(vg, vcpu, intid);
         if (to >= 0)
@@ -131,6 +132,31 @@ static uint32_t lr_key(const struct vgic_irq *irq, uint32_t intid)
     return (uint32_t)!irq->active << 24 | (uint32_t)irq->priority << 16 | intid;
 }
 
+/* Whether intid goes in one of vcpu's LRs: active there, or pending and signalled to it. */
+static bool wants_lr(struct vgic *vg, unsigned vcpu, uint32_t intid)
+{
+    const struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
+
+    if (irq->active)
+        return vgic_irq_owner(vg, vcpu, intid) == (int)vcpu;
+    return vgic_irq_signalled(vg, vcpu, intid) == (int)vcpu;
+}
+
+/* Insert key into best (n of max used, ascending), dropping the largest if full. */
+static unsigned best_insert(uint32_t *best, unsigned n, unsigned max, uint32_t key)
+{
+    unsigned pos = n < max ? n++ : max;
+
+    while (pos > 0 && best[pos - 1] > key) {
+        if (pos < max)
+            best[pos] = best[pos - 1];
+        pos--;
+    }
+    if (pos < max)
+        best[pos] = key;
+    return n;
+}
+
 unsigned vgic_flush(struct vgic *vg, unsigned vcpu, struct vgic_lr *lrs, unsigned max, bool *more)
 {
     struct vgic_defer d = {0};
@@ -146,23 +172,19 @@ unsigned vgic_flush(struct vgic *vg, unsigned vcpu, struct vgic_lr *lrs, unsigne
     /* A flush without a sync of the last one: those LRs are as they were written. */
     sync_locked(vg, vcpu, NULL, 0, &d);
     __atomic_store_n(&vg->cpu[vcpu].needs_flush, 0, __ATOMIC_RELAXED);
-    for (uint32_t intid = 0; intid < VGIC_NR_IRQS; intid++) {
-        const struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
+    /* Only what is pending, active or in an LR can want one: word 0 private, then the SPIs. */
+    for (unsigned w = 0; w < VGIC_BUSY_WORDS; w++) {
+        uint32_t base;
+        uint64_t busy = vgic_busy_word(vg, vcpu, w, &base);
 
-        if (!irq->active && vgic_irq_signalled(vg, vcpu, intid) != (int)vcpu)
-            continue;
-        if (irq->active && vgic_irq_owner(vg, vcpu, intid) != (int)vcpu)
-            continue;
-        uint32_t key = lr_key(irq, intid);
-        unsigned pos = n < max ? n++ : max;
-        total++;
-        while (pos > 0 && best[pos - 1] > key) {
-            if (pos < max)
-                best[pos] = best[pos - 1];
-            pos--;
+        for (; busy; busy &= busy - 1) {
+            uint32_t intid = base + (uint32_t)__builtin_ctzll(busy);
+
+            if (!wants_lr(vg, vcpu, intid))
+                continue;
+            n = best_insert(best, n, max, lr_key(vgic_get_irq(vg, vcpu, intid), intid));
+            total++;
         }
-        if (pos < max)
-            best[pos] = key;
     }
     for (unsigned i = 0; i < n; i++) {
         uint32_t intid = best[i] & 0xffff;

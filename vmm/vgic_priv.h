@@ -81,7 +81,20 @@ bool vgic_irq_pending_read(const struct vgic_irq *irq);
 int vgic_irq_owner(const struct vgic *vg, unsigned vcpu, uint32_t intid);
 /* The vCPU that intid is now signalled to (pending, enabled, group enabled), or -1. */
 int vgic_irq_signalled(struct vgic *vg, unsigned vcpu, uint32_t intid);
-/* After a change: if intid is signalled to a vCPU other than before, flag and kick it. */
+/* Bring intid's bit in priv_busy or spi_busy up to date with its state. */
+void vgic_irq_track(struct vgic *vg, unsigned vcpu, uint32_t intid);
+/*
+ * The candidates for vcpu's LRs, a word at a time: word 0 is its private INTIDs (priv_busy),
+ * words 1.. the SPIs (spi_busy); bit b of word w stands for INTID *base + b.
+ */
+#define VGIC_BUSY_WORDS (1 + VGIC_SPI_WORDS)
+static inline uint64_t vgic_busy_word(const struct vgic *vg, unsigned vcpu, unsigned w,
+                                      uint32_t *base)
+{
+    *base = w ? VGIC_NR_PRIVATE + (w - 1) * 64 : 0;
+    return w ? vg->spi_busy[w - 1] : vg->cpu[vcpu].priv_busy;
+}
+/* After a change: track it; if it is signalled to a vCPU other than before, flag and kick it. */
 void vgic_irq_changed(struct vgic *vg, unsigned vcpu, uint32_t intid, int before,
                       struct vgic_defer *d);
 /* A register write changes an interrupt that may sit in an LR: the model takes over from it. */

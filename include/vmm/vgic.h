@@ -12,6 +12,7 @@
 #define VGIC_NR_PRIVATE 32  /* SGIs 0-15 and PPIs 16-31, one set per vCPU */
 #define VGIC_NR_SPIS    (VGIC_NR_IRQS - VGIC_NR_PRIVATE)
 #define VGIC_MAX_LRS    16 /* ICH_VTR_EL2.ListRegs allows 16; more are never used */
+#define VGIC_SPI_WORDS  (VGIC_NR_SPIS / 64)
 
 /* The guest's view of the GIC window (QEMU virt layout), offsets from its base. */
 #define VGIC_DIST_SIZE_V2     0x1000
@@ -71,6 +72,7 @@ struct vgic_irq {
 /** Per-vCPU state: its private interrupts, redistributor, and what is in its LRs. */
 struct vgic_cpu {
     struct vgic_irq priv[VGIC_NR_PRIVATE];
+    uint32_t priv_busy; /* a bit per private INTID that is pending, active or in an LR */
     uint16_t lr_intid[VGIC_MAX_LRS]; /* INTIDs of the last vgic_flush, until vgic_sync */
     uint8_t nr_lr;
     bool sleep;          /* GICR_WAKER.ProcessorSleep */
@@ -90,6 +92,8 @@ struct vgic {
     uint32_t ctlr; /* GICD_CTLR.EnableGrp0 (bit 0) and EnableGrp1 (bit 1) */
     struct vgic_cpu cpu[VGIC_MAX_VCPUS];
     struct vgic_irq spi[VGIC_NR_SPIS];
+    /* A bit per SPI that is pending, active or in an LR: all that flush and pending look at. */
+    uint64_t spi_busy[VGIC_SPI_WORDS];
     uint64_t irouter[VGIC_NR_SPIS]; /* v3: GICD_IROUTER */
 };
 

@@ -860,8 +860,61 @@ static uint64_t rnd(void)
     return rng;
 }
 
+/* What the busy bitmaps must say of an interrupt: pending, active or in an LR. */
+static bool irq_busy(const struct vgic_irq *irq)
+{
+    return irq->latch || irq->sgi_src || (!irq->edge && irq->line) || irq->active || irq->in_lr;
+}
+
+static void check_busy_bits(const struct vgic *g)
+{
+    for (unsigned v = 0; v < g->nr_vcpus; v++)
+        for (uint32_t i = 0; i < VGIC_NR_PRIVATE; i++)
+            CHECK_EQ((g->cpu[v].priv_busy >> i) & 1, irq_busy(&g->cpu[v].priv[i]));
+    for (uint32_t i = 0; i < VGIC_NR_SPIS; i++)
+        CHECK_EQ((g->spi_busy[i / 64] >> (i % 64)) & 1, irq_busy(&g->spi[i]));
+}
+
+/*
+ * The oracle: vgic_flush and vgic_pending on a copy of vg with every busy bit set are the full
+ * scan of all INTIDs they did before the bitmaps. They must agree with the same on a plain copy.
+ */
+static struct vgic fast, full;
+
+static void check_against_full_scan(void)
+{
+    struct vgic_lr lf[VGIC_MAX_LRS], ls[VGIC_MAX_LRS];
+    __typeof__(rec) saved = rec;
+
+    check_busy_bits(&vg);
+    fast = vg;
+    full = vg;
+    for (unsigned v = 0; v < vg.nr_vcpus; v++) {
+        bool mf, ms;
+
+        memset(full.spi_busy, 0xff, sizeof(full.spi_busy));
+        for (unsigned u = 0; u < vg.nr_vcpus; u++)
+            full.cpu[u].priv_busy = ~0u;
+        CHECK_EQ(vgic_pending(&fast, v), vgic_pending(&full, v));
+        unsigned nf = vgic_flush(&fast, v, lf, VGIC_MAX_LRS, &mf);
+        unsigned ns = vgic_flush(&full, v, ls, VGIC_MAX_LRS, &ms);
+        CHECK_EQ(nf, ns);
+        CHECK_EQ(mf, ms);
+        for (unsigned i = 0; i < nf && i < ns; i++) {
+            CHECK_EQ(lf[i].intid, ls[i].intid);
+            CHECK_EQ(lf[i].source, ls[i].source);
+            CHECK_EQ(lf[i].priority, ls[i].priority);
+            CHECK_EQ(lf[i].state, ls[i].state);
+            CHECK_EQ(lf[i].group1, ls[i].group1);
+            CHECK_EQ(lf[i].notify_eoi, ls[i].notify_eoi);
+        }
+    }
+    check_busy_bits(&fast);
+    rec = saved;
+}
+
 /* Random guest accesses, lines and LR round trips: no crash, only the documented errors. */
-static void fuzz_one(unsigned version, unsigned nr)
+static void fuzz_one(unsigned version, unsigned nr, bool oracle)
 {
     static const unsigned sizes[] = {1, 2, 4, 8, 4, 4, 3, 16, 0};
     struct vgic_lr l[VGIC_MAX_VCPUS][VGIC_MAX_LRS];
@@ -873,10 +926,28 @@ static void fuzz_one(unsigned version, unsigned nr)
         unsigned vcpu = (unsigned)(r >> 8) % (nr + 1), size = sizes[(r >> 16) % 9];
         uint64_t off;
 
+        /* The oracle run starts as Linux does, again after a reset now and then. */
+        if (oracle && it % 7500 == 0) {
+            vgic_reset(&vg);
+            memset(n, 0, sizeof(n));
+            check_against_full_scan();
+            if (version == 2)
+                linux_v2_init();
+            else
+                linux_v3_init();
+        }
         switch (r % 4) {
         case 0: off = (r >> 24) % VGIC_DIST_SIZE_V3; break;
         case 1: off = RD(0) + (r >> 24) % (VGIC_REDIST_STRIDE_V3 * (nr + 1)); break;
-        case 2: off = rnd() >> (r >> 32) % 64; break;
+        case 2:
+            if (!oracle) {
+                off = rnd() >> (r >> 32) % 64;
+                break;
+            }
+            /* GICD_CTLR and the per-INTID bit registers of either frame, GICD_SGIR and such. */
+            off = version == 3 && (r >> 33) % 2 ? SGI((r >> 34) % nr) : 0;
+            off += (r >> 37) % 8 ? (r >> 24) % 0x400 : 0xf00 + (r >> 24) % 0x30;
+            break;
         default: off = (r >> 24) & 0xfff; break;
         }
         if ((r >> 40) % 8 == 0)
@@ -927,6 +998,8 @@ static void fuzz_one(unsigned version, unsigned nr)
             break;
         }
         }
+        if (oracle)
+            check_against_full_scan();
         if (test_failed_checks)
             return;
     }
@@ -954,8 +1027,17 @@ static void fuzz_one(unsigned version, unsigned nr)
 static void test_random(void)
 {
     for (unsigned round = 0; round < 8; round++) {
-        fuzz_one(2, 1 + round % VGIC_MAX_VCPUS);
-        fuzz_one(3, VGIC_MAX_VCPUS - round % VGIC_MAX_VCPUS);
+        fuzz_one(2, 1 + round % VGIC_MAX_VCPUS, false);
+        fuzz_one(3, VGIC_MAX_VCPUS - round % VGIC_MAX_VCPUS, false);
+    }
+}
+
+/* The same, checking the busy bitmaps and flush against a scan of every INTID at each step. */
+static void test_busy_bitmaps(void)
+{
+    for (unsigned round = 0; round < 2; round++) {
+        fuzz_one(2, 1 + round * 3, true);
+        fuzz_one(3, VGIC_MAX_VCPUS - round * 3, true);
     }
 }
 
@@ -978,6 +1060,7 @@ int main(int argc, char **argv)
         {"vgic/reset", test_reset},
         {"vgic/threads", test_threads},
         {"vgic/random", test_random},
+        {"vgic/busy_bitmaps", test_busy_bitmaps},
     };
 
     return test_main(cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
