@@ -83,6 +83,8 @@ int vcpu_thread_main(void *arg)
         arch_irq_disable();
         v->in_run = true;
         vcpu_arch_load(v);
+        if (vgic_needs_flush(&v->vm->vgic, v->id))
+            vgic_hw_refresh(v);
         uint64_t code = vcpu_enter_guest(&v->host, &v->regs);
         vcpu_arch_put(v);
         v->in_run = false;

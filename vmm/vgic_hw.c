@@ -167,7 +167,8 @@ static void flush(struct vcpu *v)
         lr_write(i, 0);
     v->vgic.nr_used = n;
     /* More pending than LRs: a maintenance interrupt once at most one LR is left in use. */
-    hcr_write(HCR_EN | (more ? HCR_UIE : 0));
+    v->vgic.hcr = HCR_EN | (more ? HCR_UIE : 0);
+    hcr_write((uint32_t)v->vgic.hcr);
 }
 
 void vgic_hw_refresh(struct vcpu *v)
@@ -176,6 +177,11 @@ void vgic_hw_refresh(struct vcpu *v)
     flush(v);
 }
 
+/*
+ * The world switch saves and restores the list registers as they are, without the vGIC model:
+ * it runs inside the scheduler (run-queue lock held), where folding them back could call the
+ * model's callbacks, which wake threads. The model catches up at the next refresh.
+ */
 void vgic_hw_load(struct vcpu *v)
 {
     if (version == 2) {
@@ -187,22 +193,25 @@ void vgic_hw_load(struct vcpu *v)
         write_sysreg(ICH_AP0R0_EL2, v->vgic.apr & 0xffffffffu);
         write_sysreg(ICH_AP1R0_EL2, v->vgic.apr >> 32);
     }
-    v->vgic.nr_used = 0;
-    flush(v);
+    for (unsigned i = 0; i < v->vgic.nr_used; i++)
+        lr_write(i, v->vgic.lr_raw[i]);
+    hcr_write((uint32_t)v->vgic.hcr);
 }
 
 void vgic_hw_put(struct vcpu *v)
 {
-    vgic_hw_sync(v);
-    for (unsigned i = 0; i < v->vgic.nr_used; i++)
+    for (unsigned i = 0; i < v->vgic.nr_used; i++) {
+        v->vgic.lr_raw[i] = lr_read(i);
         lr_write(i, 0);
-    v->vgic.nr_used = 0;
+    }
     if (version == 2) {
         v->vgic.vmcr = mmio_read32(gich + GICH_VMCR);
         v->vgic.apr = mmio_read32(gich + GICH_APR);
+        v->vgic.hcr = mmio_read32(gich + GICH_HCR);
     } else {
         v->vgic.vmcr = read_sysreg(ICH_VMCR_EL2);
         v->vgic.apr = read_sysreg(ICH_AP0R0_EL2) | read_sysreg(ICH_AP1R0_EL2) << 32;
+        v->vgic.hcr = read_sysreg(ICH_HCR_EL2);
     }
     /* Off while no vCPU is loaded: no maintenance interrupts for a guest that is not here. */
     hcr_write(0);

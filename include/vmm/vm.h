@@ -73,6 +73,7 @@ struct vcpu_fp {
 /** The vGIC list-register state of a vCPU while it is not loaded on a CPU. */
 struct vcpu_vgic_hw {
     unsigned nr_used; /* LRs in use, as in vcpu->vgic_lrs (the rest are zero in hardware) */
+    uint64_t lr_raw[VM_MAX_LRS]; /* the LRs as they were when the vCPU left its CPU */
     uint64_t vmcr, apr, hcr;
 };
 
