@@ -77,7 +77,7 @@ QEMU_FLAGS = -M $(MACHINE) -cpu cortex-a72 -smp $(SMP) -m $(MEM) -nographic -nic
 	-kernel $(B)/avatar-$(MODE).bin \
 	-drive if=none,file=$(IMG),format=raw,id=hd0 -device virtio-blk-device,drive=hd0
 
-.PHONY: all run debug test unit qemu-test bench deps clean format format-check img
+.PHONY: all run debug test unit qemu-test bench deps clean format format-check img linux-guest
 all: $(B)/avatar.bin
 
 # TestOS, the guest OS built here: its rules, and its binaries added to `all`.
@@ -173,12 +173,18 @@ test: deps format-check
 	$(MAKE) CLANG=1 B=$(B)/clang HV=0 $(B)/clang/avatar-el1.bin
 	$(MAKE) CLANG=1 B=$(B)/clang HV=1 $(B)/clang/avatar-el2.bin
 	$(MAKE) unit
+	AVATAR_BUILD=$(abspath $(B)) sh scripts/get_linux_guest.sh
 	python3 tests/run_all.py --build $(B)
 
 bench: deps
 	$(MAKE) HV=0 all
 	$(MAKE) HV=1 all
+	AVATAR_BUILD=$(abspath $(B)) sh scripts/get_linux_guest.sh
 	python3 bench/run.py --build $(B)
+
+# The Linux guest (Debian's arm64 kernel + a busybox initramfs) staged for `make img`.
+linux-guest: deps
+	AVATAR_BUILD=$(abspath $(B)) sh scripts/get_linux_guest.sh
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

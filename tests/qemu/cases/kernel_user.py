@@ -153,6 +153,9 @@ def _kill(t):
         raise TestFailure(f"procs never showed spin with {SPIN_THREADS} threads:\n{out}")
     check(rows[pid][2] == "spin" and rows[pid][1] == "0" and rows[pid][3] == "live",
           f"procs row for spin: {rows[pid]}")
+    # spin says so once all its threads run; wait for it, so it cannot land in kill's output.
+    if "threads spinning" not in q.output:
+        q.expect(r"spin: \d+ threads spinning\n")
     # The shell (priority 40) answers although four threads spin; kill ends them all.
     check(q.command(f"kill {pid}") == "", "kill printed something")
     for _ in range(50):

@@ -1,0 +1,101 @@
+#!/bin/sh
+# get_linux_guest.sh - the Linux guest from Debian packages: the arm64 kernel Image and a busybox
+# initramfs, staged in BUILD_DIR/guests/linux/ for setup_guest_files.sh. Downloads are cached.
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+build="${AVATAR_BUILD:-$ROOT/build}"
+cache="$ROOT/guest/linux/cache"
+KERNEL_PKG=linux-image-cloud-arm64:arm64
+BUSYBOX_PKG=busybox-static:arm64
+# Modules /dev/vda needs when the kernel has them as modules, in load order.
+MODULES="virtio_ring virtio virtio_mmio virtio_blk"
+
+usage() {
+    cat <<USAGE
+Usage: scripts/get_linux_guest.sh [-b BUILD_DIR] [-h]
+
+Downloads $KERNEL_PKG and $BUSYBOX_PKG with apt-get download (cached in
+guest/linux/cache/), extracts the kernel's Image and virtio modules, and builds an initramfs
+(cpio newc, gzip) whose /init is busybox init: it mounts proc, sys and dev, loads the virtio
+modules, prints "AVATAR-LINUX-READY <n> cpus" and starts a shell on the console.
+Results: BUILD_DIR/guests/linux/Image and initrd.cpio.gz (then: make img).
+USAGE
+}
+
+die() {
+    echo "get_linux_guest.sh: $*" >&2
+    exit 1
+}
+
+while getopts "b:h" opt; do
+    case $opt in
+    b) build=$OPTARG ;;
+    h) usage; exit 0 ;;
+    *) usage >&2; exit 2 ;;
+    esac
+done
+out="$build/guests/linux"
+mkdir -p "$cache" "$out"
+if [ -s "$out/Image" ] && [ -s "$out/initrd.cpio.gz" ] && [ "$out/initrd.cpio.gz" -nt "$0" ]; then
+    echo "linux guest: $out is up to date"
+    exit 0
+fi
+
+# apt-get download: the metapackage names the versioned kernel package, which has the files.
+download() {
+    ls "$cache"/"$1"_*.deb >/dev/null 2>&1 && return 0
+    (cd "$cache" && apt-get download "$2" >/dev/null 2>&1) ||
+        (apt-get update >/dev/null 2>&1 && cd "$cache" && apt-get download "$2" >/dev/null) ||
+        die "apt-get download $2 failed (is the arm64 architecture added? scripts/deps.sh does it)"
+}
+kpkg=$(apt-cache depends "$KERNEL_PKG" 2>/dev/null | awk '/Depends: linux-image/ {print $2; exit}')
+[ -n "$kpkg" ] || { apt-get update >/dev/null 2>&1 || true;
+    kpkg=$(apt-cache depends "$KERNEL_PKG" | awk '/Depends: linux-image/ {print $2; exit}'); }
+[ -n "$kpkg" ] || die "cannot resolve $KERNEL_PKG to a kernel package"
+download "${kpkg%%:*}" "$kpkg"
+download busybox-static "$BUSYBOX_PKG"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+dpkg-deb -x "$(ls "$cache"/"${kpkg%%:*}"_*.deb | head -1)" "$work/k"
+dpkg-deb -x "$(ls "$cache"/busybox-static_*.deb | head -1)" "$work/bb"
+image=$(ls "$work"/k/boot/vmlinuz-* | head -1)
+# An arm64 Image has "ARM\x64" at offset 0x38 (Documentation/arch/arm64/booting.rst).
+[ "$(dd if="$image" bs=1 skip=56 count=4 2>/dev/null | od -An -c | tr -d ' ')" = 'ARMd' ] ||
+    die "$image is not a raw arm64 Image"
+cp "$image" "$out/Image"
+
+r="$work/rootfs"
+mkdir -p "$r/bin" "$r/sbin" "$r/etc/init.d" "$r/proc" "$r/sys" "$r/dev" "$r/tmp" "$r/root" \
+    "$r/mnt" "$r/lib/modules"
+cp "$work/bb/bin/busybox" "$r/bin/busybox"
+ln -s busybox "$r/bin/sh"
+kver=$(basename "$(ls -d "$work"/k/lib/modules/* | head -1)")
+for m in $MODULES; do
+    f=$(find "$work/k/lib/modules/$kver" -name "$m.ko*" | head -1)
+    [ -n "$f" ] && cp "$f" "$r/lib/modules/"
+done
+cat >"$r/init" <<'INIT'
+#!/bin/sh
+exec /bin/busybox init
+INIT
+cat >"$r/etc/inittab" <<'TAB'
+::sysinit:/etc/init.d/rcS
+ttyAMA0::respawn:-/bin/sh
+::shutdown:/bin/busybox umount -a -r
+TAB
+cat >"$r/etc/init.d/rcS" <<RCS
+#!/bin/sh
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+for m in $MODULES; do
+    for f in /lib/modules/\$m.ko*; do [ -e "\$f" ] && insmod "\$f" 2>/dev/null; done
+done
+echo "AVATAR-LINUX-READY \$(nproc) cpus"
+RCS
+chmod +x "$r/init" "$r/etc/init.d/rcS"
+(cd "$r" && find . | cpio -o -H newc --quiet | gzip -9) >"$out/initrd.cpio.gz"
+echo "linux guest: $kpkg ($kver) -> $out/Image, initrd.cpio.gz ($(ls "$r/lib/modules" | wc -l) modules)"

@@ -1,0 +1,142 @@
+"""linux.py - Debian's arm64 kernel with a busybox initramfs (scripts/get_linux_guest.sh) as an
+Avatar guest: boot on GICv2 and GICv3 hosts, SMP, commands through the console, poweroff and
+reboot of that VM only, and Linux beside TestOS and beside another Linux."""
+
+import os
+import re
+import tempfile
+
+from cases import case
+from cases.vmm import make_image
+from cases.vmm_run import mark, testos_bin, testos_cfg, wait_all
+from harness import Config, TestFailure
+
+READY = r"\[{name}\] AVATAR-LINUX-READY (\d+) cpus"
+LINUX_TIMEOUT = 300
+# Deterministic runs (DESIGN.md): no DTB randomness, a fixed clock; the guest has nokaslr.
+DETERMINISTIC = ["-M", "dtb-randomness=off", "-rtc", "base=2026-01-01T00:00:00"]
+
+
+def check(cond, message):
+    if not cond:
+        raise TestFailure(message)
+
+
+def linux_files(t):
+    d = os.path.join(t.build_dir, "guests", "linux")
+    files = {}
+    for name in ("Image", "initrd.cpio.gz"):
+        path = os.path.join(d, name)
+        if not os.path.exists(path):
+            raise TestFailure(f"{path} is missing: run `make linux-guest` (make test does)")
+        with open(path, "rb") as f:
+            files[name] = f.read()
+    return files
+
+
+def linux2_cfg():
+    return ("name = linux2\nkernel = /guests/linux/Image\ninitrd = /guests/linux/initrd.cpio.gz\n"
+            "smp = 2\nmemory = 128M\n"
+            "bootargs = console=ttyAMA0 earlycon=pl011,0x09000000 rdinit=/init nokaslr\n")
+
+
+def boot(t, directory, gic, extra=None):
+    guests = {"linux": linux_files(t), "testos": {"testos.bin": testos_bin(t)}}
+    guests.update(extra or {})
+    img = make_image(directory, guests)
+    drive = ["-drive", f"if=none,file={img},format=raw,id=hd0",
+             "-device", "virtio-blk-device,drive=hd0"]
+    return t.boot(Config(hv=True, gic=gic, smp=2, extra_args=drive + DETERMINISTIC))
+
+
+def attach(q, name):
+    q.send(f"guest console {name}")
+    q.expect(rf"\[console: {name};")
+
+
+def detach(q):
+    q.write("\x1d")
+    q.expect(r"\[console: back to the hypervisor shell\]\n")
+    q.expect(r"avatar> ")
+
+
+def sh(q, command, pattern, timeout=60):
+    """Type a command into the attached Linux shell and wait for pattern in its output."""
+    q.write(command + "\r")
+    return q.expect(pattern, timeout)
+
+
+for gic in (2, 3):
+    @case(f"linux/boot-shell-poweroff-gic{gic}")
+    def _boot(t, gic=gic):
+        """Linux boots to its shell with both vCPUs; a command's output comes back through the
+        console; its poweroff stops that VM only and the hypervisor shell goes on."""
+        with tempfile.TemporaryDirectory() as d:
+            q = boot(t, d, gic)
+            start = mark(q)
+            out = q.command("guest start linux")
+            check("guest linux: started (2 vCPUs, 128 MiB)" in out, f"guest start linux:\n{out}")
+            text = wait_all(q, [READY.format(name="linux")], start, LINUX_TIMEOUT)
+            check(re.search(READY.format(name="linux").replace("(\\d+)", "2"), text),
+                  f"Linux did not bring up 2 CPUs:\n{text[-3000:]}")
+            check(re.search(rf"\[linux\] .*GICv{gic}", text) or gic == 2,
+                  f"Linux did not find a GICv{gic}:\n{text[-3000:]}")
+            attach(q, "linux")
+            sh(q, "echo sum=$((6*7)) cpus=$(nproc) arch=$(uname -m)",
+               r"sum=42 cpus=2 arch=aarch64")
+            sh(q, "grep -c ^processor /proc/cpuinfo", r"^2\r?\n")
+            q.write("poweroff\r")
+            q.expect(r"guest linux: powered off \(PSCI SYSTEM_OFF from vCPU \d\)", LINUX_TIMEOUT)
+            q.expect(r"\[console: linux is no longer running\]\n")
+            q.expect(r"avatar> ")
+            out = q.command("guest status")
+            check(re.search(r"^linux\s+stopped .*powered off", out, re.M), f"guest status:\n{out}")
+            out = q.command("version")
+            check("Avatar" in out, f"the hypervisor shell stopped answering:\n{out}")
+
+
+@case("linux/reboot-gic3")
+def _reboot(t):
+    """reboot in Linux restarts that VM, which boots to its shell again."""
+    with tempfile.TemporaryDirectory() as d:
+        q = boot(t, d, 3)
+        start = mark(q)
+        q.command("guest start linux")
+        wait_all(q, [READY.format(name="linux")], start, LINUX_TIMEOUT)
+        attach(q, "linux")
+        start = mark(q)
+        q.write("reboot\r")
+        wait_all(q, [r"guest linux: reset \(PSCI SYSTEM_RESET from vCPU \d\)",
+                     r"guest linux: restarted", READY.format(name="linux")], start, LINUX_TIMEOUT)
+
+
+@case("linux/with-testos-gic2")
+def _with_testos(t):
+    """Linux and TestOS at the same time: TestOS passes all its checks while Linux boots."""
+    with tempfile.TemporaryDirectory() as d:
+        q = boot(t, d, 2)
+        start = mark(q)
+        q.command("guest start linux")
+        q.command("guest start testos")
+        wait_all(q, [READY.format(name="linux"), r"\[testos\] TESTOS PASS 14 checks"], start,
+                 LINUX_TIMEOUT)
+        attach(q, "linux")
+        sh(q, "echo still $((40+2))", r"still 42")
+        detach(q)
+
+
+@case("linux/two-linux-gic3")
+def _two(t):
+    """Two Linux VMs at the same time, each with its own console."""
+    with tempfile.TemporaryDirectory() as d:
+        q = boot(t, d, 3, {"linux2": {"guest.cfg": linux2_cfg()}})
+        start = mark(q)
+        q.command("guest start linux")
+        q.command("guest start linux2")
+        wait_all(q, [READY.format(name="linux"), READY.format(name="linux2")], start,
+                 LINUX_TIMEOUT)
+        attach(q, "linux2")
+        sh(q, "echo I am $((1+1))nd", r"I am 2nd")
+        detach(q)
+        out = q.command("guest log linux2")
+        check("[linux2] I am 2nd" in out and "AVATAR-LINUX-READY" in out, f"log:\n{out}")
