@@ -18,7 +18,8 @@ Usage: scripts/get_linux_guest.sh [-b BUILD_DIR] [-h]
 Downloads $KERNEL_PKG and $BUSYBOX_PKG with apt-get download (cached in
 guest/linux/cache/), extracts the kernel's Image and virtio modules, and builds an initramfs
 (cpio newc, gzip) whose /init is busybox init: it mounts proc, sys and dev, loads the virtio
-modules, prints "AVATAR-LINUX-READY <n> cpus" and starts a shell on the console.
+modules, prints "AVATAR-LINUX-READY <n> cpus, counter <CNTVCT> <CNTFRQ>" and starts a shell on
+the console.
 Results: BUILD_DIR/guests/linux/Image and initrd.cpio.gz (then: make img).
 USAGE
 }
@@ -37,7 +38,8 @@ while getopts "b:h" opt; do
 done
 out="$build/guests/linux"
 mkdir -p "$cache" "$out"
-if [ -s "$out/Image" ] && [ -s "$out/initrd.cpio.gz" ] && [ "$out/initrd.cpio.gz" -nt "$0" ]; then
+if [ -s "$out/Image" ] && [ -s "$out/initrd.cpio.gz" ] && [ "$out/initrd.cpio.gz" -nt "$0" ] &&
+    [ "$out/initrd.cpio.gz" -nt "$ROOT/guest/linux/cntvct.c" ]; then
     echo "linux guest: $out is up to date"
     exit 0
 fi
@@ -70,6 +72,9 @@ r="$work/rootfs"
 mkdir -p "$r/bin" "$r/sbin" "$r/etc/init.d" "$r/proc" "$r/sys" "$r/dev" "$r/tmp" "$r/root" \
     "$r/mnt" "$r/lib/modules"
 cp "$work/bb/bin/busybox" "$r/bin/busybox"
+# The boot benchmark's clock (guest/linux/cntvct.c), built with the cross compiler.
+aarch64-linux-gnu-gcc -O2 -static -nostdlib -ffreestanding -fno-stack-protector \
+    -o "$r/bin/cntvct" "$ROOT/guest/linux/cntvct.c" || die "cannot build guest/linux/cntvct.c"
 ln -s busybox "$r/bin/sh"
 kver=$(basename "$(ls -d "$work"/k/lib/modules/* | head -1)")
 for m in $MODULES; do
@@ -94,7 +99,7 @@ mount -t devtmpfs devtmpfs /dev
 for m in $MODULES; do
     for f in /lib/modules/\$m.ko*; do [ -e "\$f" ] && insmod "\$f" 2>/dev/null; done
 done
-echo "AVATAR-LINUX-READY \$(nproc) cpus"
+echo "AVATAR-LINUX-READY \$(nproc) cpus, counter \$(/bin/cntvct)"
 RCS
 chmod +x "$r/init" "$r/etc/init.d/rcS"
 (cd "$r" && find . | cpio -o -H newc --quiet | gzip -9) >"$out/initrd.cpio.gz"
