@@ -65,7 +65,7 @@ struct vvirtio_blk {
     uint16_t last_avail;                             /* the next avail ring slot to take */
     uint16_t used_idx;                               /* our copy of used->idx */
     uint32_t int_status;                             /* InterruptStatus */
-    uint32_t epoch;     /* bumped by each reset: a processing CPU's snapshot is stale */
+    uint32_t gen;       /* bumped by reset and QueueReady: a processing pass's snapshot is stale */
     bool irq_line;      /* the level last passed to set_irq */
     bool irq_busy;      /* a CPU is in set_irq and re-checks the level before it stops */
     bool notify_again;  /* QueueNotify was written while busy: the busy CPU makes another pass */
