@@ -8,8 +8,8 @@ build="${AVATAR_BUILD:-$ROOT/build}"
 cache="$ROOT/guest/linux/cache"
 KERNEL_PKG=linux-image-cloud-arm64:arm64
 BUSYBOX_PKG=busybox-static:arm64
-# Modules /dev/vda needs when the kernel has them as modules, in load order.
-MODULES="virtio_ring virtio virtio_mmio virtio_blk"
+# Modules for /dev/vda and a FAT file system on it (modules in the cloud kernel), in load order.
+MODULES="virtio_ring virtio virtio_mmio virtio_blk fat vfat nls_cp437 nls_iso8859-1 nls_utf8 nls_ascii"
 
 usage() {
     cat <<USAGE
@@ -69,7 +69,7 @@ image=$(ls "$work"/k/boot/vmlinuz-* | head -1)
 cp "$image" "$out/Image"
 
 r="$work/rootfs"
-mkdir -p "$r/bin" "$r/sbin" "$r/etc/init.d" "$r/proc" "$r/sys" "$r/dev" "$r/tmp" "$r/root" \
+mkdir -p "$r/bin" "$r/sbin" "$r/usr/bin" "$r/usr/sbin" "$r/etc/init.d" "$r/proc" "$r/sys" "$r/dev" "$r/tmp" "$r/root" \
     "$r/mnt" "$r/lib/modules"
 cp "$work/bb/bin/busybox" "$r/bin/busybox"
 # The boot benchmark's clock (guest/linux/cntvct.c), built with the cross compiler.

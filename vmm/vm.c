@@ -20,6 +20,7 @@
 #include "vmm/vcpu_arch.h"
 #include "vmm/vcpu_run.h"
 #include "vmm/vgic_hw.h"
+#include "vmm/vm_disk.h"
 #include "vmm/vm_load.h"
 
 #define UART_INTID      33 /* SPI 1, as on QEMU virt */
@@ -209,6 +210,8 @@ static int vm_boot(struct vm *vm)
     vpl011_init(&vm->uart, &vm_uart_ops, vm);
     vconsole_init(&vm->console, vm->m.name);
     err = vm_load_images(vm, msg, sizeof(msg));
+    if (!err)
+        err = vm_disks_open(vm, msg, sizeof(msg));
     if (err) {
         kprintf("guest %s: %s\n", vm->m.name, msg);
         goto fail;
@@ -249,10 +252,13 @@ int vm_start(const struct guest_manifest *m, const struct load_plan *plan)
 {
     struct vm *vm = NULL;
 
-    if (m->ndevices) {
-        /* Refused rather than started without them: the guest would look for its disks. */
-        kprintf("guest %s: %s devices are not emulated yet; start it without device lines\n",
-                m->name, manifest_device_kind_name(m->devices[0].kind));
+    for (unsigned i = 0; i < m->ndevices; i++) {
+        if (m->devices[i].kind != GUEST_DEV_PASSTHROUGH)
+            continue;
+        /* Refused rather than started without it: the guest would look for the device. */
+        kprintf("guest %s: device passthrough is not supported (see docs/guests.md); start it "
+                "without passthrough lines\n",
+                m->name);
         return -ENOTSUP;
     }
     unsigned long flags = spin_lock_irqsave(&vms_lock);
@@ -334,6 +340,7 @@ static void vm_teardown(struct vm *vm)
     vconsole_flush(&vm->console);
     if (vconsole_focused() == &vm->console)
         vconsole_focus(NULL);
+    vm_disks_close(vm);
     ram_free(vm);
     stage2_destroy(&vm->s2);
     kprintf("guest %s: %s\n", vm->m.name, vm->stop_reason);

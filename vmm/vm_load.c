@@ -9,6 +9,7 @@
 #include "lib/printf.h"
 #include "vmm/layout.h"
 #include "vmm/vm.h"
+#include "vmm/vm_disk.h"
 #include "vmm/vm_dtb.h"
 
 #define COPY_CHUNK  (64UL << 10)
@@ -102,6 +103,14 @@ static int generate_dtb(struct vm *vm, char *msg, size_t len)
     void *blob = kzalloc(GEN_DTB_MAX);
     int err;
 
+    for (unsigned i = 0; i < vm->m.ndevices && cfg.nvirtio < VM_DTB_MAX_VIRTIO; i++) {
+        if (vm->m.devices[i].kind != GUEST_DEV_VIRTIO_BLK)
+            continue;
+        cfg.virtio[cfg.nvirtio].base = GUEST_VIRTIO_BASE + cfg.nvirtio * GUEST_VIRTIO_SLOT_SIZE;
+        cfg.virtio[cfg.nvirtio].size = GUEST_VIRTIO_SLOT_SIZE;
+        cfg.virtio[cfg.nvirtio].intid = VM_VIRTIO_INTID(cfg.nvirtio);
+        cfg.nvirtio++;
+    }
     if (vm->plan.initrd_size) {
         cfg.initrd_start = vm->plan.initrd_ipa;
         cfg.initrd_end = vm->plan.initrd_ipa + vm->plan.initrd_size;

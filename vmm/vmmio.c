@@ -4,6 +4,7 @@
 #include "vmm/layout.h"
 #include "vmm/vcpu_run.h"
 #include "vmm/vm.h"
+#include "vmm/vm_disk.h"
 
 /* ISS of a data abort (Arm ARM D17.2.37 "ISS encoding for an exception from a Data Abort"). */
 #define ISS_ISV          (1UL << 24)
@@ -37,6 +38,9 @@ static int dispatch(struct vcpu *v, struct vmmio_access *a)
         return a->write ? vpl011_write(&vm->uart, off, a->size, a->val)
                         : vpl011_read(&vm->uart, off, a->size, &a->val);
     }
+    if (a->ipa >= GUEST_VIRTIO_BASE &&
+        a->ipa - GUEST_VIRTIO_BASE < GUEST_MAX_DEVICES * GUEST_VIRTIO_SLOT_SIZE)
+        return vm_disk_mmio(vm, a->ipa - GUEST_VIRTIO_BASE, a->size, a->write, &a->val);
     return -ENOENT;
 }
 

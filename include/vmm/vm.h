@@ -85,6 +85,7 @@ struct vcpu_ptimer {
 };
 
 struct vm;
+struct vm_disk;
 
 /**
  * A virtual CPU: a kernel thread running vcpu_run(). Fields marked "own" are touched only by its
@@ -134,7 +135,9 @@ struct vm {
     unsigned live_threads; /* lock: vCPU threads not yet finished */
     bool reset_requested;  /* lock: SYSTEM_RESET: start again once stopped */
     bool host_stop;        /* atomic: `guest stop` asked, so no reset brings it back */
-    char stop_reason[VM_STOP_MAX]; /* lock */
+    char stop_reason[VM_STOP_MAX];            /* lock */
+    struct vm_disk *disks[GUEST_MAX_DEVICES]; /* virtio-blk slots 0.. (vm_disk.c) */
+    unsigned nr_disks;
     struct vgic vgic;
     struct vpl011 uart;
     struct vconsole console;

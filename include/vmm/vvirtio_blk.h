@@ -1,4 +1,4 @@
-/* vvirtio_blk.h - an emulated virtio block device over virtio-mmio version 2 (virtio 1.2, 4.2, 5.2). */
+/* vvirtio_blk.h - an emulated virtio-blk device on virtio-mmio version 2 (virtio 1.2, 4.2, 5.2). */
 #ifndef VMM_VVIRTIO_BLK_H
 #define VMM_VVIRTIO_BLK_H
 
@@ -10,7 +10,7 @@
 
 /* The MMIO window: registers at 0x000-0x0ff, the device configuration from 0x100 (4.2.2). */
 #define VVIRTIO_BLK_WINDOW_SIZE 0x200
-/* The one request queue's largest size (QueueNumMax); the driver may choose any smaller power of 2. */
+/* The request queue's largest size (QueueNumMax); the driver may pick any smaller power of 2. */
 #define VVIRTIO_BLK_QUEUE_MAX 128
 /* Data moves between guest RAM and the disk through this much of a buffer at a time. */
 #define VVIRTIO_BLK_BOUNCE_SIZE 4096
@@ -65,11 +65,11 @@ struct vvirtio_blk {
     uint16_t last_avail;                             /* the next avail ring slot to take */
     uint16_t used_idx;                               /* our copy of used->idx */
     uint32_t int_status;                             /* InterruptStatus */
-    uint32_t gen;       /* bumped by reset and QueueReady: a processing pass's snapshot is stale */
-    bool irq_line;      /* the level last passed to set_irq */
-    bool irq_busy;      /* a CPU is in set_irq and re-checks the level before it stops */
-    bool notify_again;  /* QueueNotify was written while busy: the busy CPU makes another pass */
-    bool busy;          /* a CPU is processing the queue */
+    uint32_t gen;      /* bumped by reset and QueueReady: a processing pass's snapshot is stale */
+    bool irq_line;     /* the level last passed to set_irq */
+    bool irq_busy;     /* a CPU is in set_irq and re-checks the level before it stops */
+    bool notify_again; /* QueueNotify was written while busy: the busy CPU makes another pass */
+    bool busy;         /* a CPU is processing the queue */
     struct vvirtio_blk_desc chain[VVIRTIO_BLK_QUEUE_MAX];
     uint8_t bounce[VVIRTIO_BLK_BOUNCE_SIZE];
 };
@@ -80,7 +80,7 @@ struct vvirtio_blk {
  */
 void vvirtio_blk_init(struct vvirtio_blk *d, uint64_t capacity_bytes, bool read_only,
                       const struct vvirtio_blk_ops *ops, void *ctx);
-/* The device back to its initial state (as a write of 0 to Status); lowers the line if it was up. */
+/* Back to the initial state, as a write of 0 to Status does; lowers the line if it was up. */
 void vvirtio_blk_reset(struct vvirtio_blk *d);
 
 /*

@@ -140,3 +140,47 @@ def _two(t):
         detach(q)
         out = q.command("guest log linux2")
         check("[linux2] I am 2nd" in out and "AVATAR-LINUX-READY" in out, f"log:\n{out}")
+
+
+DISK_CFG = ("name = lxdisk\nkernel = /guests/linux/Image\ninitrd = /guests/linux/initrd.cpio.gz\n"
+            "smp = 2\nmemory = 128M\n"
+            "bootargs = console=ttyAMA0 earlycon=pl011,0x09000000 rdinit=/init nokaslr\n"
+            "device = virtio-blk,image=disk.img\n")
+
+
+@case("linux/virtio-disk-gic2")
+def _disk(t):
+    """The guest's virtio-blk disk is an image file on host.img: Linux sees /dev/vda, makes a FAT
+    file system on it and writes a file; after the VM stops, the host finds what it wrote in the
+    image file."""
+    import subprocess
+    with tempfile.TemporaryDirectory() as d:
+        q = boot(t, d, 2, {"lxdisk": {"guest.cfg": DISK_CFG, "disk.img": bytes(8 << 20)}})
+        start = mark(q)
+        out = q.command("guest start lxdisk")
+        check("guest lxdisk: started" in out, f"guest start lxdisk:\n{out}")
+        wait_all(q, [READY.format(name="lxdisk")], start, LINUX_TIMEOUT)
+        attach(q, "lxdisk")
+        sh(q, "cat /sys/block/vda/size", r"^16384\r?\n")
+        sh(q, "mkdosfs /dev/vda >/dev/null && echo mkfs-ok", r"^mkfs-ok")
+        sh(q, "mount /dev/vda /mnt && echo written by linux > /mnt/hello.txt && umount /mnt "
+              "&& echo disk-ok", r"^disk-ok")
+        sh(q, "mount /dev/vda /mnt && cat /mnt/hello.txt", r"^written by linux")
+        start = mark(q)
+        q.write("umount /mnt; poweroff\r")
+        wait_all(q, [r"guest lxdisk: powered off", r"lxdisk is no longer running\]\navatar> "],
+                 start, LINUX_TIMEOUT)
+        q.send("poweroff")  # the hypervisor writes everything back, then QEMU exits
+        check(q.wait_exit() == 0, "QEMU did not power off cleanly")
+        img = os.path.join(d, "host.img")
+        disk = os.path.join(d, "out-disk.img")
+        env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+        subprocess.run(["mcopy", "-o", "-i", img, "::/guests/lxdisk/disk.img", disk], check=True,
+                       env=env)
+        # busybox mkdosfs always makes FAT32, which mtools reads as FAT16 on a disk this small
+        # (it goes by the cluster count), so look for the guest's bytes in the image directly.
+        with open(disk, "rb") as f:
+            data = f.read()
+        check(data[510:512] == b"\x55\xaa" and data[82:87] == b"FAT32",
+              f"no FAT32 boot sector from the guest's mkdosfs: {data[:96]!r}")
+        check(b"written by linux\n" in data, "the file the guest wrote is not in disk.img")

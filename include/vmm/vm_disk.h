@@ -1,0 +1,21 @@
+/* vm_disk.h - a VM's emulated virtio-blk disks, each backed by an image file on the host's disk. */
+#ifndef VMM_VM_DISK_H
+#define VMM_VM_DISK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct vm;
+
+/* SPI INTID of virtio-mmio slot i, as on QEMU virt (SPI 16 + i). */
+#define VM_VIRTIO_INTID(i) (48u + (i))
+
+/* Open the image of every virtio-blk device of the manifest: 0, or -errno with msg set. */
+int vm_disks_open(struct vm *vm, char *msg, size_t len);
+/* Flush and close them (teardown). */
+void vm_disks_close(struct vm *vm);
+/* An MMIO access in the virtio window: 0, -ENOENT (no disk in that slot), -EINVAL. */
+int vm_disk_mmio(struct vm *vm, uint64_t offset, unsigned size, bool write, uint64_t *val);
+
+#endif

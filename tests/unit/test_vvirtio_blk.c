@@ -1,0 +1,1073 @@
+/* test_vvirtio_blk.c - the emulated virtio-blk device, driven as Linux's virtio drivers drive it.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "lib/errno.h"
+#include "test.h"
+#include "vmm/vvirtio_blk.h"
+
+/* virtio-mmio registers (virtio 1.2, 4.2.2). */
+#define MAGIC          0x000
+#define VERSION        0x004
+#define DEVICE_ID      0x008
+#define VENDOR_ID      0x00c
+#define DEV_FEATURES   0x010
+#define DEV_FEAT_SEL   0x014
+#define DRV_FEATURES   0x020
+#define DRV_FEAT_SEL   0x024
+#define QUEUE_SEL      0x030
+#define QUEUE_NUM_MAX  0x034
+#define QUEUE_NUM      0x038
+#define QUEUE_READY    0x044
+#define QUEUE_NOTIFY   0x050
+#define INT_STATUS     0x060
+#define INT_ACK        0x064
+#define STATUS         0x070
+#define QUEUE_DESC_LO  0x080
+#define QUEUE_DESC_HI  0x084
+#define QUEUE_AVAIL_LO 0x090
+#define QUEUE_AVAIL_HI 0x094
+#define QUEUE_USED_LO  0x0a0
+#define QUEUE_USED_HI  0x0a4
+#define CONFIG_GEN     0x0fc
+#define CONFIG         0x100
+
+#define S_ACK         0x01u
+#define S_DRIVER      0x02u
+#define S_DRIVER_OK   0x04u
+#define S_FEATURES_OK 0x08u
+#define S_NEEDS_RESET 0x40u
+
+#define F_SEG_MAX   (1ull << 2)
+#define F_RO        (1ull << 5)
+#define F_BLK_SIZE  (1ull << 6)
+#define F_FLUSH     (1ull << 9)
+#define F_INDIRECT  (1ull << 28)
+#define F_VERSION_1 (1ull << 32)
+
+#define D_NEXT     1u
+#define D_WRITE    2u
+#define D_INDIRECT 4u
+
+#define T_IN     0u
+#define T_OUT    1u
+#define T_FLUSH  4u
+#define T_GET_ID 8u
+#define S_OK     0u
+#define S_IOERR  1u
+#define S_UNSUPP 2u
+
+/* The guest's RAM and the disk behind the device. */
+#define RAM_BASE  0x40000000ull
+#define RAM_SIZE  (256u * 1024)
+#define DISK_SIZE (64u * 1024)
+#define SECTORS   (DISK_SIZE / 512)
+
+/* Where the test's driver keeps things, as offsets into RAM. */
+#define DESC_OFF   0x1000u
+#define AVAIL_OFF  0x2000u
+#define USED_OFF   0x3000u
+#define HDR_OFF    0x4000u
+#define STAT_OFF   0x4100u
+#define DATA_OFF   0x10000u
+#define DATA2_OFF  0x20000u
+#define QUEUE_SIZE 128u
+
+/* The world outside the device, and what the device asked of it. */
+static struct {
+    uint8_t ram[RAM_SIZE];
+    uint8_t disk[DISK_SIZE];
+    uint64_t calls;      /* callback calls of any kind */
+    unsigned mem_faults; /* guest RAM accesses refused: outside RAM */
+    unsigned disk_bad;   /* disk accesses outside the capacity: must never happen */
+    unsigned disk_reads, disk_writes, flushes;
+    int disk_error;  /* what disk_read and disk_write fail with, when not 0 */
+    int flush_error; /* what disk_flush fails with */
+    bool level;
+    bool repeated; /* set_irq was called with the level it already had */
+    unsigned irq_calls;
+} env;
+
+static bool in_ram(uint64_t ipa, size_t len)
+{
+    return ipa >= RAM_BASE && len <= RAM_SIZE && ipa - RAM_BASE <= RAM_SIZE - len;
+}
+
+static int fake_mem_read(void *ctx, uint64_t ipa, void *buf, size_t len)
+{
+    CHECK(ctx == &env);
+    env.calls++;
+    if (!in_ram(ipa, len)) {
+        env.mem_faults++;
+        return -EFAULT;
+    }
+    memcpy(buf, env.ram + (ipa - RAM_BASE), len);
+    return 0;
+}
+
+static int fake_mem_write(void *ctx, uint64_t ipa, const void *buf, size_t len)
+{
+    CHECK(ctx == &env);
+    env.calls++;
+    if (!in_ram(ipa, len)) {
+        env.mem_faults++;
+        return -EFAULT;
+    }
+    memcpy(env.ram + (ipa - RAM_BASE), buf, len);
+    return 0;
+}
+
+static bool disk_ok(uint64_t offset, size_t len)
+{
+    env.calls++;
+    if (len > DISK_SIZE || offset > DISK_SIZE - len) {
+        env.disk_bad++;
+        return false;
+    }
+    return true;
+}
+
+static int fake_disk_read(void *ctx, uint64_t offset, void *buf, size_t len)
+{
+    CHECK(ctx == &env);
+    if (!disk_ok(offset, len))
+        return -EIO;
+    env.disk_reads++;
+    if (env.disk_error)
+        return env.disk_error;
+    memcpy(buf, env.disk + offset, len);
+    return 0;
+}
+
+static int fake_disk_write(void *ctx, uint64_t offset, const void *buf, size_t len)
+{
+    CHECK(ctx == &env);
+    if (!disk_ok(offset, len))
+        return -EIO;
+    env.disk_writes++;
+    if (env.disk_error)
+        return env.disk_error;
+    memcpy(env.disk + offset, buf, len);
+    return 0;
+}
+
+static int fake_disk_flush(void *ctx)
+{
+    CHECK(ctx == &env);
+    env.calls++;
+    env.flushes++;
+    return env.flush_error;
+}
+
+static void fake_set_irq(void *ctx, bool level)
+{
+    CHECK(ctx == &env);
+    env.calls++;
+    if (level == env.level)
+        env.repeated = true;
+    env.level = level;
+    env.irq_calls++;
+}
+
+static const struct vvirtio_blk_ops fake_ops = {
+    fake_mem_read, fake_mem_write, fake_disk_read, fake_disk_write, fake_disk_flush, fake_set_irq,
+};
+
+static struct vvirtio_blk dev;
+
+/* The test driver's view of its queue. */
+static struct {
+    unsigned num;
+    uint16_t avail_idx;
+    uint16_t used_seen;
+} drv;
+
+static void fresh(bool read_only)
+{
+    memset(&env, 0, sizeof(env));
+    memset(&drv, 0, sizeof(drv));
+    for (unsigned i = 0; i < DISK_SIZE; i++)
+        env.disk[i] = (uint8_t)(i * 7 + i / 512);
+    vvirtio_blk_init(&dev, DISK_SIZE, read_only, &fake_ops, &env);
+}
+
+static uint32_t rd(uint64_t off)
+{
+    uint64_t v = 0xdeadbeef;
+
+    CHECK_EQ(vvirtio_blk_read(&dev, off, 4, &v), 0);
+    return (uint32_t)v;
+}
+
+static void wr(uint64_t off, uint32_t v)
+{
+    CHECK_EQ(vvirtio_blk_write(&dev, off, 4, v), 0);
+}
+
+static void put_le(uint8_t *p, uint64_t v, unsigned bytes)
+{
+    for (unsigned i = 0; i < bytes; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, unsigned bytes)
+{
+    uint64_t v = 0;
+
+    for (unsigned i = 0; i < bytes; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static uint64_t features(void)
+{
+    wr(DEV_FEAT_SEL, 1);
+    uint64_t hi = rd(DEV_FEATURES);
+    wr(DEV_FEAT_SEL, 0);
+    return hi << 32 | rd(DEV_FEATURES);
+}
+
+static void set_driver_features(uint64_t f)
+{
+    wr(DRV_FEAT_SEL, 1);
+    wr(DRV_FEATURES, (uint32_t)(f >> 32));
+    wr(DRV_FEAT_SEL, 0);
+    wr(DRV_FEATURES, (uint32_t)f);
+}
+
+/* Linux's virtio_mmio probe, virtio_dev_probe and setup_vq, in their order (3.1.1, 4.2.3). */
+static void probe(unsigned num)
+{
+    CHECK_EQ(rd(MAGIC), 0x74726976);
+    CHECK_EQ(rd(VERSION), 2);
+    CHECK_EQ(rd(DEVICE_ID), 2);
+    wr(STATUS, 0);
+    wr(STATUS, S_ACK);
+    wr(STATUS, S_ACK | S_DRIVER);
+    set_driver_features(features() & (F_VERSION_1 | F_FLUSH | F_SEG_MAX | F_BLK_SIZE | F_RO));
+    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+    CHECK(rd(STATUS) & S_FEATURES_OK);
+    wr(QUEUE_SEL, 0);
+    CHECK_EQ(rd(QUEUE_READY), 0);
+    CHECK_EQ(rd(QUEUE_NUM_MAX), QUEUE_SIZE);
+    memset(env.ram + DESC_OFF, 0, 0x3000);
+    wr(QUEUE_NUM, num);
+    wr(QUEUE_DESC_LO, (uint32_t)(RAM_BASE + DESC_OFF));
+    wr(QUEUE_DESC_HI, (uint32_t)((RAM_BASE + DESC_OFF) >> 32));
+    wr(QUEUE_AVAIL_LO, (uint32_t)(RAM_BASE + AVAIL_OFF));
+    wr(QUEUE_AVAIL_HI, (uint32_t)((RAM_BASE + AVAIL_OFF) >> 32));
+    wr(QUEUE_USED_LO, (uint32_t)(RAM_BASE + USED_OFF));
+    wr(QUEUE_USED_HI, (uint32_t)((RAM_BASE + USED_OFF) >> 32));
+    wr(QUEUE_READY, 1);
+    CHECK_EQ(rd(QUEUE_READY), 1);
+    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+    CHECK_EQ(rd(STATUS), S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+    drv.num = num;
+    drv.avail_idx = 0;
+    drv.used_seen = 0;
+}
+
+static void put_desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, uint16_t next)
+{
+    uint8_t *p = env.ram + DESC_OFF + 16 * i;
+
+    put_le(p, addr, 8);
+    put_le(p + 8, len, 4);
+    put_le(p + 12, flags, 2);
+    put_le(p + 14, next, 2);
+}
+
+static void put_hdr(uint64_t off, uint32_t type, uint64_t sector)
+{
+    put_le(env.ram + off, type, 4);
+    put_le(env.ram + off + 4, 0, 4);
+    put_le(env.ram + off + 8, sector, 8);
+}
+
+/* Make head available and notify, as virtqueue_add and virtqueue_kick do. */
+static void kick(uint16_t head)
+{
+    put_le(env.ram + AVAIL_OFF + 4 + 2 * (drv.avail_idx % drv.num), head, 2);
+    drv.avail_idx++;
+    put_le(env.ram + AVAIL_OFF + 2, drv.avail_idx, 2);
+    wr(QUEUE_NOTIFY, 0);
+}
+
+/* The next used entry must be head's, with length len; the driver acknowledges the interrupt. */
+static void expect_used(uint16_t head, uint32_t len)
+{
+    const uint8_t *e = env.ram + USED_OFF + 4 + 8 * (drv.used_seen % drv.num);
+
+    CHECK_EQ(get_le(env.ram + USED_OFF + 2, 2), (uint16_t)(drv.used_seen + 1));
+    CHECK_EQ(get_le(e, 4), head);
+    CHECK_EQ(get_le(e + 4, 4), len);
+    drv.used_seen++;
+    CHECK(env.level);
+    CHECK(rd(INT_STATUS) & 1);
+    wr(INT_ACK, rd(INT_STATUS));
+    CHECK(!env.level);
+}
+
+/* One request as Linux's virtio_blk builds it: header, data (if any), status. Its status byte. */
+static uint8_t request(uint32_t type, uint64_t sector, uint32_t data_off, uint32_t len)
+{
+    bool to_guest = type == T_IN || type == T_GET_ID;
+
+    put_hdr(HDR_OFF, type, sector);
+    env.ram[STAT_OFF] = 0xee;
+    put_desc(0, RAM_BASE + HDR_OFF, 16, D_NEXT, 1);
+    if (len) {
+        put_desc(1, RAM_BASE + data_off, len, D_NEXT | (to_guest ? D_WRITE : 0), 2);
+        put_desc(2, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+    } else {
+        put_desc(1, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+    }
+    kick(0);
+    expect_used(0, to_guest ? len + 1 : 1);
+    return env.ram[STAT_OFF];
+}
+
+static void test_identity(void)
+{
+    uint64_t v;
+
+    fresh(false);
+    CHECK_EQ(rd(MAGIC), 0x74726976);
+    CHECK_EQ(rd(VERSION), 2);
+    CHECK_EQ(rd(DEVICE_ID), 2);
+    CHECK_EQ(rd(VENDOR_ID), 0x52545641);
+    CHECK_EQ(features(), F_VERSION_1 | F_FLUSH | F_SEG_MAX | F_BLK_SIZE);
+    wr(DEV_FEAT_SEL, 2);
+    CHECK_EQ(rd(DEV_FEATURES), 0);
+    CHECK_EQ(rd(QUEUE_NUM_MAX), QUEUE_SIZE);
+    wr(QUEUE_SEL, 1);
+    CHECK_EQ(rd(QUEUE_NUM_MAX), 0); /* only queue 0 exists */
+    CHECK_EQ(rd(CONFIG_GEN), 0);
+    CHECK_EQ(rd(STATUS), 0);
+    CHECK_EQ(rd(INT_STATUS), 0);
+    CHECK_EQ(rd(0x0f0), 0); /* reserved */
+    /* capacity as Linux reads a 64-bit field: two 32-bit halves (4.2.2.2) */
+    CHECK_EQ(rd(CONFIG), SECTORS);
+    CHECK_EQ(rd(CONFIG + 4), 0);
+    CHECK_EQ(rd(CONFIG + 12), QUEUE_SIZE - 2); /* seg_max */
+    CHECK_EQ(rd(CONFIG + 20), 512);            /* blk_size */
+    CHECK_EQ(rd(CONFIG + 0xfc), 0);
+    CHECK_EQ(vvirtio_blk_read(&dev, CONFIG, 1, &v), 0);
+    CHECK_EQ(v, SECTORS & 0xff);
+    CHECK_EQ(vvirtio_blk_read(&dev, CONFIG + 20, 2, &v), 0);
+    CHECK_EQ(v, 512);
+    CHECK_EQ(vvirtio_blk_read(&dev, CONFIG + 21, 1, &v), 0);
+    CHECK_EQ(v, 2);
+    /* Wrong widths, misalignment and offsets past the window. */
+    CHECK_EQ(vvirtio_blk_read(&dev, MAGIC, 1, &v), -EINVAL);
+    CHECK_EQ(vvirtio_blk_read(&dev, MAGIC, 8, &v), -EINVAL);
+    CHECK_EQ(vvirtio_blk_read(&dev, MAGIC + 2, 4, &v), -EINVAL);
+    CHECK_EQ(vvirtio_blk_write(&dev, STATUS, 2, 1), -EINVAL);
+    CHECK_EQ(vvirtio_blk_read(&dev, CONFIG, 8, &v), -EINVAL);
+    CHECK_EQ(vvirtio_blk_read(&dev, CONFIG + 1, 2, &v), -EINVAL);
+    CHECK_EQ(vvirtio_blk_read(&dev, CONFIG + 2, 4, &v), -EINVAL);
+    CHECK_EQ(vvirtio_blk_read(&dev, 0x200, 4, &v), -EINVAL);
+    CHECK_EQ(vvirtio_blk_write(&dev, 0x1000, 4, 0), -EINVAL);
+    CHECK_EQ(vvirtio_blk_read(&dev, CONFIG, 3, &v), -EINVAL);
+    CHECK_EQ(vvirtio_blk_read(&dev, CONFIG, 0, &v), -EINVAL);
+    /* Configuration writes are ignored: nothing there is writable. */
+    CHECK_EQ(vvirtio_blk_write(&dev, CONFIG, 4, 7), 0);
+    CHECK_EQ(rd(CONFIG), SECTORS);
+    CHECK_EQ(env.calls, 0);
+}
+
+static void test_negotiation(void)
+{
+    fresh(false);
+    wr(STATUS, S_ACK | S_DRIVER);
+    set_driver_features(F_FLUSH); /* no VERSION_1: no legacy interface to fall back on */
+    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+    CHECK_EQ(rd(STATUS), S_ACK | S_DRIVER);
+    set_driver_features(F_VERSION_1 | F_INDIRECT); /* INDIRECT was not offered */
+    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+    CHECK_EQ(rd(STATUS), S_ACK | S_DRIVER);
+    set_driver_features(F_VERSION_1 | F_RO); /* RO is offered only for a read-only disk */
+    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+    CHECK_EQ(rd(STATUS), S_ACK | S_DRIVER);
+    set_driver_features(F_VERSION_1);
+    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+    CHECK_EQ(rd(STATUS), S_ACK | S_DRIVER | S_FEATURES_OK);
+    /* The device's bit cannot be set by the driver, and bits are not cleared but by reset. */
+    wr(STATUS, S_NEEDS_RESET);
+    CHECK_EQ(rd(STATUS), S_ACK | S_DRIVER | S_FEATURES_OK);
+    wr(STATUS, 0);
+    CHECK_EQ(rd(STATUS), 0);
+    fresh(true);
+    CHECK_EQ(features(), F_VERSION_1 | F_FLUSH | F_SEG_MAX | F_BLK_SIZE | F_RO);
+}
+
+static void test_write_read_flush(void)
+{
+    static const char serial[20] = "avatar-vblk";
+
+    fresh(false);
+    probe(QUEUE_SIZE);
+    for (unsigned i = 0; i < 3 * 512; i++)
+        env.ram[DATA_OFF + i] = (uint8_t)(i ^ 0x5a);
+    CHECK_EQ(request(T_OUT, 10, DATA_OFF, 3 * 512), S_OK);
+    CHECK(memcmp(env.disk + 10 * 512, env.ram + DATA_OFF, 3 * 512) == 0);
+    CHECK_EQ(env.flushes, 0); /* FLUSH was negotiated: writes may be cached */
+    memset(env.ram + DATA2_OFF, 0, 3 * 512);
+    CHECK_EQ(request(T_IN, 10, DATA2_OFF, 3 * 512), S_OK);
+    CHECK(memcmp(env.ram + DATA2_OFF, env.ram + DATA_OFF, 3 * 512) == 0);
+    CHECK_EQ(request(T_FLUSH, 0, 0, 0), S_OK);
+    CHECK_EQ(env.flushes, 1);
+    CHECK_EQ(request(T_GET_ID, 0, DATA_OFF, 20), S_OK);
+    CHECK(memcmp(env.ram + DATA_OFF, serial, 20) == 0);
+    CHECK_EQ(request(42, 0, 0, 0), S_UNSUPP);
+    /* Sector 0 and the last sector are inside. */
+    CHECK_EQ(request(T_IN, 0, DATA2_OFF, 512), S_OK);
+    CHECK(memcmp(env.ram + DATA2_OFF, env.disk, 512) == 0);
+    CHECK_EQ(request(T_OUT, SECTORS - 1, DATA_OFF, 512), S_OK);
+    CHECK(memcmp(env.disk + DISK_SIZE - 512, env.ram + DATA_OFF, 512) == 0);
+    /* Round the ring more than once (16-bit indices wrap only much later; slots wrap here). */
+    for (unsigned i = 0; i < 3 * QUEUE_SIZE; i++)
+        CHECK_EQ(request(T_IN, i % SECTORS, DATA2_OFF, 512), S_OK);
+    CHECK_EQ(env.mem_faults, 0);
+    CHECK_EQ(env.disk_bad, 0);
+    CHECK(!env.repeated);
+}
+
+/* Without FLUSH negotiated a completed write must be stable: the device flushes it (5.2.6). */
+static void test_write_through(void)
+{
+    fresh(false);
+    wr(STATUS, S_ACK | S_DRIVER);
+    set_driver_features(F_VERSION_1);
+    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+    wr(QUEUE_NUM, 8);
+    wr(QUEUE_DESC_LO, (uint32_t)(RAM_BASE + DESC_OFF));
+    wr(QUEUE_AVAIL_LO, (uint32_t)(RAM_BASE + AVAIL_OFF));
+    wr(QUEUE_USED_LO, (uint32_t)(RAM_BASE + USED_OFF));
+    wr(QUEUE_READY, 1);
+    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+    drv.num = 8;
+    CHECK_EQ(request(T_OUT, 1, DATA_OFF, 512), S_OK);
+    CHECK_EQ(env.flushes, 1);
+    env.flush_error = -EIO;
+    CHECK_EQ(request(T_OUT, 1, DATA_OFF, 512), S_IOERR); /* written, but not stable */
+    CHECK_EQ(request(T_FLUSH, 0, 0, 0), S_IOERR);
+}
+
+/* Data split over descriptors of odd sizes and through the bounce buffer many times. */
+static void test_scatter(void)
+{
+    static const uint32_t pieces[] = {1000, 3000, 7000, 5000, 4480}; /* 20480 bytes */
+    uint32_t off = 0;
+    unsigned i;
+
+    fresh(false);
+    probe(16);
+    for (i = 0; i < 20480; i++)
+        env.ram[DATA_OFF + i] = (uint8_t)(i * 13 + 1);
+    put_hdr(HDR_OFF, T_OUT, 7);
+    put_desc(0, RAM_BASE + HDR_OFF, 16, D_NEXT, 1);
+    for (i = 0; i < 5; i++) {
+        /* The pieces in RAM in reverse order, so a wrong order shows. */
+        uint32_t at = DATA2_OFF + 0x2000 * (4 - i);
+
+        memcpy(env.ram + at, env.ram + DATA_OFF + off, pieces[i]);
+        put_desc(1 + i, RAM_BASE + at, pieces[i], D_NEXT, 2 + i);
+        off += pieces[i];
+    }
+    put_desc(6, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+    kick(0);
+    expect_used(0, 1);
+    CHECK_EQ(env.ram[STAT_OFF], S_OK);
+    CHECK(memcmp(env.disk + 7 * 512, env.ram + DATA_OFF, 20480) == 0);
+
+    /* The same back, framed differently (2.7.4): header and nothing else in one descriptor, the
+     * data and the status sharing the last one. */
+    memset(env.ram + DATA2_OFF, 0, 20481);
+    put_hdr(HDR_OFF, T_IN, 7);
+    put_desc(3, RAM_BASE + HDR_OFF, 16, D_NEXT, 9);
+    put_desc(9, RAM_BASE + DATA2_OFF, 20481, D_WRITE, 0);
+    kick(3);
+    expect_used(3, 20481);
+    CHECK(memcmp(env.ram + DATA2_OFF, env.ram + DATA_OFF, 20480) == 0);
+    CHECK_EQ(env.ram[DATA2_OFF + 20480], S_OK);
+
+    /* Header split over two descriptors, data in the second's tail. */
+    put_hdr(DATA2_OFF, T_OUT, 0);
+    memcpy(env.ram + DATA2_OFF + 16, env.ram + DATA_OFF, 512);
+    put_desc(0, RAM_BASE + DATA2_OFF, 5, D_NEXT, 1);
+    put_desc(1, RAM_BASE + DATA2_OFF + 5, 11 + 512, D_NEXT, 2);
+    put_desc(2, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+    kick(0);
+    expect_used(0, 1);
+    CHECK_EQ(env.ram[STAT_OFF], S_OK);
+    CHECK(memcmp(env.disk, env.ram + DATA_OFF, 512) == 0);
+    CHECK_EQ(env.mem_faults, 0);
+}
+
+static void test_read_only(void)
+{
+    uint8_t before[DISK_SIZE];
+
+    fresh(true);
+    probe(QUEUE_SIZE);
+    memcpy(before, env.disk, DISK_SIZE);
+    CHECK_EQ(request(T_OUT, 0, DATA_OFF, 512), S_IOERR);
+    CHECK_EQ(env.disk_writes, 0);
+    CHECK(memcmp(before, env.disk, DISK_SIZE) == 0);
+    CHECK_EQ(request(T_IN, 3, DATA2_OFF, 1024), S_OK);
+    CHECK(memcmp(env.ram + DATA2_OFF, env.disk + 3 * 512, 1024) == 0);
+    CHECK_EQ(request(T_FLUSH, 0, 0, 0), S_OK);
+}
+
+static void test_out_of_range(void)
+{
+    fresh(false);
+    probe(QUEUE_SIZE);
+    CHECK_EQ(request(T_IN, SECTORS, DATA2_OFF, 512), S_IOERR);
+    CHECK_EQ(request(T_OUT, SECTORS - 1, DATA_OFF, 1024), S_IOERR);
+    CHECK_EQ(request(T_IN, UINT64_MAX, DATA2_OFF, 512), S_IOERR);
+    CHECK_EQ(request(T_OUT, 1ull << 55, DATA_OFF, 512), S_IOERR); /* sector * 512 wraps */
+    CHECK_EQ(request(T_IN, 0, DATA2_OFF, 513), S_IOERR);          /* not whole sectors */
+    CHECK_EQ(request(T_OUT, 0, DATA_OFF, 100), S_IOERR);
+    CHECK_EQ(env.disk_bad, 0);
+    CHECK_EQ(env.disk_reads + env.disk_writes, 0); /* refused before anything moved */
+    env.disk_error = -EIO;
+    CHECK_EQ(request(T_IN, 0, DATA2_OFF, 512), S_IOERR);
+    CHECK_EQ(request(T_OUT, 0, DATA_OFF, 512), S_IOERR);
+    env.disk_error = 0;
+    CHECK_EQ(request(T_IN, 0, DATA2_OFF, 512), S_OK);
+}
+
+/* Submit head as it stands in the table; the used length and the status byte (0xee: untouched). */
+static void malformed(uint16_t head, uint32_t used_len, uint8_t status)
+{
+    env.ram[STAT_OFF] = 0xee;
+    kick(head);
+    expect_used(head, used_len);
+    CHECK_EQ(env.ram[STAT_OFF], status);
+    CHECK_EQ(rd(STATUS) & S_NEEDS_RESET, 0);
+}
+
+static void test_malformed_requests(void)
+{
+    fresh(false);
+    probe(8);
+    put_hdr(HDR_OFF, T_IN, 0);
+    /* Header too short. */
+    put_desc(0, RAM_BASE + HDR_OFF, 8, D_NEXT, 1);
+    put_desc(1, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+    malformed(0, 1, S_IOERR);
+    /* Header device-writable: no readable bytes at all. */
+    put_desc(0, RAM_BASE + HDR_OFF, 16, D_NEXT | D_WRITE, 1);
+    malformed(0, 1 + 16, S_IOERR);
+    /* Readable after writable (2.7.4.2). */
+    put_desc(0, RAM_BASE + HDR_OFF, 16, D_NEXT, 1);
+    put_desc(1, RAM_BASE + DATA_OFF, 512, D_NEXT | D_WRITE, 2);
+    put_desc(2, RAM_BASE + DATA2_OFF, 512, D_NEXT, 3);
+    put_desc(3, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+    malformed(0, 1 + 512, S_IOERR);
+    /* INDIRECT, not offered. */
+    put_desc(1, RAM_BASE + DATA_OFF, 512, D_NEXT | D_WRITE | D_INDIRECT, 2);
+    put_desc(2, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+    malformed(0, 1 + 512, S_IOERR);
+    /* A data buffer outside guest RAM: asked for, refused, answered with IOERR. */
+    put_desc(1, 0x1000, 512, D_NEXT | D_WRITE, 2);
+    malformed(0, 1 + 512, S_IOERR);
+    CHECK(env.mem_faults > 0);
+    /* A descriptor whose range wraps past 2^64. */
+    put_desc(1, UINT64_MAX - 100, 512, D_NEXT | D_WRITE, 2);
+    malformed(0, 1, S_IOERR);
+    /* A 4 GiB read: refused by range, not buffered. */
+    put_desc(1, RAM_BASE, 0xfffffe00u, D_NEXT | D_WRITE, 2);
+    malformed(0, 0xfffffe01u, S_IOERR);
+    /* The status descriptor read-only: nowhere to answer, the head still returns. */
+    put_desc(1, RAM_BASE + STAT_OFF, 1, 0, 0);
+    malformed(0, 0, 0xee);
+    /* The status descriptor empty. */
+    put_desc(1, RAM_BASE + STAT_OFF, 0, D_WRITE, 0);
+    malformed(0, 0, 0xee);
+    /* The status byte outside guest RAM. */
+    put_desc(1, RAM_BASE + RAM_SIZE, 1, D_WRITE, 0);
+    malformed(0, 0, 0xee);
+    /* A next index past the table (where, just past it, lies what would pass for a status). */
+    put_desc(1, RAM_BASE + DATA_OFF, 512, D_WRITE | D_NEXT, 8);
+    put_desc(8, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+    malformed(0, 0, 0xee);
+    /* A loop: 0 -> 1 -> 2 -> 0; the walk stops after a queue's worth. */
+    put_desc(1, RAM_BASE + STAT_OFF, 1, D_WRITE | D_NEXT, 2);
+    put_desc(2, RAM_BASE + STAT_OFF, 1, D_WRITE | D_NEXT, 0);
+    env.calls = 0;
+    malformed(0, 0, 0xee);
+    CHECK(env.calls < 20);
+    /* A chain of exactly the queue size is fine. */
+    put_hdr(HDR_OFF, T_IN, 2);
+    put_desc(0, RAM_BASE + HDR_OFF, 16, D_NEXT, 1);
+    for (unsigned i = 1; i < 7; i++)
+        put_desc(i, RAM_BASE + DATA2_OFF + 64 * i, 64, D_NEXT | D_WRITE, (uint16_t)(i + 1));
+    put_desc(7, RAM_BASE + STAT_OFF, 129, D_WRITE, 0);
+    env.ram[STAT_OFF + 128] = 0xee;
+    kick(0);
+    expect_used(0, 6 * 64 + 129);
+    CHECK_EQ(env.ram[STAT_OFF + 128], S_OK); /* the status is the last byte of the 129 */
+    CHECK(memcmp(env.ram + DATA2_OFF + 64, env.disk + 2 * 512, 384) == 0);
+    CHECK(memcmp(env.ram + STAT_OFF, env.disk + 2 * 512 + 384, 128) == 0);
+    /* After all that the device still works. */
+    CHECK_EQ(request(T_IN, 1, DATA2_OFF, 512), S_OK);
+    CHECK_EQ(env.disk_bad, 0);
+    CHECK_EQ(env.disk_writes, 0);
+}
+
+/* Rings that cannot be used: DEVICE_NEEDS_RESET, a configuration interrupt, and then nothing. */
+static void expect_needs_reset(void)
+{
+    uint64_t before;
+
+    CHECK(rd(STATUS) & S_NEEDS_RESET);
+    CHECK(rd(INT_STATUS) & 2);
+    CHECK(env.level);
+    before = env.calls;
+    wr(QUEUE_NOTIFY, 0);
+    CHECK_EQ(env.calls, before);
+    wr(STATUS, 0);
+    CHECK_EQ(rd(STATUS), 0);
+    CHECK_EQ(rd(INT_STATUS), 0);
+    CHECK_EQ(rd(QUEUE_READY), 0);
+    CHECK(!env.level);
+}
+
+static void test_needs_reset(void)
+{
+    fresh(false);
+    /* The available ring outside guest RAM. */
+    probe(8);
+    wr(QUEUE_READY, 0);
+    wr(QUEUE_AVAIL_LO, 0x1000);
+    wr(QUEUE_READY, 1);
+    wr(QUEUE_NOTIFY, 0);
+    expect_needs_reset();
+    /* A ring that wraps past 2^64. */
+    probe(8);
+    wr(QUEUE_READY, 0);
+    wr(QUEUE_USED_LO, 0xfffffff0u);
+    wr(QUEUE_USED_HI, 0xffffffffu);
+    wr(QUEUE_READY, 1);
+    wr(QUEUE_NOTIFY, 0);
+    expect_needs_reset();
+    /* The used ring outside guest RAM, found on the first answer. */
+    probe(8);
+    wr(QUEUE_READY, 0);
+    wr(QUEUE_USED_LO, 0x2000);
+    wr(QUEUE_READY, 1);
+    put_hdr(HDR_OFF, T_FLUSH, 0);
+    put_desc(0, RAM_BASE + HDR_OFF, 16, D_NEXT, 1);
+    put_desc(1, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+    kick(0);
+    expect_needs_reset();
+    /* The available index more than a queue ahead. */
+    probe(8);
+    put_le(env.ram + AVAIL_OFF + 2, 9, 2);
+    wr(QUEUE_NOTIFY, 0);
+    expect_needs_reset();
+    /* A head past the table. */
+    probe(8);
+    kick(8);
+    expect_needs_reset();
+    /* The descriptor table outside guest RAM. */
+    probe(8);
+    wr(QUEUE_READY, 0);
+    wr(QUEUE_DESC_HI, 1);
+    wr(QUEUE_READY, 1);
+    kick(0);
+    expect_needs_reset();
+    /* A queue size that is not a power of 2. */
+    wr(STATUS, S_ACK | S_DRIVER);
+    wr(QUEUE_NUM, 3);
+    wr(QUEUE_READY, 1);
+    CHECK_EQ(rd(QUEUE_READY), 0);
+    CHECK(rd(STATUS) & S_NEEDS_RESET);
+    CHECK_EQ(rd(INT_STATUS), 0); /* no configuration interrupt before DRIVER_OK (2.1.2) */
+    wr(STATUS, 0);
+    /* And the device works again after a reset. */
+    probe(8);
+    CHECK_EQ(request(T_IN, 0, DATA2_OFF, 512), S_OK);
+    CHECK_EQ(env.disk_bad, 0);
+}
+
+static void test_reset_and_gating(void)
+{
+    fresh(false);
+    /* Nothing is consumed before DRIVER_OK (3.1.1). */
+    probe(8);
+    wr(STATUS, 0);
+    wr(STATUS, S_ACK | S_DRIVER);
+    wr(QUEUE_NUM, 8);
+    wr(QUEUE_DESC_LO, (uint32_t)(RAM_BASE + DESC_OFF));
+    wr(QUEUE_AVAIL_LO, (uint32_t)(RAM_BASE + AVAIL_OFF));
+    wr(QUEUE_USED_LO, (uint32_t)(RAM_BASE + USED_OFF));
+    wr(QUEUE_READY, 1);
+    env.calls = 0;
+    wr(QUEUE_NOTIFY, 0);
+    CHECK_EQ(env.calls, 0);
+    /* Setup registers are ignored while the queue is enabled. */
+    probe(8);
+    wr(QUEUE_AVAIL_LO, 0x1000);
+    wr(QUEUE_NUM, 3);
+    CHECK_EQ(request(T_IN, 0, DATA2_OFF, 512), S_OK);
+    /* Another queue index is not ours: ignored. */
+    env.calls = 0;
+    wr(QUEUE_NOTIFY, 1);
+    CHECK_EQ(env.calls, 0);
+    /* Reset with the line up takes it down and forgets the ring positions. */
+    put_hdr(HDR_OFF, T_FLUSH, 0);
+    put_desc(0, RAM_BASE + HDR_OFF, 16, D_NEXT, 1);
+    put_desc(1, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+    kick(0);
+    CHECK(env.level);
+    vvirtio_blk_reset(&dev);
+    CHECK(!env.level);
+    CHECK_EQ(rd(STATUS), 0);
+    CHECK_EQ(rd(INT_STATUS), 0);
+    probe(8);
+    CHECK_EQ(request(T_IN, 0, DATA2_OFF, 512), S_OK); /* used->idx starts from 0 again */
+    /* Acknowledging only some bits leaves the rest. */
+    kick(0);
+    wr(INT_ACK, 2);
+    CHECK(env.level);
+    wr(INT_ACK, 1);
+    CHECK(!env.level);
+    CHECK(!env.repeated);
+}
+
+/*
+ * A second vCPU notifies, or resets the device, while the first is inside a disk callback: the
+ * second returns at once, and the first makes another pass for the notify or stops on the reset.
+ */
+static pthread_t racer;
+static bool race_armed, race_returned;
+static void *(*race_action)(void *);
+
+static void *race_notify(void *arg)
+{
+    (void)arg;
+    kick(1);
+    race_returned = true;
+    return NULL;
+}
+
+static void *race_reset(void *arg)
+{
+    (void)arg;
+    wr(STATUS, 0);
+    race_returned = true;
+    return NULL;
+}
+
+static int race_disk_write(void *ctx, uint64_t offset, const void *buf, size_t len)
+{
+    if (race_armed) {
+        race_armed = false;
+        pthread_create(&racer, NULL, race_action, NULL);
+        pthread_join(racer, NULL); /* the notify must not wait for this one to finish */
+    }
+    return fake_disk_write(ctx, offset, buf, len);
+}
+
+/* Head 0 writes sector 4 (and so calls disk_write), head 1 flushes. */
+static void race_requests(void)
+{
+    put_hdr(HDR_OFF, T_OUT, 4);
+    put_desc(0, RAM_BASE + HDR_OFF, 16, D_NEXT, 2);
+    put_desc(2, RAM_BASE + DATA_OFF, 512, D_NEXT, 3);
+    put_desc(3, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+    put_hdr(HDR_OFF + 16, T_FLUSH, 0);
+    put_desc(1, RAM_BASE + HDR_OFF + 16, 16, D_NEXT, 4);
+    put_desc(4, RAM_BASE + STAT_OFF + 1, 1, D_WRITE, 0);
+}
+
+static void test_concurrent_notify(void)
+{
+    static const struct vvirtio_blk_ops race_ops = {
+        fake_mem_read,   fake_mem_write,  fake_disk_read,
+        race_disk_write, fake_disk_flush, fake_set_irq,
+    };
+
+    fresh(false);
+    dev.ops = &race_ops;
+    probe(8);
+    race_requests();
+    race_action = race_notify;
+    race_armed = true;
+    race_returned = false;
+    kick(0);
+    CHECK(race_returned);
+    CHECK_EQ(get_le(env.ram + USED_OFF + 2, 2), 2);
+    CHECK_EQ(get_le(env.ram + USED_OFF + 4, 4), 0);
+    CHECK_EQ(get_le(env.ram + USED_OFF + 12, 4), 1);
+    CHECK_EQ(env.ram[STAT_OFF], S_OK);
+    CHECK_EQ(env.ram[STAT_OFF + 1], S_OK);
+    CHECK_EQ(env.flushes, 1);
+    CHECK(!dev.busy);
+
+    /* Both made available at once; a reset arrives during the first. */
+    probe(8);
+    race_requests();
+    env.flushes = 0;
+    env.ram[STAT_OFF] = env.ram[STAT_OFF + 1] = 0xee;
+    put_le(env.ram + AVAIL_OFF + 4, 0, 2);
+    put_le(env.ram + AVAIL_OFF + 6, 1, 2);
+    put_le(env.ram + AVAIL_OFF + 2, 2, 2);
+    race_action = race_reset;
+    race_armed = true;
+    race_returned = false;
+    wr(QUEUE_NOTIFY, 0);
+    CHECK(race_returned);
+    CHECK_EQ(env.ram[STAT_OFF + 1], 0xee); /* the pass stopped: the flush was never seen */
+    CHECK_EQ(env.flushes, 0);
+    CHECK_EQ(dev.last_avail, 0);
+    CHECK_EQ(rd(INT_STATUS), 0);
+    CHECK(!env.level);
+    CHECK(!dev.busy);
+    probe(8);
+    CHECK_EQ(request(T_IN, 4, DATA2_OFF, 512), S_OK);
+    CHECK(memcmp(env.ram + DATA2_OFF, env.ram + DATA_OFF, 512) == 0);
+}
+
+/* A small deterministic generator, so a failing fuzz run can be replayed. */
+static uint64_t rng_state;
+
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Mostly places in or at the edges of guest RAM, sometimes anything. */
+static uint64_t fuzz_addr(void)
+{
+    uint64_t r = rng();
+
+    switch (r % 8) {
+    case 0: return rng();
+    case 1: return RAM_BASE + RAM_SIZE - (r >> 8) % 64;
+    case 2: return RAM_BASE - (r >> 8) % 64;
+    case 3: return UINT64_MAX - (r >> 8) % 64;
+    default: return RAM_BASE + (r >> 8) % RAM_SIZE;
+    }
+}
+
+static uint32_t fuzz_len(void)
+{
+    static const uint32_t lens[] = {0, 1, 15, 16, 17, 511, 512, 513, 4096, 0x7fffffff, 0xffffffff};
+    uint64_t r = rng();
+
+    return r % 3 ? lens[(r >> 8) % 11] : (uint32_t)(r >> 8) % 70000;
+}
+
+/* Mostly whole sectors, up to 8 KiB. */
+static uint32_t fuzz_data_len(void)
+{
+    return rng() % 4 ? 512 * (1 + rng() % 16) : fuzz_len();
+}
+
+/* Mostly a buffer wholly in guest RAM. */
+static uint64_t fuzz_buffer(uint32_t len)
+{
+    return rng() % 4 && len < RAM_SIZE ? RAM_BASE + rng() % (RAM_SIZE - len) : fuzz_addr();
+}
+
+/* Where the fuzzer believes the rings are (its last setup), for scribbling into them. */
+static struct {
+    uint64_t desc, avail;
+    unsigned num;
+    uint16_t avail_idx;
+} fz;
+
+static void fuzz_scribble(uint64_t ipa, const void *buf, size_t len)
+{
+    if (in_ram(ipa, len))
+        memcpy(env.ram + (ipa - RAM_BASE), buf, len);
+}
+
+/* A chain that is plausible and then damaged in one random place. */
+static void fuzz_chain(void)
+{
+    static const uint32_t types[] = {T_IN, T_OUT, T_FLUSH, T_GET_ID, 3, 0xffffffffu};
+    static const uint64_t sectors[] = {0, 1, SECTORS - 1, SECTORS, UINT64_MAX, 1ull << 55};
+    unsigned n = 1 + rng() % 6, num = fz.num ? fz.num : 1;
+    uint16_t idx = (uint16_t)(rng() % num), head = idx;
+    uint8_t hdr[16], desc[16], slot[2];
+    uint64_t hdr_ipa = RAM_BASE + rng() % RAM_SIZE;
+
+    put_le(hdr, types[rng() % 6], 4);
+    put_le(hdr + 4, 0, 4);
+    put_le(hdr + 8, rng() % 2 ? rng() % SECTORS : sectors[rng() % 6], 8);
+    fuzz_scribble(hdr_ipa, hdr, sizeof(hdr));
+    for (unsigned i = 0; i < n; i++) {
+        bool last = i == n - 1;
+        uint16_t next = (uint16_t)(rng() % num);
+        uint32_t len = i == 0 ? 16 : last ? 1 : fuzz_data_len();
+        uint64_t addr = i == 0 ? hdr_ipa : fuzz_buffer(len);
+        uint16_t flags = (last ? 0 : 1) | (i > 0 && (last || rng() % 2) ? 2 : 0);
+
+        if (rng() % 4 == 0) {
+            switch (rng() % 4) {
+            case 0: addr = fuzz_addr(); break;
+            case 1: len = fuzz_len(); break;
+            case 2: flags = (uint16_t)rng(); break;
+            default: next = (uint16_t)rng(); break;
+            }
+        }
+        put_le(desc, addr, 8);
+        put_le(desc + 8, len, 4);
+        put_le(desc + 12, flags, 2);
+        put_le(desc + 14, next, 2);
+        fuzz_scribble(fz.desc + 16ull * idx, desc, sizeof(desc));
+        idx = next;
+    }
+    put_le(slot, rng() % 64 ? head : (uint16_t)rng(), 2);
+    fuzz_scribble(fz.avail + 4 + 2ull * (fz.avail_idx % num), slot, sizeof(slot));
+    fz.avail_idx += rng() % 256 ? 1 : (uint16_t)rng();
+    put_le(slot, fz.avail_idx, 2);
+    fuzz_scribble(fz.avail + 2, slot, sizeof(slot));
+}
+
+/* A ring's place: mostly somewhere in guest RAM, 16-byte aligned. */
+static uint64_t fuzz_ring(void)
+{
+    return rng() % 8 ? RAM_BASE + (rng() % RAM_SIZE & ~15ull) : fuzz_addr();
+}
+
+/* A driver setup with random (mostly sane) sizes and ring places. */
+static void fuzz_setup(void)
+{
+    static const uint32_t nums[] = {1, 2, 4, 8, 16, 32, 64, 128, 0, 3, 256, 0xffffffff};
+    uint32_t num = nums[rng() % 12];
+    uint64_t desc = fuzz_ring(), avail = fuzz_ring(), used = fuzz_ring();
+    uint8_t zero[2] = {0, 0};
+
+    wr(STATUS, 0);
+    wr(STATUS, S_ACK | S_DRIVER);
+    set_driver_features(rng() % 8 ? F_VERSION_1 | F_FLUSH : rng());
+    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
+    wr(QUEUE_NUM, num);
+    wr(QUEUE_DESC_LO, (uint32_t)desc);
+    wr(QUEUE_DESC_HI, (uint32_t)(desc >> 32));
+    wr(QUEUE_AVAIL_LO, (uint32_t)avail);
+    wr(QUEUE_AVAIL_HI, (uint32_t)(avail >> 32));
+    wr(QUEUE_USED_LO, (uint32_t)used);
+    wr(QUEUE_USED_HI, (uint32_t)(used >> 32));
+    wr(QUEUE_READY, 1);
+    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+    /* Linux starts from zeroed rings; sometimes the fuzzer does not. */
+    if (rng() % 8) {
+        fuzz_scribble(avail + 2, zero, 2);
+        fuzz_scribble(used + 2, zero, 2);
+    }
+    fz.desc = desc;
+    fz.avail = avail;
+    fz.num = num <= QUEUE_SIZE ? num : 0;
+    fz.avail_idx = 0;
+}
+
+/* A register access anywhere, any size. */
+static void fuzz_register(void)
+{
+    static const unsigned sizes[] = {1, 2, 4, 4, 4, 8, 3};
+    uint64_t r = rng(), v = rng(), off = (r >> 8) % 0x240;
+    unsigned size = sizes[r % 7];
+
+    if ((r >> 40) % 16 == 0)
+        v &= 0xff;
+    if ((r >> 44) % 2) {
+        uint64_t got;
+        vvirtio_blk_read(&dev, off, size, &got);
+    } else {
+        vvirtio_blk_write(&dev, off, size, v);
+    }
+}
+
+/*
+ * One QueueNotify's work is bounded: a pass reads the avail header, then per buffer (at most a
+ * queue's worth) an avail slot, at most num descriptors, the header and data pieces (one call per
+ * descriptor touched plus one per bounce-buffer chunk of at most a disk's worth), the status and
+ * two used-ring writes, and an interrupt.
+ */
+#define FUZZ_MAX_CALLS (1 + QUEUE_SIZE * (1 + 3 * QUEUE_SIZE + 3 * (DISK_SIZE / 4096) + 8))
+
+static void fuzz_run(bool read_only, uint64_t seed, int steps)
+{
+    fresh(read_only);
+    memset(&fz, 0, sizeof(fz));
+    rng_state = seed;
+    for (int step = 0; step < steps; step++) {
+        uint64_t before = env.calls, v = 0;
+        unsigned r = rng() % 100;
+        /* A driver that finds the device broken sets it up again, sooner or later. */
+        bool dead = (dev.status & S_NEEDS_RESET) || !(dev.status & S_DRIVER_OK);
+
+        if (r < (dead ? 30 : 2)) {
+            fuzz_setup();
+        } else if (r < 50) {
+            fuzz_chain();
+        } else if (r < 55) {
+            uint64_t ipa = RAM_BASE + rng() % RAM_SIZE;
+            uint8_t junk[64];
+            for (unsigned i = 0; i < sizeof(junk); i++)
+                junk[i] = (uint8_t)rng();
+            fuzz_scribble(ipa, junk, 1 + rng() % sizeof(junk));
+        } else if (r < 85) {
+            wr(QUEUE_NOTIFY, rng() % 16 ? 0 : (uint32_t)rng());
+        } else if (r < 95) {
+            fuzz_register();
+        } else {
+            wr(INT_ACK, (uint32_t)rng());
+        }
+        CHECK(env.calls - before <= FUZZ_MAX_CALLS);
+        CHECK_EQ(vvirtio_blk_read(&dev, INT_STATUS, 4, &v), 0);
+        CHECK_EQ(env.level, v != 0);
+        CHECK_EQ(dev.last_avail, dev.used_idx);
+        if (test_failed_checks || env.disk_bad || env.repeated) {
+            fprintf(stderr, "  fuzz: first failure at step %d\n", step);
+            break;
+        }
+    }
+    CHECK_EQ(env.disk_bad, 0);
+    CHECK(!env.repeated);
+    if (read_only)
+        CHECK_EQ(env.disk_writes, 0);
+    else
+        CHECK(env.disk_writes > 0); /* the fuzzer reaches real writes, */
+    CHECK(env.disk_reads > 0);      /* real reads */
+    CHECK(env.mem_faults > 0);      /* and addresses outside RAM */
+}
+
+static void test_fuzz(void)
+{
+    fuzz_run(false, 0x9e3779b97f4a7c15ull, 600000);
+    fuzz_run(true, 0x2545f4914f6cdd1dull, 200000);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct test_case cases[] = {
+        {"vvirtio_blk/identity", test_identity},
+        {"vvirtio_blk/negotiation", test_negotiation},
+        {"vvirtio_blk/write_read_flush", test_write_read_flush},
+        {"vvirtio_blk/write_through", test_write_through},
+        {"vvirtio_blk/scatter", test_scatter},
+        {"vvirtio_blk/read_only", test_read_only},
+        {"vvirtio_blk/out_of_range", test_out_of_range},
+        {"vvirtio_blk/malformed_requests", test_malformed_requests},
+        {"vvirtio_blk/needs_reset", test_needs_reset},
+        {"vvirtio_blk/reset_and_gating", test_reset_and_gating},
+        {"vvirtio_blk/concurrent_notify", test_concurrent_notify},
+        {"vvirtio_blk/fuzz", test_fuzz},
+    };
+
+    return test_main(cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
+}
