@@ -21,6 +21,7 @@
 #include "vmm/vcpu_run.h"
 #include "vmm/vgic_hw.h"
 #include "vmm/vm_disk.h"
+#include "vmm/vm_passthrough.h"
 #include "vmm/vm_load.h"
 
 #define UART_INTID      33 /* SPI 1, as on QEMU virt */
@@ -114,6 +115,8 @@ static void vm_vgic_deactivated(void *ctx, unsigned vcpu, uint32_t intid)
 {
     if (intid == VTIMER_INTID)
         vtimer_deactivated(&((struct vm *)ctx)->vcpu[vcpu]);
+    else
+        vm_passthrough_deactivated(ctx, intid);
 }
 
 static const struct vgic_ops vm_vgic_ops = {vm_vgic_kick, vm_vgic_deactivated};
@@ -209,11 +212,15 @@ static int vm_boot(struct vm *vm)
     }
     vpl011_init(&vm->uart, &vm_uart_ops, vm);
     vconsole_init(&vm->console, vm->m.name);
-    err = vm_load_images(vm, msg, sizeof(msg));
+    msg[0] = '\0';
+    err = vm_passthrough_attach(vm, msg, sizeof(msg));
+    if (!err)
+        err = vm_load_images(vm, msg, sizeof(msg));
     if (!err)
         err = vm_disks_open(vm, msg, sizeof(msg));
     if (err) {
         kprintf("guest %s: %s\n", vm->m.name, msg);
+        vm_passthrough_detach(vm);
         goto fail;
     }
     vm->cntvoff = timer_counter(); /* its virtual counter starts at zero */
@@ -252,15 +259,6 @@ int vm_start(const struct guest_manifest *m, const struct load_plan *plan)
 {
     struct vm *vm = NULL;
 
-    for (unsigned i = 0; i < m->ndevices; i++) {
-        if (m->devices[i].kind != GUEST_DEV_PASSTHROUGH)
-            continue;
-        /* Refused rather than started without it: the guest would look for the device. */
-        kprintf("guest %s: device passthrough is not supported (see docs/guests.md); start it "
-                "without passthrough lines\n",
-                m->name);
-        return -ENOTSUP;
-    }
     unsigned long flags = spin_lock_irqsave(&vms_lock);
 
     for (unsigned i = 0; i < VM_MAX && !vm; i++) {
@@ -341,6 +339,7 @@ static void vm_teardown(struct vm *vm)
     if (vconsole_focused() == &vm->console)
         vconsole_focus(NULL);
     vm_disks_close(vm);
+    vm_passthrough_detach(vm);
     ram_free(vm);
     stage2_destroy(&vm->s2);
     kprintf("guest %s: %s\n", vm->m.name, vm->stop_reason);

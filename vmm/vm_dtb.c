@@ -410,10 +410,16 @@ static void emit_passthrough(struct fdt_writer *w, const struct vm_dtb_config *c
     for (unsigned i = 0; i < cfg->npassthrough; i++) {
         begin_at(w, passthrough_name(cfg->passthrough[i].compatible, name, sizeof(name)),
                  cfg->passthrough[i].base);
-        prop_compatible(w, cfg->passthrough[i].compatible, NULL);
+        prop_compatible(w, cfg->passthrough[i].compatible,
+                        cfg->passthrough[i].primecell ? "arm,primecell" : NULL);
         prop_reg(w, cfg->passthrough[i].base, cfg->passthrough[i].size);
         if (cfg->passthrough[i].intid)
             prop_spi(w, cfg->passthrough[i].intid, IRQ_LEVEL_HIGH);
+        if (cfg->passthrough[i].primecell) {
+            /* The AMBA bus gates a PrimeCell's probe on its bus clock (Linux amba/bus.c). */
+            fdt_write_prop_u32(w, "clocks", CLK_PHANDLE);
+            fdt_write_prop_str(w, "clock-names", "apb_pclk");
+        }
         fdt_write_prop_empty(w, "dma-coherent");
         fdt_write_end_node(w);
     }

@@ -10,6 +10,7 @@
 #include "vmm/layout.h"
 #include "vmm/vm.h"
 #include "vmm/vm_disk.h"
+#include "vmm/vm_passthrough.h"
 #include "vmm/vm_dtb.h"
 
 #define COPY_CHUNK  (64UL << 10)
@@ -111,6 +112,7 @@ static int generate_dtb(struct vm *vm, char *msg, size_t len)
         cfg.virtio[cfg.nvirtio].intid = VM_VIRTIO_INTID(cfg.nvirtio);
         cfg.nvirtio++;
     }
+    vm_passthrough_dtb(vm, &cfg);
     if (vm->plan.initrd_size) {
         cfg.initrd_start = vm->plan.initrd_ipa;
         cfg.initrd_end = vm->plan.initrd_ipa + vm->plan.initrd_size;

@@ -3,6 +3,7 @@
 #ifndef VMM_VM_DTB_H
 #define VMM_VM_DTB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,7 @@ struct vm_dtb_config {
         uint64_t base, size;
         uint32_t intid; /* SPI INTID, 0 for none */
         const char *compatible;
+        bool primecell; /* an AMBA PrimeCell: also "arm,primecell" and its apb_pclk */
     } passthrough[VM_DTB_MAX_PASSTHROUGH];
     const char *psci_method; /* "hvc" or "smc" */
 };
@@ -40,5 +42,14 @@ struct vm_dtb_config {
    err[errlen]. */
 int vm_dtb_build(const struct vm_dtb_config *cfg, void *buf, size_t len, size_t *out_len, char *err,
                  size_t errlen);
+
+/* Re-serialises the user's DTB in[in_len] into out[out_len] with the VM's memory (one node,
+   replacing every device_type "memory" node), CPU nodes (reg >= ncpus dropped, one required for
+   each vCPU's MPIDR), /chosen bootargs and initrd, and /psci method; everything else is copied
+   verbatim. Only those fields of cfg are used. Returns 0 with the blob's size in *out_size,
+   -EINVAL for a bad blob or configuration or -ENOSPC if out_len is too small, with a one-line
+   message in err[errlen]. */
+int vm_dtb_patch(const void *in, size_t in_len, const struct vm_dtb_config *cfg, void *out,
+                 size_t out_len, size_t *out_size, char *err, size_t errlen);
 
 #endif

@@ -184,3 +184,44 @@ def _disk(t):
         check(data[510:512] == b"\x55\xaa" and data[82:87] == b"FAT32",
               f"no FAT32 boot sector from the guest's mkdosfs: {data[:96]!r}")
         check(b"written by linux\n" in data, "the file the guest wrote is not in disk.img")
+
+
+GPIO_CFG = ("name = lxgpio\nkernel = /guests/linux/Image\ninitrd = /guests/linux/initrd.cpio.gz\n"
+            "smp = 1\nmemory = 128M\nbootargs = console=ttyAMA0 rdinit=/init nokaslr\n"
+            "passthrough = pl061@0x09030000,size=0x1000,irq=39\n")
+VIRTIO_PT_CFG = ("name = lxvirtio\nkernel = /guests/linux/Image\n"
+                 "passthrough = virtio-mmio@0x0a003a00,size=0x200,irq=77\n")
+
+
+for gic in (2, 3):
+    @case(f"linux/passthrough-gpio-gic{gic}")
+    def _passthrough(t, gic=gic):
+        """QEMU virt's PL061 GPIO controller (which the host does not use) given to a Linux VM:
+        Linux probes the real device through its stage-2 mapping, and the real interrupt (QEMU's
+        power button, GPIO 3, SPI 7) reaches that VM. A virtio-mmio slot is refused (DMA, no
+        SMMU)."""
+        with tempfile.TemporaryDirectory() as d:
+            q = boot(t, d, gic, {"lxgpio": {"guest.cfg": GPIO_CFG},
+                                 "lxvirtio": {"guest.cfg": VIRTIO_PT_CFG}})
+            out = q.command("guest start lxvirtio")
+            check(re.search(r"guest lxvirtio: passthrough virtio-mmio@0xa003a00: its pages "
+                            r"0xa003000-0xa003fff hold a virtio-mmio slot", out),
+                  f"a virtio-mmio passthrough was not refused:\n{out}")
+            start = mark(q)
+            out = q.command("guest start lxgpio")
+            check("guest lxgpio: started" in out, f"guest start lxgpio:\n{out}")
+            wait_all(q, [READY.format(name="lxgpio")], start, LINUX_TIMEOUT)
+            attach(q, "lxgpio")
+            sh(q, "cat /sys/class/gpio/gpiochip*/label", r"^9030000\.pl061\r?\n")
+            sh(q, "b=$(cat /sys/class/gpio/gpiochip*/base); echo $((b+3)) > /sys/class/gpio/export"
+                  " && echo both > /sys/class/gpio/gpio$((b+3))/edge && echo edge-ok", r"^edge-ok")
+            sh(q, "grep pl061 /proc/interrupts", r"^\s*\d+:\s+0 9030000\.pl061\s+3 Edge")
+            # QEMU's monitor (Ctrl-A c) presses the power button: the PL061 raises SPI 7.
+            q.write("\x01c")
+            q.expect(r"\(qemu\) ")
+            q.write("system_powerdown\r")
+            q.expect(r"\(qemu\) ")
+            q.write("\x01c")
+            q.write("\r")
+            sh(q, "grep pl061 /proc/interrupts", r"^\s*\d+:\s+[1-9]\d* 9030000\.pl061\s+3 Edge")
+            detach(q)
