@@ -40,7 +40,7 @@ void vcpu_arch_reset(struct vcpu *v, uint64_t entry, uint64_t arg)
     v->regs.elr = entry;
     v->regs.spsr = VCPU_SPSR_EL1H_MASKED;
     v->sys = (struct vcpu_sysregs){.sctlr = SCTLR_EL1_RES1};
-    v->fp = (struct vcpu_fp){0};
+    v->fp = (struct fpsimd_state){0};
     v->ptimer = (struct vcpu_ptimer){0};
 }
 
@@ -151,7 +151,7 @@ void vcpu_arch_put(struct vcpu *v)
     if (v->vtimer_masked)
         irq_enable_local(VTIMER_PPI);
     if (fp_owner[cpu] == v) {
-        vcpu_fp_save(&v->fp);
+        fpsimd_save(&v->fp);
         fp_owner[cpu] = NULL;
     }
     this_cpu()->guest_deadline = 0; /* its emulated CNTP no longer needs this CPU's timer */
@@ -168,8 +168,8 @@ void vcpu_arch_fp_trap(struct vcpu *v)
     write_sysreg(cptr_el2, CPTR_EL2_RES1 | CPTR_TZ);
     isb();
     if (fp_owner[cpu] && fp_owner[cpu] != v)
-        vcpu_fp_save(&fp_owner[cpu]->fp);
-    vcpu_fp_restore(&v->fp);
+        fpsimd_save(&fp_owner[cpu]->fp);
+    fpsimd_load(&v->fp);
     fp_owner[cpu] = v;
 }
 

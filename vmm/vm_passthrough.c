@@ -35,9 +35,12 @@ static const char *host_conflict(uint64_t base, uint64_t end)
         const struct fdt_region *r;
         const char *what;
     } host[] = {
-        {&platform.gicd, "the GIC distributor"}, {&platform.gicc, "the GIC CPU interface"},
-        {&platform.gich, "the GIC hypervisor interface"}, {&platform.gicv, "the GIC"},
-        {&platform.gicr, "the GIC redistributors"}, {&platform.uart, "the host console"},
+        {&platform.gicd, "the GIC distributor"},
+        {&platform.gicc, "the GIC CPU interface"},
+        {&platform.gich, "the GIC hypervisor interface"},
+        {&platform.gicv, "the GIC"},
+        {&platform.gicr, "the GIC redistributors"},
+        {&platform.uart, "the host console"},
         {&platform.rtc, "the host's RTC"},
     };
 
@@ -102,8 +105,7 @@ int vm_passthrough_attach(struct vm *vm, char *msg, size_t len)
         int err = 0;
         if (conflict) {
             snprintf(msg, len, "passthrough %s@0x%lx: its pages 0x%lx-0x%lx hold %s", d->label,
-                     (unsigned long)d->base, (unsigned long)base, (unsigned long)end - 1,
-                     conflict);
+                     (unsigned long)d->base, (unsigned long)base, (unsigned long)end - 1, conflict);
             err = -EBUSY;
         }
         if (!err && d->irq) {
@@ -114,8 +116,8 @@ int vm_passthrough_attach(struct vm *vm, char *msg, size_t len)
                 spi_owner[d->irq] = vm;
             spin_unlock_irqrestore(&owner_lock, flags);
             if (err)
-                snprintf(msg, len, "passthrough %s@0x%lx: irq %u belongs to another VM",
-                         d->label, (unsigned long)d->base, d->irq);
+                snprintf(msg, len, "passthrough %s@0x%lx: irq %u belongs to another VM", d->label,
+                         (unsigned long)d->base, d->irq);
             else
                 err = irq_register(d->irq, passthrough_irq, NULL);
             if (!err)

@@ -1,24 +1,15 @@
-/* uentry.h - the EL0 side of a thread: first entry to user mode, FP/SIMD and TLS registers. */
+/* uentry.h - the EL0 side of a thread: first entry to user mode, TLS registers. */
 #ifndef ARCH_UENTRY_H
 #define ARCH_UENTRY_H
 
 #include <stdint.h>
 
+#include "arch/fpsimd.h"
 #include "arch/sysreg.h"
 #include "arch/trap.h"
 
 /* SPSR_EL1 for a return to EL0 with AArch64 and all interrupts unmasked (Arm ARM C5.2.18). */
 #define UENTRY_SPSR_EL0T 0x0UL
-
-/** The FP/SIMD registers of a user thread (the kernel itself never touches them). */
-struct fpsimd_state {
-    uint64_t v[64]; /* q0..q31, low half first */
-    uint32_t fpsr;
-    uint32_t fpcr;
-} __attribute__((aligned(16)));
-
-void fpsimd_save(struct fpsimd_state *st);
-void fpsimd_load(const struct fpsimd_state *st);
 
 /*
  * Leave for EL0 with the registers in src (not on this stack), copied to tf, which must be the

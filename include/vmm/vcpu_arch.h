@@ -9,7 +9,6 @@
 
 struct vcpu;
 struct vcpu_host_ctx;
-struct vcpu_fp;
 
 /* PSTATE of a vCPU at reset: EL1h, D, A, I and F masked (Linux booting.rst, PSCI CPU_ON). */
 #define VCPU_SPSR_EL1H_MASKED 0x3c5UL
@@ -31,7 +30,5 @@ bool vcpu_arch_vtimer_fired(void);
 /* vcpu_entry.S */
 uint64_t vcpu_enter_guest(struct vcpu_host_ctx *host, const struct trap_frame *guest);
 void vcpu_exit_to_host(const struct vcpu_host_ctx *host, uint64_t code) __attribute__((noreturn));
-void vcpu_fp_save(struct vcpu_fp *fp);
-void vcpu_fp_restore(const struct vcpu_fp *fp);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/fpsimd.h"
 #include "arch/trap.h"
 #include "kernel/spinlock.h"
 #include "kernel/wait.h"
@@ -64,12 +65,6 @@ struct vcpu_sysregs {
     uint64_t cntv_ctl, cntv_cval;
 };
 
-/** FP/SIMD registers, switched lazily (first FP use after the vCPU is loaded traps). */
-struct vcpu_fp {
-    __uint128_t q[32];
-    uint64_t fpsr, fpcr;
-};
-
 /** The vGIC list-register state of a vCPU while it is not loaded on a CPU. */
 struct vcpu_vgic_hw {
     unsigned nr_used; /* LRs in use, as in vcpu->vgic_lrs (the rest are zero in hardware) */
@@ -100,7 +95,7 @@ struct vcpu {
     struct trap_frame *tf;     /* own: the live frame while a trap is handled, else NULL */
     struct vcpu_host_ctx host; /* own: vcpu_entry.S */
     struct vcpu_sysregs sys;   /* own, while not loaded */
-    struct vcpu_fp fp;         /* own, while the CPU's FP registers are not this vCPU's */
+    struct fpsimd_state fp;    /* own, while the CPU's FP registers are not this vCPU's */
     struct vcpu_vgic_hw vgic;  /* own, while not loaded */
     struct vgic_lr vgic_lrs[VM_MAX_LRS]; /* own: what the LRs were last written with */
     struct vcpu_ptimer ptimer;           /* own */
