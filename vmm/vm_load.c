@@ -84,10 +84,10 @@ static int load_kernel(struct vm *vm)
     return err;
 }
 
-/* A device tree shaped like QEMU virt's for what this VM has. */
-static int generate_dtb(struct vm *vm, char *msg, size_t len)
+/* What the VM is, for its device tree. */
+static void dtb_config(struct vm *vm, struct vm_dtb_config *cfg)
 {
-    struct vm_dtb_config cfg = {
+    *cfg = (struct vm_dtb_config){
         .ram_base = vm->ram_base,
         .ram_size = vm->ram_size,
         .ncpus = vm->m.smp_cores,
@@ -100,32 +100,48 @@ static int generate_dtb(struct vm *vm, char *msg, size_t len)
         .bootargs = vm->m.bootargs,
         .psci_method = "hvc",
     };
-    size_t size;
-    void *blob = kzalloc(GEN_DTB_MAX);
-    int err;
-
-    for (unsigned i = 0; i < vm->m.ndevices && cfg.nvirtio < VM_DTB_MAX_VIRTIO; i++) {
+    for (unsigned i = 0; i < vm->m.ndevices && cfg->nvirtio < VM_DTB_MAX_VIRTIO; i++) {
         if (vm->m.devices[i].kind != GUEST_DEV_VIRTIO_BLK)
             continue;
-        cfg.virtio[cfg.nvirtio].base = GUEST_VIRTIO_BASE + cfg.nvirtio * GUEST_VIRTIO_SLOT_SIZE;
-        cfg.virtio[cfg.nvirtio].size = GUEST_VIRTIO_SLOT_SIZE;
-        cfg.virtio[cfg.nvirtio].intid = VM_VIRTIO_INTID(cfg.nvirtio);
-        cfg.nvirtio++;
+        cfg->virtio[cfg->nvirtio].base = GUEST_VIRTIO_BASE + cfg->nvirtio * GUEST_VIRTIO_SLOT_SIZE;
+        cfg->virtio[cfg->nvirtio].size = GUEST_VIRTIO_SLOT_SIZE;
+        cfg->virtio[cfg->nvirtio].intid = VM_VIRTIO_INTID(cfg->nvirtio);
+        cfg->nvirtio++;
     }
-    vm_passthrough_dtb(vm, &cfg);
+    vm_passthrough_dtb(vm, cfg);
     if (vm->plan.initrd_size) {
-        cfg.initrd_start = vm->plan.initrd_ipa;
-        cfg.initrd_end = vm->plan.initrd_ipa + vm->plan.initrd_size;
+        cfg->initrd_start = vm->plan.initrd_ipa;
+        cfg->initrd_end = vm->plan.initrd_ipa + vm->plan.initrd_size;
     }
-    if (!blob) {
-        snprintf(msg, len, "device tree: %s", errno_str(-ENOMEM));
-        return -ENOMEM;
+}
+
+/*
+ * The VM's device tree: generated, shaped like QEMU virt's, or the manifest's dtb file patched
+ * to match the VM (memory, CPUs, PSCI, bootargs and initrd; its devices are the user's word).
+ * Either may use the whole 2 MiB block the loader keeps for it.
+ */
+static int load_dtb(struct vm *vm, char *msg, size_t len)
+{
+    struct vm_dtb_config cfg;
+    size_t size, in_size = 0;
+    void *in = NULL, *blob = kzalloc(LOADER_DTB_MAX);
+    int err = blob ? 0 : -ENOMEM;
+
+    dtb_config(vm, &cfg);
+    if (!err && vm->m.dtb_path[0]) {
+        err = vfs_read_file(vm->m.dtb_path, &in, &in_size, LOADER_DTB_MAX);
+        if (err)
+            snprintf(msg, len, "dtb %s: %s", vm->m.dtb_path, errno_str(err));
+        else
+            err = vm_dtb_patch(in, in_size, &cfg, blob, LOADER_DTB_MAX, &size, msg, len);
+    } else if (!err) {
+        err = vm_dtb_build(&cfg, blob, LOADER_DTB_MAX, &size, msg, len);
     }
-    err = vm_dtb_build(&cfg, blob, GEN_DTB_MAX, &size, msg, len);
-    if (!err && size > vm->plan.dtb_size)
-        err = -ENOSPC;
     if (!err)
         err = vm_write_ram(vm, vm->plan.dtb_ipa, blob, size);
+    if (err && !msg[0])
+        snprintf(msg, len, "device tree: %s", errno_str(err));
+    kfree(in);
     kfree(blob);
     return err;
 }
@@ -145,15 +161,6 @@ int vm_load_images(struct vm *vm, char *msg, size_t len)
             return err;
         }
     }
-    if (vm->m.dtb_path[0]) {
-        err = load_file(vm, vm->m.dtb_path, vm->plan.dtb_ipa, vm->plan.dtb_size);
-        if (err)
-            snprintf(msg, len, "dtb %s: %s", vm->m.dtb_path, errno_str(err));
-        return err;
-    }
     msg[0] = '\0';
-    err = generate_dtb(vm, msg, len);
-    if (err && !msg[0])
-        snprintf(msg, len, "device tree: %s", errno_str(err));
-    return err;
+    return load_dtb(vm, msg, len);
 }

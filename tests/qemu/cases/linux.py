@@ -225,3 +225,55 @@ for gic in (2, 3):
             q.write("\r")
             sh(q, "grep pl061 /proc/interrupts", r"^\s*\d+:\s+[1-9]\d* 9030000\.pl061\s+3 Edge")
             detach(q)
+
+
+# A user's device tree for the VM, deliberately off where the VM decides: 4 CPUs, 1 GiB, smc,
+# other bootargs. Avatar must patch those and keep the devices as written.
+USER_DTS = """/dts-v1/;
+/ {
+    #address-cells = <2>; #size-cells = <2>;
+    compatible = "linux,dummy-virt"; interrupt-parent = <&gic>;
+    psci { compatible = "arm,psci-1.0", "arm,psci-0.2"; method = "smc"; };
+    cpus {
+        #address-cells = <1>; #size-cells = <0>;
+        cpu@0 { device_type = "cpu"; compatible = "arm,cortex-a72"; reg = <0>; enable-method = "psci"; };
+        cpu@1 { device_type = "cpu"; compatible = "arm,cortex-a72"; reg = <1>; enable-method = "psci"; };
+        cpu@2 { device_type = "cpu"; compatible = "arm,cortex-a72"; reg = <2>; enable-method = "psci"; };
+        cpu@3 { device_type = "cpu"; compatible = "arm,cortex-a72"; reg = <3>; enable-method = "psci"; };
+    };
+    memory@40000000 { device_type = "memory"; reg = <0x0 0x40000000 0x0 0x40000000>; };
+    gic: intc@8000000 {
+        compatible = "arm,cortex-a15-gic"; #interrupt-cells = <3>; #address-cells = <0>;
+        interrupt-controller; reg = <0x0 0x8000000 0x0 0x1000>, <0x0 0x8010000 0x0 0x2000>;
+    };
+    timer { compatible = "arm,armv8-timer"; always-on;
+        interrupts = <1 13 0xf08>, <1 14 0xf08>, <1 11 0xf08>, <1 10 0xf08>; };
+    clk: apb-pclk { compatible = "fixed-clock"; #clock-cells = <0>; clock-frequency = <24000000>; };
+    pl011@9000000 { compatible = "arm,pl011", "arm,primecell"; reg = <0x0 0x9000000 0x0 0x1000>;
+        interrupts = <0 1 4>; clocks = <&clk>, <&clk>; clock-names = "uartclk", "apb_pclk"; };
+    chosen { bootargs = "console=ttyAMA0 user-dtb-bootargs"; stdout-path = "/pl011@9000000"; };
+};
+"""
+USER_DTB_CFG = ("name = lxdtb\nkernel = /guests/linux/Image\ninitrd = /guests/linux/initrd.cpio.gz\n"
+                "dtb = user.dtb\nsmp = 2\nmemory = 128M\n"
+                "bootargs = console=ttyAMA0 rdinit=/init nokaslr avatar-patched\n")
+
+
+@case("linux/user-dtb-patched-gic2")
+def _user_dtb(t):
+    """A manifest's own dtb is patched to the VM: CPUs cut to smp, memory to the VM's RAM, PSCI
+    to hvc, bootargs and initrd from the manifest; Linux boots with it."""
+    import subprocess
+    with tempfile.TemporaryDirectory() as d:
+        dtb = subprocess.run(["dtc", "-q", "-I", "dts", "-O", "dtb", "-o", "-"],
+                             input=USER_DTS.encode(), stdout=subprocess.PIPE, check=True).stdout
+        q = boot(t, d, 2, {"lxdtb": {"guest.cfg": USER_DTB_CFG, "user.dtb": dtb}})
+        start = mark(q)
+        out = q.command("guest start lxdtb")
+        check("guest lxdtb: started (2 vCPUs, 128 MiB)" in out, f"guest start lxdtb:\n{out}")
+        wait_all(q, [READY.format(name="lxdtb").replace("(\\d+)", "2")], start, LINUX_TIMEOUT)
+        attach(q, "lxdtb")
+        sh(q, "cat /proc/cmdline", r"avatar-patched")
+        sh(q, "grep MemTotal /proc/meminfo", r"MemTotal:\s+1[0-2]\d{4} kB")
+        sh(q, "cat /proc/device-tree/psci/method; echo", r"^hvc")
+        detach(q)
