@@ -5,37 +5,9 @@
 #include "arch/mmio.h"
 #include "kernel/page_alloc.h"
 #include "lib/errno.h"
+#include "lib/virtio.h"
 
 /* Register offsets (virtio 1.1 §4.2.2; §4.2.4 for the legacy-only ones). */
-#define REG_MAGIC               0x000
-#define REG_VERSION             0x004
-#define REG_DEVICE_ID           0x008
-#define REG_VENDOR_ID           0x00c
-#define REG_DEVICE_FEATURES     0x010
-#define REG_DEVICE_FEATURES_SEL 0x014
-#define REG_DRIVER_FEATURES     0x020
-#define REG_DRIVER_FEATURES_SEL 0x024
-#define REG_GUEST_PAGE_SIZE     0x028 /* legacy */
-#define REG_QUEUE_SEL           0x030
-#define REG_QUEUE_NUM_MAX       0x034
-#define REG_QUEUE_NUM           0x038
-#define REG_QUEUE_ALIGN         0x03c /* legacy */
-#define REG_QUEUE_PFN           0x040 /* legacy */
-#define REG_QUEUE_READY         0x044
-#define REG_QUEUE_NOTIFY        0x050
-#define REG_INTERRUPT_STATUS    0x060
-#define REG_INTERRUPT_ACK       0x064
-#define REG_STATUS              0x070
-#define REG_QUEUE_DESC_LOW      0x080
-#define REG_QUEUE_DESC_HIGH     0x084
-#define REG_QUEUE_DRIVER_LOW    0x090
-#define REG_QUEUE_DRIVER_HIGH   0x094
-#define REG_QUEUE_DEVICE_LOW    0x0a0
-#define REG_QUEUE_DEVICE_HIGH   0x0a4
-#define REG_CONFIG_GENERATION   0x0fc
-#define REG_CONFIG              0x100
-
-#define VIRTIO_MMIO_MAGIC 0x74726976 /* "virt" */
 
 /* Device status bits (virtio 1.1 §2.1). */
 #define STATUS_ACKNOWLEDGE 1
@@ -84,26 +56,26 @@ int virtio_mmio_probe(struct virtio_mmio *dev, uint64_t pa, uint64_t size, int i
 {
     *dev = (struct virtio_mmio){
         .base = (uintptr_t)phys_to_virt(pa), .pa = pa, .size = size, .irq = irq};
-    if (size < REG_CONFIG)
+    if (size < VIRTIO_MMIO_CONFIG)
         return -EINVAL;
-    if (reg_read(dev, REG_MAGIC) != VIRTIO_MMIO_MAGIC)
+    if (reg_read(dev, VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC)
         return -EINVAL;
-    dev->version = reg_read(dev, REG_VERSION);
+    dev->version = reg_read(dev, VIRTIO_MMIO_VERSION);
     if (dev->version != 1 && dev->version != 2)
         return -ENOTSUP;
-    dev->device_id = reg_read(dev, REG_DEVICE_ID);
-    dev->vendor_id = reg_read(dev, REG_VENDOR_ID);
+    dev->device_id = reg_read(dev, VIRTIO_MMIO_DEVICE_ID);
+    dev->vendor_id = reg_read(dev, VIRTIO_MMIO_VENDOR_ID);
     return dev->device_id ? 0 : -ENODEV;
 }
 
 /* Writing 0 resets the device; a version 2 device says it is done by reading back 0 (§4.2.3.1). */
 static int reset(struct virtio_mmio *dev)
 {
-    reg_write(dev, REG_STATUS, 0);
+    reg_write(dev, VIRTIO_MMIO_STATUS, 0);
     if (dev->version == 1)
         return 0;
     for (int i = 0; i < RESET_POLLS; i++) {
-        if (reg_read(dev, REG_STATUS) == 0)
+        if (reg_read(dev, VIRTIO_MMIO_STATUS) == 0)
             return 0;
     }
     return -ETIMEDOUT;
@@ -111,7 +83,7 @@ static int reset(struct virtio_mmio *dev)
 
 static void set_status(struct virtio_mmio *dev, uint32_t bits)
 {
-    reg_write(dev, REG_STATUS, reg_read(dev, REG_STATUS) | bits);
+    reg_write(dev, VIRTIO_MMIO_STATUS, reg_read(dev, VIRTIO_MMIO_STATUS) | bits);
 }
 
 int virtio_mmio_begin_init(struct virtio_mmio *dev)
@@ -129,11 +101,11 @@ int virtio_mmio_negotiate(struct virtio_mmio *dev, uint64_t wanted)
 {
     uint64_t offered;
 
-    reg_write(dev, REG_DEVICE_FEATURES_SEL, 0);
-    offered = reg_read(dev, REG_DEVICE_FEATURES);
+    reg_write(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+    offered = reg_read(dev, VIRTIO_MMIO_DEVICE_FEATURES);
     if (dev->version == 2) {
-        reg_write(dev, REG_DEVICE_FEATURES_SEL, 1);
-        offered |= (uint64_t)reg_read(dev, REG_DEVICE_FEATURES) << 32;
+        reg_write(dev, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+        offered |= (uint64_t)reg_read(dev, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
         /* A modern device must offer VERSION_1, and a modern driver must accept it. */
         if (!(offered & (1ULL << VIRTIO_F_VERSION_1)))
             return -ENOTSUP;
@@ -142,15 +114,15 @@ int virtio_mmio_negotiate(struct virtio_mmio *dev, uint64_t wanted)
         wanted &= 0xffffffffULL; /* legacy devices have only 32 feature bits */
     }
     dev->features = offered & wanted;
-    reg_write(dev, REG_DRIVER_FEATURES_SEL, 0);
-    reg_write(dev, REG_DRIVER_FEATURES, (uint32_t)dev->features);
+    reg_write(dev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    reg_write(dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)dev->features);
     if (dev->version == 1)
         return 0;
-    reg_write(dev, REG_DRIVER_FEATURES_SEL, 1);
-    reg_write(dev, REG_DRIVER_FEATURES, (uint32_t)(dev->features >> 32));
+    reg_write(dev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    reg_write(dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(dev->features >> 32));
     set_status(dev, STATUS_FEATURES_OK);
     /* The device clears FEATURES_OK if it cannot work with this subset (§3.1.1 step 6). */
-    return (reg_read(dev, REG_STATUS) & STATUS_FEATURES_OK) ? 0 : -ENOTSUP;
+    return (reg_read(dev, VIRTIO_MMIO_STATUS) & STATUS_FEATURES_OK) ? 0 : -ENOTSUP;
 }
 
 bool virtio_mmio_has_feature(const struct virtio_mmio *dev, unsigned bit)
@@ -177,21 +149,21 @@ static void queue_register(struct virtio_mmio *dev, struct virtq *vq)
     uint64_t avail = desc + 16ULL * vq->size;
     uint64_t used = desc + ring_used_offset(vq->size);
 
-    reg_write(dev, REG_QUEUE_NUM, vq->size);
+    reg_write(dev, VIRTIO_MMIO_QUEUE_NUM, vq->size);
     /* The zeroed rings must be in memory before the device may look at them. */
     virtio_dsb();
     if (dev->version == 1) {
-        reg_write(dev, REG_QUEUE_ALIGN, VIRTQ_ALIGN);
-        reg_write(dev, REG_QUEUE_PFN, (uint32_t)(vq->ring_pa / PAGE_SIZE));
+        reg_write(dev, VIRTIO_MMIO_QUEUE_ALIGN, VIRTQ_ALIGN);
+        reg_write(dev, VIRTIO_MMIO_QUEUE_PFN, (uint32_t)(vq->ring_pa / PAGE_SIZE));
         return;
     }
-    reg_write(dev, REG_QUEUE_DESC_LOW, (uint32_t)desc);
-    reg_write(dev, REG_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
-    reg_write(dev, REG_QUEUE_DRIVER_LOW, (uint32_t)avail);
-    reg_write(dev, REG_QUEUE_DRIVER_HIGH, (uint32_t)(avail >> 32));
-    reg_write(dev, REG_QUEUE_DEVICE_LOW, (uint32_t)used);
-    reg_write(dev, REG_QUEUE_DEVICE_HIGH, (uint32_t)(used >> 32));
-    reg_write(dev, REG_QUEUE_READY, 1);
+    reg_write(dev, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
+    reg_write(dev, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
+    reg_write(dev, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)avail);
+    reg_write(dev, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(avail >> 32));
+    reg_write(dev, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)used);
+    reg_write(dev, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(used >> 32));
+    reg_write(dev, VIRTIO_MMIO_QUEUE_READY, 1);
 }
 
 int virtio_mmio_queue_setup(struct virtio_mmio *dev, struct virtq *vq, unsigned index,
@@ -200,11 +172,11 @@ int virtio_mmio_queue_setup(struct virtio_mmio *dev, struct virtq *vq, unsigned 
     unsigned size = 1, order = 0;
 
     if (dev->version == 1)
-        reg_write(dev, REG_GUEST_PAGE_SIZE, PAGE_SIZE);
-    reg_write(dev, REG_QUEUE_SEL, index);
-    if (reg_read(dev, dev->version == 1 ? REG_QUEUE_PFN : REG_QUEUE_READY) != 0)
+        reg_write(dev, VIRTIO_MMIO_GUEST_PAGE_SIZE, PAGE_SIZE);
+    reg_write(dev, VIRTIO_MMIO_QUEUE_SEL, index);
+    if (reg_read(dev, dev->version == 1 ? VIRTIO_MMIO_QUEUE_PFN : VIRTIO_MMIO_QUEUE_READY) != 0)
         return -EBUSY;
-    uint32_t max = reg_read(dev, REG_QUEUE_NUM_MAX);
+    uint32_t max = reg_read(dev, VIRTIO_MMIO_QUEUE_NUM_MAX);
     if (max > max_size)
         max = max_size;
     if (max > VIRTQ_MAX_SIZE)
@@ -245,12 +217,12 @@ void virtio_mmio_driver_ok(struct virtio_mmio *dev)
 void virtio_mmio_fail(struct virtio_mmio *dev)
 {
     reset(dev);
-    reg_write(dev, REG_STATUS, STATUS_FAILED);
+    reg_write(dev, VIRTIO_MMIO_STATUS, STATUS_FAILED);
 }
 
 uint32_t virtio_mmio_config_read32(struct virtio_mmio *dev, unsigned offset)
 {
-    return reg_read(dev, REG_CONFIG + offset);
+    return reg_read(dev, VIRTIO_MMIO_CONFIG + offset);
 }
 
 uint64_t virtio_mmio_config_read64(struct virtio_mmio *dev, unsigned offset)
@@ -262,12 +234,13 @@ uint64_t virtio_mmio_config_read64(struct virtio_mmio *dev, unsigned offset)
      * generation counter for that (§4.2.2), legacy devices only the re-read of the high half.
      */
     for (int i = 0; i < CONFIG_RETRIES; i++) {
-        uint32_t gen = dev->version == 2 ? reg_read(dev, REG_CONFIG_GENERATION) : 0;
+        uint32_t gen = dev->version == 2 ? reg_read(dev, VIRTIO_MMIO_CONFIG_GENERATION) : 0;
 
         hi = virtio_mmio_config_read32(dev, offset + 4);
         lo = virtio_mmio_config_read32(dev, offset);
         again = virtio_mmio_config_read32(dev, offset + 4);
-        if (again == hi && (dev->version == 1 || reg_read(dev, REG_CONFIG_GENERATION) == gen))
+        if (again == hi &&
+            (dev->version == 1 || reg_read(dev, VIRTIO_MMIO_CONFIG_GENERATION) == gen))
             break;
     }
     return (uint64_t)hi << 32 | lo;
@@ -275,10 +248,10 @@ uint64_t virtio_mmio_config_read64(struct virtio_mmio *dev, unsigned offset)
 
 uint32_t virtio_mmio_ack_interrupt(struct virtio_mmio *dev)
 {
-    uint32_t status = reg_read(dev, REG_INTERRUPT_STATUS);
+    uint32_t status = reg_read(dev, VIRTIO_MMIO_INTERRUPT_STATUS);
 
     if (status)
-        reg_write(dev, REG_INTERRUPT_ACK, status);
+        reg_write(dev, VIRTIO_MMIO_INTERRUPT_ACK, status);
     return status;
 }
 
@@ -329,7 +302,7 @@ int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned n, uint16
 void virtq_kick(struct virtio_mmio *dev, struct virtq *vq)
 {
     virtio_dsb();
-    reg_write(dev, REG_QUEUE_NOTIFY, vq->index);
+    reg_write(dev, VIRTIO_MMIO_QUEUE_NOTIFY, vq->index);
 }
 
 int virtq_get_used(struct virtq *vq, uint16_t *head, uint32_t *len)

@@ -1,37 +1,13 @@
 /* vvirtio_blk.c - the emulated virtio-blk device's MMIO registers, status and interrupt line. */
 #include "lib/errno.h"
+#include "lib/virtio.h"
 #include "lib/string.h"
 #include "vvirtio_blk_priv.h"
 
 /* Register offsets (virtio 1.2, 4.2.2 "MMIO Device Register Layout"). */
-#define REG_MAGIC             0x000
-#define REG_VERSION           0x004
-#define REG_DEVICE_ID         0x008
-#define REG_VENDOR_ID         0x00c
-#define REG_DEVICE_FEATURES   0x010
-#define REG_DEVICE_FEAT_SEL   0x014
-#define REG_DRIVER_FEATURES   0x020
-#define REG_DRIVER_FEAT_SEL   0x024
-#define REG_QUEUE_SEL         0x030
-#define REG_QUEUE_NUM_MAX     0x034
-#define REG_QUEUE_NUM         0x038
-#define REG_QUEUE_READY       0x044
-#define REG_QUEUE_NOTIFY      0x050
-#define REG_INTERRUPT_STATUS  0x060
-#define REG_INTERRUPT_ACK     0x064
-#define REG_STATUS            0x070
-#define REG_QUEUE_DESC_LOW    0x080
-#define REG_QUEUE_DESC_HIGH   0x084
-#define REG_QUEUE_DRIVER_LOW  0x090
-#define REG_QUEUE_DRIVER_HIGH 0x094
-#define REG_QUEUE_DEVICE_LOW  0x0a0
-#define REG_QUEUE_DEVICE_HIGH 0x0a4
-#define REG_CONFIG_GENERATION 0x0fc
-#define REG_CONFIG            0x100
 
-#define MMIO_MAGIC      0x74726976u /* "virt" */
-#define MMIO_VERSION    2u          /* virtio 1.x register layout, not the legacy one */
-#define DEVICE_ID_BLOCK 2u          /* 5 "Device Types" */
+#define MMIO_VERSION    2u /* virtio 1.x register layout, not the legacy one */
+#define DEVICE_ID_BLOCK 2u /* 5 "Device Types" */
 /* Not a PCI vendor: "AVTR" as little-endian bytes. Linux's virtio_mmio only prints it. */
 #define VENDOR_ID 0x52545641u
 
@@ -183,7 +159,7 @@ static bool vvirtio_blk_access_ok(uint64_t offset, unsigned size)
 {
     if (offset >= VVIRTIO_BLK_WINDOW_SIZE)
         return false;
-    if (offset < REG_CONFIG)
+    if (offset < VIRTIO_MMIO_CONFIG)
         return size == 4 && (offset & 3) == 0;
     return (size == 1 || size == 2 || size == 4) && (offset & (size - 1)) == 0;
 }
@@ -193,20 +169,20 @@ static uint32_t vvirtio_blk_reg_read(struct vvirtio_blk *d, uint64_t reg)
     uint64_t features = vvirtio_blk_offered(d);
 
     switch (reg) {
-    case REG_MAGIC: return MMIO_MAGIC;
-    case REG_VERSION: return MMIO_VERSION;
-    case REG_DEVICE_ID: return DEVICE_ID_BLOCK;
-    case REG_VENDOR_ID: return VENDOR_ID;
-    case REG_DEVICE_FEATURES:
+    case VIRTIO_MMIO_MAGIC_VALUE: return VIRTIO_MMIO_MAGIC;
+    case VIRTIO_MMIO_VERSION: return MMIO_VERSION;
+    case VIRTIO_MMIO_DEVICE_ID: return DEVICE_ID_BLOCK;
+    case VIRTIO_MMIO_VENDOR_ID: return VENDOR_ID;
+    case VIRTIO_MMIO_DEVICE_FEATURES:
         if (d->dev_features_sel > 1)
             return 0;
         return (uint32_t)(features >> (32 * d->dev_features_sel));
-    case REG_QUEUE_NUM_MAX: return d->queue_sel == 0 ? VVIRTIO_BLK_QUEUE_MAX : 0;
-    case REG_QUEUE_READY: return d->queue_sel == 0 && d->queue_ready;
-    case REG_INTERRUPT_STATUS: return d->int_status;
-    case REG_STATUS: return d->status;
-    case REG_CONFIG_GENERATION: return 0; /* the configuration never changes after init */
-    default: return 0;                    /* write-only and reserved registers */
+    case VIRTIO_MMIO_QUEUE_NUM_MAX: return d->queue_sel == 0 ? VVIRTIO_BLK_QUEUE_MAX : 0;
+    case VIRTIO_MMIO_QUEUE_READY: return d->queue_sel == 0 && d->queue_ready;
+    case VIRTIO_MMIO_INTERRUPT_STATUS: return d->int_status;
+    case VIRTIO_MMIO_STATUS: return d->status;
+    case VIRTIO_MMIO_CONFIG_GENERATION: return 0; /* the configuration never changes after init */
+    default: return 0;                            /* write-only and reserved registers */
     }
 }
 
@@ -216,12 +192,12 @@ int vvirtio_blk_read(struct vvirtio_blk *d, uint64_t offset, unsigned size, uint
 
     if (!vvirtio_blk_access_ok(offset, size))
         return -EINVAL;
-    if (offset >= REG_CONFIG) {
+    if (offset >= VIRTIO_MMIO_CONFIG) {
         uint64_t v = 0;
 
         /* Fixed after init, so no lock; bytes past blk_size are fields not offered: zero. */
         for (unsigned i = 0; i < size; i++) {
-            uint64_t at = offset - REG_CONFIG + i;
+            uint64_t at = offset - VIRTIO_MMIO_CONFIG + i;
 
             if (at < sizeof(d->config))
                 v |= (uint64_t)d->config[at] << (8 * i);
@@ -291,43 +267,43 @@ static void vvirtio_blk_reg_write(struct vvirtio_blk *d, uint64_t reg, uint32_t 
     bool setup = d->queue_sel == 0 && !d->queue_ready;
 
     switch (reg) {
-    case REG_DEVICE_FEAT_SEL: d->dev_features_sel = v; break;
-    case REG_DRIVER_FEATURES:
+    case VIRTIO_MMIO_DEVICE_FEATURES_SEL: d->dev_features_sel = v; break;
+    case VIRTIO_MMIO_DRIVER_FEATURES:
         /* Features are fixed once accepted (3.1.1). */
         if (d->drv_features_sel <= 1 && !(d->status & STATUS_FEATURES_OK))
             vvirtio_blk_set_half(&d->driver_features, v, d->drv_features_sel == 1);
         break;
-    case REG_DRIVER_FEAT_SEL: d->drv_features_sel = v; break;
-    case REG_QUEUE_SEL: d->queue_sel = v; break;
-    case REG_QUEUE_NUM:
+    case VIRTIO_MMIO_DRIVER_FEATURES_SEL: d->drv_features_sel = v; break;
+    case VIRTIO_MMIO_QUEUE_SEL: d->queue_sel = v; break;
+    case VIRTIO_MMIO_QUEUE_NUM:
         if (setup)
             d->queue_num = v;
         break;
-    case REG_QUEUE_READY:
+    case VIRTIO_MMIO_QUEUE_READY:
         if (d->queue_sel == 0)
             vvirtio_blk_queue_ready(d, v);
         break;
-    case REG_INTERRUPT_ACK: d->int_status &= ~v; break;
-    case REG_STATUS:
+    case VIRTIO_MMIO_INTERRUPT_ACK: d->int_status &= ~v; break;
+    case VIRTIO_MMIO_STATUS:
         if (v == 0)
             vvirtio_blk_reset_locked(d);
         else
             vvirtio_blk_status_write(d, v);
         break;
-    case REG_QUEUE_DESC_LOW:
-    case REG_QUEUE_DESC_HIGH:
+    case VIRTIO_MMIO_QUEUE_DESC_LOW:
+    case VIRTIO_MMIO_QUEUE_DESC_HIGH:
         if (setup)
-            vvirtio_blk_set_half(&d->queue_desc, v, reg == REG_QUEUE_DESC_HIGH);
+            vvirtio_blk_set_half(&d->queue_desc, v, reg == VIRTIO_MMIO_QUEUE_DESC_HIGH);
         break;
-    case REG_QUEUE_DRIVER_LOW:
-    case REG_QUEUE_DRIVER_HIGH:
+    case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
+    case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
         if (setup)
-            vvirtio_blk_set_half(&d->queue_driver, v, reg == REG_QUEUE_DRIVER_HIGH);
+            vvirtio_blk_set_half(&d->queue_driver, v, reg == VIRTIO_MMIO_QUEUE_DRIVER_HIGH);
         break;
-    case REG_QUEUE_DEVICE_LOW:
-    case REG_QUEUE_DEVICE_HIGH:
+    case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
+    case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
         if (setup)
-            vvirtio_blk_set_half(&d->queue_device, v, reg == REG_QUEUE_DEVICE_HIGH);
+            vvirtio_blk_set_half(&d->queue_device, v, reg == VIRTIO_MMIO_QUEUE_DEVICE_HIGH);
         break;
     default: break; /* read-only and reserved registers */
     }
@@ -389,10 +365,10 @@ int vvirtio_blk_write(struct vvirtio_blk *d, uint64_t offset, unsigned size, uin
 
     if (!vvirtio_blk_access_ok(offset, size))
         return -EINVAL;
-    if (offset >= REG_CONFIG)
+    if (offset >= VIRTIO_MMIO_CONFIG)
         return 0; /* no writable field: VIRTIO_BLK_F_CONFIG_WCE is not offered */
     flags = vvirtio_blk_lock(d);
-    if (offset == REG_QUEUE_NOTIFY) {
+    if (offset == VIRTIO_MMIO_QUEUE_NOTIFY) {
         vvirtio_blk_notify(d, (uint32_t)val, flags);
         return 0;
     }
