@@ -87,6 +87,13 @@ static void timer_irq(unsigned int intid, void *arg)
         sched_tick();
     }
     timeout_expire(now);
+    /*
+     * A guest deadline that has come did its job: the guest was interrupted, and the vCPU's way
+     * back in (vmm/vtimer.c) sets a new one. Left in place it would keep the compare value in
+     * the past, and this level-triggered interrupt would fire again for ever.
+     */
+    if (c->guest_deadline && c->guest_deadline <= now)
+        c->guest_deadline = 0;
     timer_reprogram();
 }
 
