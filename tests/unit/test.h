@@ -38,6 +38,18 @@ extern const char *test_current; /* name of the running case */
 /* Run a shell command built printf-style; its exit status, or -1 if it did not exit. */
 int test_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/** A file read whole into malloc'd memory (data NULL, size 0 when it could not be read). */
+struct test_blob {
+    unsigned char *data;
+    size_t size;
+};
+
+/* The build directory: $AVATAR_BUILD, else "build". */
+const char *test_build_dir(void);
+/* A device tree that tests/unit/gen_dtbs.sh wrote into <build>/unit/dtb; a failed check (and an
+ * empty blob) when it is not there. The caller frees data. */
+struct test_blob test_load_dtb(const char *name);
+
 /* Each test file defines its table and calls test_main() from main(). */
 int test_main(const struct test_case *cases, int n, int argc, char **argv);
 

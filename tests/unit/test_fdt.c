@@ -13,43 +13,7 @@
 
 #define ERRLEN 160
 
-/* ---- loading the DTBs that gen_dtbs.sh wrote ---- */
-
-struct dtb {
-    uint8_t *data;
-    size_t size;
-};
-
-static struct dtb load_dtb(const char *name)
-{
-    const char *build = getenv("AVATAR_BUILD");
-    char path[512];
-    struct dtb d = {NULL, 0};
-    FILE *f;
-    long n;
-
-    snprintf(path, sizeof(path), "%s/unit/dtb/%s", build ? build : "build", name);
-    f = fopen(path, "rb");
-    if (!f) {
-        test_failed_checks++;
-        fprintf(stderr, "  %s: cannot open %s (run tests/unit/gen_dtbs.sh %s/unit/dtb first)\n",
-                test_current, path, build ? build : "build");
-        return d;
-    }
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
-        d.data = malloc((size_t)n);
-        if (d.data && fread(d.data, 1, (size_t)n, f) == (size_t)n)
-            d.size = (size_t)n;
-    }
-    fclose(f);
-    if (!d.size) {
-        test_failed_checks++;
-        fprintf(stderr, "  %s: cannot read %s\n", test_current, path);
-        free(d.data);
-        d.data = NULL;
-    }
-    return d;
-}
+/* ---- DTB bytes: big-endian fields and rewritten copies ---- */
 
 static uint32_t get32(const uint8_t *p)
 {
@@ -71,9 +35,9 @@ static void put64(uint8_t *p, uint64_t v)
 }
 
 /* QEMU pads its dump to 1 MiB; a copy cut to the last used byte keeps fuzzing loops fast. */
-static struct dtb compact_copy(const struct dtb *d)
+static struct test_blob compact_copy(const struct test_blob *d)
 {
-    struct dtb c = {NULL, 0};
+    struct test_blob c = {NULL, 0};
     uint32_t end_struct = get32(d->data + 8) + get32(d->data + 36);
     uint32_t end_strings = get32(d->data + 12) + get32(d->data + 32);
 
@@ -86,12 +50,12 @@ static struct dtb compact_copy(const struct dtb *d)
 
 /* The same tree with the strings block before the structure block, so that cutting the blob
    short cuts the token stream while every name stays readable. */
-static struct dtb strings_first_copy(const struct dtb *c)
+static struct test_blob strings_first_copy(const struct test_blob *c)
 {
     uint32_t off_st = get32(c->data + 8), size_st = get32(c->data + 36);
     uint32_t off_str = get32(c->data + 12), size_str = get32(c->data + 32);
     uint32_t new_str = 40 + 16, new_st = (new_str + size_str + 3) & ~3u;
-    struct dtb r;
+    struct test_blob r;
 
     r.size = new_st + size_st;
     r.data = calloc(1, r.size);
@@ -305,7 +269,7 @@ static void check_virt_common(const struct fdt_platform *p)
 
 static bool parse_file(const char *name, struct fdt_platform *p)
 {
-    struct dtb d = load_dtb(name);
+    struct test_blob d = test_load_dtb(name);
     char err[ERRLEN] = "";
     int rc;
 
@@ -381,7 +345,7 @@ static void test_virt_gicv3_virt(void)
 /* The dtc-compiled tree in gen_dtbs.sh: memreserve, reserved-memory, aliases, 1-cell roots. */
 static void test_custom(void)
 {
-    struct dtb d = load_dtb("custom.dtb");
+    struct test_blob d = test_load_dtb("custom.dtb");
     struct fdt_platform p;
     char err[ERRLEN] = "";
 
@@ -428,7 +392,7 @@ static void test_walker_vs_dtc(void)
     static const char *const files[] = {"virt-gicv2.dtb", "virt-gicv3-virt.dtb", "custom.dtb"};
 
     for (size_t fi = 0; fi < sizeof(files) / sizeof(files[0]); fi++) {
-        struct dtb d = load_dtb(files[fi]);
+        struct test_blob d = test_load_dtb(files[fi]);
         const char *build = getenv("AVATAR_BUILD");
         char cmd[600], line[1024], stack[FDT_MAX_DEPTH][256], path[FDT_MAX_PATH];
         struct fdt fdt;
@@ -494,7 +458,7 @@ static void test_walker_vs_dtc(void)
 /* The generic helpers on QEMU's tree: lookups by path, properties, reg with per-bus cells. */
 static void test_walker_helpers(void)
 {
-    struct dtb d = load_dtb("virt-gicv2.dtb");
+    struct test_blob d = test_load_dtb("virt-gicv2.dtb");
     struct fdt fdt;
     struct fdt_iter it;
     struct fdt_node node;
@@ -537,8 +501,8 @@ static void test_walker_helpers(void)
 
 static void test_bad_header(void)
 {
-    struct dtb d = load_dtb("virt-gicv2.dtb");
-    struct dtb c;
+    struct test_blob d = test_load_dtb("virt-gicv2.dtb");
+    struct test_blob c;
     struct fdt_platform p;
     char err[ERRLEN];
     uint8_t *b;
@@ -1090,8 +1054,8 @@ static void test_limits_and_variants(void)
    header rewritten to claim only the prefix; ASan turns any stray read into a failure. */
 static void test_truncated(void)
 {
-    struct dtb d = load_dtb("virt-gicv3-virt.dtb");
-    struct dtb c;
+    struct test_blob d = test_load_dtb("virt-gicv3-virt.dtb");
+    struct test_blob c;
     struct fdt_platform p;
     char err[ERRLEN];
     int ok = 0;
@@ -1133,7 +1097,7 @@ static void test_truncated(void)
     CHECK_EQ(ok, 0);
 
     /* Strings first: every cut lands inside the token stream (names, values, headers). */
-    struct dtb s = strings_first_copy(&c);
+    struct test_blob s = strings_first_copy(&c);
     uint32_t off_st = get32(s.data + 8), size_st = get32(s.data + 36);
     CHECK_EQ(fdt_parse_platform(s.data, s.size, &p, err, sizeof(err)), 0);
     CHECK_EQ(p.gic_maint_irq, 25);
@@ -1193,8 +1157,8 @@ static void walk_everything(const uint8_t *b, size_t size)
 
 static void test_mutations(void)
 {
-    struct dtb d = load_dtb("virt-gicv2-virt.dtb");
-    struct dtb c;
+    struct test_blob d = test_load_dtb("virt-gicv2-virt.dtb");
+    struct test_blob c;
     struct fdt_platform p;
     char err[ERRLEN];
     int succeeded = 0, failed = 0;

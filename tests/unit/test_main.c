@@ -9,6 +9,43 @@
 int test_failed_checks;
 const char *test_current;
 
+const char *test_build_dir(void)
+{
+    const char *b = getenv("AVATAR_BUILD");
+
+    return b ? b : "build";
+}
+
+struct test_blob test_load_dtb(const char *name)
+{
+    char path[512];
+    struct test_blob d = {NULL, 0};
+    FILE *f;
+    long n;
+
+    snprintf(path, sizeof(path), "%s/unit/dtb/%s", test_build_dir(), name);
+    f = fopen(path, "rb");
+    if (!f) {
+        test_failed_checks++;
+        fprintf(stderr, "  %s: cannot open %s (run tests/unit/gen_dtbs.sh %s/unit/dtb first)\n",
+                test_current, path, test_build_dir());
+        return d;
+    }
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
+        d.data = malloc((size_t)n);
+        if (d.data && fread(d.data, 1, (size_t)n, f) == (size_t)n)
+            d.size = (size_t)n;
+    }
+    fclose(f);
+    if (!d.size) {
+        test_failed_checks++;
+        fprintf(stderr, "  %s: cannot read %s\n", test_current, path);
+        free(d.data);
+        d.data = NULL;
+    }
+    return d;
+}
+
 int test_main(const struct test_case *cases, int n, int argc, char **argv)
 {
     int failed = 0;

@@ -17,49 +17,6 @@
 #define RAM     0x40000000ull
 #define RAMSIZE 0x08000000ull /* 128 MiB */
 
-struct dtb {
-    uint8_t *data;
-    size_t size;
-};
-
-static const char *build_dir(void)
-{
-    const char *b = getenv("AVATAR_BUILD");
-
-    return b ? b : "build";
-}
-
-/* A tree that tests/unit/gen_dtbs.sh wrote. */
-static struct dtb load_dtb(const char *name)
-{
-    char path[512];
-    struct dtb d = {NULL, 0};
-    FILE *f;
-    long n;
-
-    snprintf(path, sizeof(path), "%s/unit/dtb/%s", build_dir(), name);
-    f = fopen(path, "rb");
-    if (!f) {
-        test_failed_checks++;
-        fprintf(stderr, "  %s: cannot open %s (run tests/unit/gen_dtbs.sh %s/unit/dtb first)\n",
-                test_current, path, build_dir());
-        return d;
-    }
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0) {
-        d.data = malloc((size_t)n);
-        if (d.data && fread(d.data, 1, (size_t)n, f) == (size_t)n)
-            d.size = (size_t)n;
-    }
-    fclose(f);
-    if (!d.size) {
-        test_failed_checks++;
-        fprintf(stderr, "  %s: cannot read %s\n", test_current, path);
-        free(d.data);
-        d.data = NULL;
-    }
-    return d;
-}
-
 /* The VM the QEMU trees are patched for: 2 CPUs, 128 MiB at 1 GiB, new bootargs, an initrd. */
 static struct vm_dtb_config vm_cfg(void)
 {
@@ -77,8 +34,8 @@ static struct vm_dtb_config vm_cfg(void)
 }
 
 /* Patches into a fresh OUTMAX buffer; the result's size in *size. */
-static int patch(const struct dtb *d, const struct vm_dtb_config *cfg, uint8_t **out, size_t *size,
-                 char *err)
+static int patch(const struct test_blob *d, const struct vm_dtb_config *cfg, uint8_t **out,
+                 size_t *size, char *err)
 {
     *out = malloc(OUTMAX);
     CHECK(*out != NULL);
@@ -140,7 +97,7 @@ static bool patched_path(const char *path)
 
 /* Every node the patch has no business with is in the output with the same properties; returns
    how many nodes were compared. */
-static int check_copied_verbatim(const struct dtb *in, const uint8_t *out, size_t out_size)
+static int check_copied_verbatim(const struct test_blob *in, const uint8_t *out, size_t out_size)
 {
     struct fdt fin, fout;
     struct fdt_iter it, oit;
@@ -174,7 +131,7 @@ static void check_dtc(const char *name, const uint8_t *blob, size_t size, char *
     char dir[400], path[512];
     FILE *f;
 
-    snprintf(dir, sizeof(dir), "%s/unit/tmp/vm_dtb_patch", build_dir());
+    snprintf(dir, sizeof(dir), "%s/unit/tmp/vm_dtb_patch", test_build_dir());
     CHECK_EQ(test_sh("mkdir -p '%s'", dir), 0);
     snprintf(path, sizeof(path), "%s/%s", dir, name);
     snprintf(dts, dtslen, "%s.dts", path);
@@ -200,7 +157,7 @@ static bool dts_has(const char *dts, const char *line)
 /* A QEMU virt tree patched for the VM: what the kernel reads is the VM, the rest is the input. */
 static void check_qemu_tree(const char *file, int gic_version)
 {
-    struct dtb d = load_dtb(file);
+    struct test_blob d = test_load_dtb(file);
     struct vm_dtb_config cfg = vm_cfg();
     struct fdt_platform in, p;
     char err[ERRLEN], dts[600];
@@ -268,7 +225,7 @@ static void test_qemu_gicv3_virt(void)
 /* Patching what the patch wrote changes nothing: no property moves or repeats on the way. */
 static void test_idempotent(void)
 {
-    struct dtb d = load_dtb("virt-gicv3.dtb");
+    struct test_blob d = test_load_dtb("virt-gicv3.dtb");
     struct vm_dtb_config cfg = vm_cfg();
     char err[ERRLEN];
     uint8_t *once, *twice;
@@ -277,7 +234,7 @@ static void test_idempotent(void)
     if (!d.data)
         return;
     CHECK_EQ(patch(&d, &cfg, &once, &n1, err), 0);
-    struct dtb d1 = {once, n1};
+    struct test_blob d1 = {once, n1};
     CHECK_EQ(patch(&d1, &cfg, &twice, &n2, err), 0);
     CHECK_EQ(n1, n2);
     CHECK(n1 == n2 && memcmp(once, twice, n1) == 0);
@@ -289,7 +246,7 @@ static void test_idempotent(void)
 /* The dtc tree: 1-cell root, /memreserve/, reserved-memory, CPUs at MPIDR 0, 0x100, 1.0.0.0. */
 static void test_custom_tree(void)
 {
-    struct dtb d = load_dtb("custom.dtb");
+    struct test_blob d = test_load_dtb("custom.dtb");
     struct vm_dtb_config cfg = vm_cfg();
     struct fdt_platform in, p;
     char err[ERRLEN], dts[600];
@@ -370,7 +327,7 @@ static void test_missing_nodes(void)
     fdt_write_end_node(&w);
     CHECK_EQ(fdt_write_finish(&w, &size), 0);
 
-    struct dtb d = {blob, size};
+    struct test_blob d = {blob, size};
     CHECK_EQ(patch(&d, &cfg, &out, &size, err), 0);
     CHECK_EQ(fdt_parse_platform(out, size, &p, err, sizeof(err)), 0);
     CHECK_EQ(p.nmem, 1);
@@ -396,7 +353,7 @@ static void test_missing_nodes(void)
 static void test_refusals(void)
 {
     static uint8_t blob[1024];
-    struct dtb qemu = load_dtb("virt-gicv2.dtb");
+    struct test_blob qemu = test_load_dtb("virt-gicv2.dtb");
     struct vm_dtb_config cfg = vm_cfg();
     struct fdt_writer w;
     char err[ERRLEN];
@@ -426,7 +383,7 @@ static void test_refusals(void)
     CHECK(s != NULL);
     if (s)
         s[0] = '_';
-    struct dtb d = {blob, size};
+    struct test_blob d = {blob, size};
     cfg.ncpus = 1;
     CHECK_EQ(patch(&d, &cfg, &out, &size, err), -EINVAL);
     CHECK(strstr(err, "/_ymbols") != NULL);
@@ -435,7 +392,7 @@ static void test_refusals(void)
     if (!qemu.data)
         return;
     cfg = vm_cfg();
-    struct dtb cut = {qemu.data, 39};
+    struct test_blob cut = {qemu.data, 39};
     CHECK_EQ(patch(&cut, &cfg, &out, &size, err), -EINVAL);
     CHECK(strncmp(err, "fdt: ", 5) == 0);
     free(out);
@@ -457,7 +414,7 @@ static void test_refusals(void)
    each buffer is exactly that long, so ASan sees any write past it. */
 static void test_every_length(void)
 {
-    struct dtb d = load_dtb("virt-gicv3-virt.dtb");
+    struct test_blob d = test_load_dtb("virt-gicv3-virt.dtb");
     struct vm_dtb_config cfg = vm_cfg();
     char err[ERRLEN];
     uint8_t *full;
@@ -494,7 +451,7 @@ static void test_mutations(void)
 
     cfg.ncpus = 1;
     for (size_t fi = 0; fi < sizeof(files) / sizeof(files[0]); fi++) {
-        struct dtb d = load_dtb(files[fi]);
+        struct test_blob d = test_load_dtb(files[fi]);
         uint8_t *out = malloc(OUTMAX);
         if (!d.data || !out) {
             free(out);
