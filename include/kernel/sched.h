@@ -33,8 +33,10 @@ bool sched_wake(struct thread *t);
 /* The running thread has exited (thread_exit): switch away for good. */
 void sched_exit(void) __attribute__((noreturn));
 
+#ifndef AVATAR_HOST /* host unit tests have POSIX's sched_yield, with another type */
 /* Give the CPU to the next thread of the same priority, if any. */
 void sched_yield(void);
+#endif
 /* Effective priority of t (base priority or an inherited one); requeues and preempts as needed. */
 void sched_set_prio(struct thread *t, int prio);
 /* Move t off CPUs its (already updated) affinity excludes. */

@@ -1,4 +1,5 @@
 /* host_shim.c - host stand-ins for kernel services that host-tested modules call. */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,4 +19,10 @@ __attribute__((weak)) void *kzalloc(size_t size)
 __attribute__((weak)) void kfree(void *ptr)
 {
     free(ptr);
+}
+
+/* Host threads outnumber CPUs: let a lock holder run instead of spinning. */
+void host_cpu_relax(void)
+{
+    sched_yield();
 }
