@@ -157,11 +157,12 @@ $(B)/unit/test_fuzz_fat32: tests/fuzz/fuzz_fat32.c $(wildcard fs/fat32*.c fs/*.h
 
 # The manifest fuzz target, the same way.
 $(B)/unit/test_fuzz_manifest: tests/fuzz/fuzz_manifest.c $(wildcard vmm/manifest*.c vmm/*.h \
-		fs/vfs.c lib/printf.c include/vmm/*.h include/fs/vfs.h)
+		fs/vfs.c lib/printf.c include/vmm/*.h include/fs/vfs.h tests/unit/fake_sched.c)
 	@mkdir -p $(dir $@)
 	@echo "  HOSTCC  $@"
-	$(Q)$(HOSTCC) $(HOST_CFLAGS) -DFUZZ_STANDALONE $< $(wildcard vmm/manifest*.c) fs/vfs.c \
-		lib/printf.c tests/unit/host_shim.c -o $@
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -Itests/unit -DFUZZ_STANDALONE $< $(wildcard vmm/manifest*.c) fs/vfs.c \
+		lib/printf.c tests/unit/host_shim.c $(shell sh tests/unit/deps.sh tests/unit/fake_sched.deps) \
+		-o $@ -lpthread
 
 unit: $(UNIT_TESTS) $(B)/unit/test_fuzz_fat32 $(B)/unit/test_fuzz_manifest
 	@if [ -x tests/unit/gen_dtbs.sh ]; then tests/unit/gen_dtbs.sh $(B)/unit/dtb; fi

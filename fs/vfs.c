@@ -2,6 +2,7 @@
 #include "fs/vfs.h"
 #include "kernel/kmalloc.h"
 #include "kernel/spinlock.h"
+#include "kernel/sync.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 
@@ -12,10 +13,10 @@ struct mount {
     void *fs;
     char source[16];
     /*
-     * Serialises every call into the file system of this mount. A plain (not irqsave)
-     * lock: calls sleep for I/O with interrupts enabled.
+     * Serialises every call into the file system of this mount. A sleeping lock: calls wait
+     * for the disk, and other threads (vCPUs among them) must keep their CPUs meanwhile.
      */
-    spinlock_t lock;
+    struct mutex lock;
 };
 
 struct file {
@@ -51,12 +52,12 @@ void vfs_now(struct vfs_time *out)
 
 static void mnt_lock(struct mount *m)
 {
-    spin_lock(&m->lock);
+    mutex_lock(&m->lock);
 }
 
 static void mnt_unlock(struct mount *m)
 {
-    spin_unlock(&m->lock);
+    mutex_unlock(&m->lock);
 }
 
 int vfs_normalize(const char *cwd, const char *path, char *out)
@@ -148,7 +149,7 @@ int vfs_mount(const char *path, const struct vfs_fs_ops *ops, void *fs, const ch
     m->ops = ops;
     m->fs = fs;
     strncpy(m->source, source ? source : "", sizeof(m->source) - 1);
-    spin_init(&m->lock);
+    mutex_init(&m->lock);
     nmounts++;
     spin_unlock(&mounts_lock);
     return 0;
@@ -295,7 +296,9 @@ long vfs_read(struct file *f, void *buf, size_t len)
     return file_read(f, buf, len, NULL);
 }
 
-long vfs_write(struct file *f, const void *buf, size_t len)
+/* Write at off, or at (and advancing) the file position (the end with O_APPEND) when off is NULL.
+ */
+static long file_write(struct file *f, const void *buf, size_t len, const uint64_t *off)
 {
     long n;
 
@@ -304,6 +307,11 @@ long vfs_write(struct file *f, const void *buf, size_t len)
     if ((f->flags & O_ACCMODE) == O_RDONLY)
         return -EBADF;
     mnt_lock(f->mnt);
+    if (off) {
+        n = f->mnt->ops->write(f->mnt->fs, f->node, *off, buf, len);
+        mnt_unlock(f->mnt);
+        return n;
+    }
     if (f->flags & O_APPEND) {
         struct vfs_stat st;
         n = f->mnt->ops->fstat(f->mnt->fs, f->node, &st);
@@ -318,6 +326,16 @@ long vfs_write(struct file *f, const void *buf, size_t len)
         f->pos += (uint64_t)n;
     mnt_unlock(f->mnt);
     return n;
+}
+
+long vfs_write(struct file *f, const void *buf, size_t len)
+{
+    return file_write(f, buf, len, NULL);
+}
+
+long vfs_pwrite(struct file *f, const void *buf, size_t len, uint64_t off)
+{
+    return file_write(f, buf, len, &off);
 }
 
 int64_t vfs_lseek(struct file *f, int64_t off, int whence)
@@ -463,19 +481,31 @@ const char *vfs_error(const char *path)
     return m && m->ops->error ? m->ops->error(m->fs) : "";
 }
 
+/* Write back what the file system and the caches beneath it hold, then flush the disk. */
+static int mnt_sync(struct mount *m)
+{
+    mnt_lock(m);
+    int err = m->ops->sync(m->fs);
+    mnt_unlock(m);
+    return err;
+}
+
 int vfs_sync_all(void)
 {
     int first = 0;
 
-    for (int i = 0; i < nmounts; i++) {
-        struct mount *m = &mounts[i];
-        mnt_lock(m);
-        int err = m->ops->sync(m->fs);
-        mnt_unlock(m);
+    for (int i = 0; i < __atomic_load_n(&nmounts, __ATOMIC_ACQUIRE); i++) {
+        int err = mnt_sync(&mounts[i]);
         if (err && !first)
             first = err;
     }
     return first;
+}
+
+int vfs_fsync(struct file *f)
+{
+    /* FAT keeps no per-file dirty state apart from the volume's: the file's mount is synced. */
+    return mnt_sync(f->mnt);
 }
 
 int vfs_read_file(const char *path, void **data, size_t *size, size_t max_size)

@@ -94,6 +94,8 @@ int vfs_close(struct file *f);
 long vfs_read(struct file *f, void *buf, size_t len);
 long vfs_write(struct file *f, const void *buf, size_t len);
 long vfs_pread(struct file *f, void *buf, size_t len, uint64_t off);
+/* Write at off; neither uses nor moves the file position (O_APPEND is not applied). */
+long vfs_pwrite(struct file *f, const void *buf, size_t len, uint64_t off);
 int64_t vfs_lseek(struct file *f, int64_t off, int whence);
 int vfs_readdir(struct file *f, struct vfs_dirent *out); /* 1 with an entry, 0 at the end */
 int vfs_fstat(struct file *f, struct vfs_stat *out);
@@ -106,7 +108,13 @@ int vfs_unlink(const char *path);
 int vfs_rmdir(const char *path);
 int vfs_rename(const char *from, const char *to);
 int vfs_statfs(const char *path, struct vfs_statfs *out, const char **source);
+/* Every mount's file system written back and its disk flushed; the first error. */
 int vfs_sync_all(void);
+/*
+ * What f's writes left in caches is on the disk when it returns (fsync, fdatasync and syncfs: the
+ * whole mount holding f is written back and its disk flushed).
+ */
+int vfs_fsync(struct file *f);
 /* The corruption detail behind the last -EUCLEAN on the mount holding path, or "". */
 const char *vfs_error(const char *path);
 /* Convenience for loaders: read a whole file into a kmalloc'd buffer (caller frees). */
