@@ -61,14 +61,14 @@ def boot_to_prompt(build_dir):
 
 
 FSBENCH_RE = (r"^fsbench: (write|read|create) (\d+) (bytes|files) in (\d+) ns, "
-              r"(\d+) ns waiting for the disk$")
+              r"(\d+) ns idle$")
 
 
 def fsbench(q, line):
     """Run one fsbench command; returns (amount, instructions the CPU executed).
 
-    Virtual time spent in WFI waiting for the disk is skipped ahead by icount (sleep=off),
-    not executed, so it is subtracted.
+    Virtual time the CPU spent idle (in WFI while the benchmark slept on the disk) is skipped
+    ahead by icount (sleep=off), not executed, so it is subtracted.
     """
     out = q.command(line, timeout=600)
     m = re.search(FSBENCH_RE, out, re.M)

@@ -1,4 +1,4 @@
-/* virtio_blk.c - virtio-blk driver: interrupt-driven, several requests in flight. */
+/* virtio_blk.c - virtio-blk driver: interrupt-driven, several requests in flight, waiters sleep. */
 #include "drivers/virtio_blk.h"
 
 #include <stddef.h>
@@ -12,8 +12,8 @@
 #include "kernel/page_alloc.h"
 #include "kernel/platform.h"
 #include "kernel/printk.h"
-#include "kernel/time.h"
 #include "kernel/spinlock.h"
+#include "kernel/wait.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 
@@ -53,7 +53,7 @@ struct vblk_dma {
     uint8_t pad[15];
 };
 
-/** The requests of one submission still with the device. */
+/** The requests of one submission still with the device (d->lock). */
 struct vblk_batch {
     unsigned pending;
 };
@@ -74,9 +74,14 @@ struct vblk {
     uint32_t seg_bytes;           /* most bytes in one data descriptor */
     uint32_t max_request_sectors; /* most sectors in one request */
     unsigned nslots;
-    bool read_only, has_flush, polled;
+    bool read_only, has_flush;
     struct vblk_dma *dma;
     uint64_t dma_pa;
+    /*
+     * Submitters sleep here until their batch is done or a slot is free; the completion
+     * interrupt wakes them, on whichever CPU takes it (the scheduler IPIs a waiter's CPU).
+     */
+    struct wait_queue wq;
     spinlock_t lock; /* protects everything below; the completion interrupt takes it too */
     struct virtq vq;
     struct vblk_slot slots[VBLK_MAX_SLOTS];
@@ -86,7 +91,6 @@ struct vblk {
     bool broken;
     uint64_t requests, errors;
     unsigned in_flight, max_in_flight;
-    uint64_t wait_ticks; /* counter time spent idle in WFI waiting for this disk */
 };
 
 static struct vblk *vblk_disks[VIRTIO_BLK_MAX_DISKS]; /* filled at boot, then read-only */
@@ -147,42 +151,43 @@ static void vblk_irq(unsigned int intid, void *arg)
     struct vblk *d = arg;
     (void)intid;
 
-    unsigned long flags = spin_lock_irqsave(&d->lock);
+    spin_lock(&d->lock);
     /* Acknowledge first: a completion after the reap raises a new interrupt. */
     virtio_mmio_ack_interrupt(&d->dev);
     vblk_reap(d);
+    spin_unlock(&d->lock);
+    wait_wake_all(&d->wq);
+}
+
+/* Tell the device about the chains published since the last notification. */
+static void vblk_kick(struct vblk *d)
+{
+    unsigned long flags = spin_lock_irqsave(&d->lock);
+
+    if (d->kick_pending && !d->broken)
+        virtq_kick(&d->dev, &d->vq);
+    d->kick_pending = false;
     spin_unlock_irqrestore(&d->lock, flags);
 }
 
+static bool vblk_done(struct vblk *d, bool (*done)(struct vblk *, void *), void *arg)
+{
+    unsigned long flags = spin_lock_irqsave(&d->lock);
+    bool finished = done(d, arg);
+
+    spin_unlock_irqrestore(&d->lock, flags);
+    return finished;
+}
+
 /*
- * Wait until done(d, arg) holds (checked under d->lock). This is the one place the driver
- * blocks; a scheduler will sleep here instead. Completions are also reaped here, so the wait
- * ends even when the interrupt is routed to another CPU (our own timer tick then ends the WFI)
- * or the caller has IRQs masked (WFI wakes on a pending interrupt regardless of PSTATE.I).
+ * Sleep until done(d, arg) holds (checked under d->lock). The interrupt reaps completions and
+ * wakes the queue; before the scheduler runs threads (boot, as CPU 0's idle thread) the sleep is
+ * a WFI that the interrupt ends (sched_block).
  */
 static void vblk_wait(struct vblk *d, bool (*done)(struct vblk *, void *), void *arg)
 {
-    for (;;) {
-        unsigned long flags = spin_lock_irqsave(&d->lock);
-
-        if (d->kick_pending && !d->broken)
-            virtq_kick(&d->dev, &d->vq);
-        d->kick_pending = false;
-        vblk_reap(d);
-        bool finished = done(d, arg);
-        spin_unlock(&d->lock);
-        /* IRQs are still masked: a completion from here on leaves the WFI at once. */
-        if (!finished && !d->polled) {
-            uint64_t t0 = timer_counter();
-            wfi();
-            d->wait_ticks += timer_counter() - t0;
-        }
-        arch_irq_restore(flags);
-        if (finished)
-            return;
-        if (d->polled)
-            arch_cpu_relax();
-    }
+    vblk_kick(d);
+    wait_event(&d->wq, vblk_done(d, done, arg));
 }
 
 static bool vblk_slot_free(struct vblk *d, void *arg)
@@ -405,10 +410,9 @@ static const char *vblk_setup(struct vblk *d)
         return "request queue too small";
     d->nfree = d->nslots;
     memset(d->slot_of_head, -1, sizeof(d->slot_of_head));
-    if (d->dev.irq < 32 || irq_register((unsigned int)d->dev.irq, vblk_irq, d)) {
-        kprintf("virtio-blk: %s: no usable interrupt (%d), polling\n", d->name, d->dev.irq);
-        d->polled = true;
-    }
+    /* Waiters sleep until the completion interrupt: without one a disk is not usable. */
+    if (d->dev.irq < 32 || irq_register((unsigned int)d->dev.irq, vblk_irq, d))
+        return "no usable interrupt";
     virtio_mmio_driver_ok(&d->dev);
     return NULL;
 }
@@ -423,6 +427,7 @@ static void vblk_init(const struct virtio_mmio *dev)
     }
     d->dev = *dev;
     spin_init(&d->lock);
+    wait_queue_init(&d->wq);
     d->name[0] = 'v';
     d->name[1] = 'd';
     d->name[2] = (char)('a' + vblk_ndisks);
@@ -500,7 +505,7 @@ int virtio_blk_info(int index, struct virtio_blk_info *out)
     unsigned long flags = spin_lock_irqsave(&d->lock);
     *out = (struct virtio_blk_info){
         .pa = d->dev.pa,
-        .irq = d->polled ? -1 : d->dev.irq,
+        .irq = d->dev.irq,
         .version = d->dev.version,
         .features = d->dev.features,
         .nsectors = d->bd.nsectors,
@@ -513,8 +518,7 @@ int virtio_blk_info(int index, struct virtio_blk_info *out)
         .requests = d->requests,
         .errors = d->errors,
         .max_in_flight = d->max_in_flight,
-        .interrupts = d->polled ? 0 : irq_count((unsigned int)d->dev.irq),
-        .wait_ticks = d->wait_ticks,
+        .interrupts = irq_count((unsigned int)d->dev.irq),
     };
     spin_unlock_irqrestore(&d->lock, flags);
     memcpy(out->name, d->name, sizeof(out->name));

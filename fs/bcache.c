@@ -3,6 +3,7 @@
 
 #include "kernel/kmalloc.h"
 #include "kernel/spinlock.h"
+#include "kernel/sync.h"
 #include "lib/errno.h"
 #include "lib/list.h"
 #include "lib/string.h"
@@ -28,9 +29,8 @@ struct bcache_block {
 };
 
 /**
- * The lock is held for a whole operation, device I/O included (there is no scheduler to sleep
- * in yet): other CPUs spin until it completes. Nothing takes it in interrupt context, so it is
- * taken without masking IRQs and the driver's completion interrupt arrives while we wait.
+ * The lock is a sleeping mutex held for a whole operation, device I/O included: a second user
+ * of the disk sleeps until the first is done, and the CPUs run other threads meanwhile.
  */
 struct bcache {
     struct blockdev bd; /* what the cache exposes; bd.priv points back here */
@@ -42,7 +42,7 @@ struct bcache {
     unsigned batch;   /* blocks per batch: min(BCACHE_BATCH, nblocks) */
     unsigned max_ios; /* transfers per batch: batch * most dirty/invalid runs in a block */
     uint32_t block_bytes;
-    spinlock_t lock; /* protects everything below */
+    struct mutex lock; /* protects everything below */
     struct bcache_block *blocks;
     struct bcache_block **hash;
     struct list_node lru;
@@ -329,6 +329,42 @@ static int read_chunk(struct bcache *c, uint64_t lba, uint32_t count, uint8_t *b
     return err;
 }
 
+/*
+ * Whole blocks from lba (block-aligned) within count sectors that can bypass the cache: for a
+ * read, those not cached at all; for a write, all of them (cached copies are superseded). 0 when
+ * the run is too short for bypassing to pay.
+ */
+static uint32_t direct_run(struct bcache *c, uint64_t lba, uint32_t count, bool write)
+{
+    uint64_t blockno = lba / c->spb;
+    uint32_t whole = lba % c->spb ? 0 : count / c->spb, run = 0;
+
+    if (whole > BCACHE_DIRECT_MAX_BYTES / c->block_bytes)
+        whole = BCACHE_DIRECT_MAX_BYTES / c->block_bytes;
+    while (run < whole && (write || !lookup(c, blockno + run)))
+        run++;
+    return run >= BCACHE_DIRECT_MIN ? run : 0;
+}
+
+/*
+ * Move run whole blocks straight between the device and buf, as one transfer (the driver splits
+ * it into as few requests as it can). A write drops the cached copies of those blocks first:
+ * they are wholly overwritten, dirty or not.
+ */
+static int direct_io(struct bcache *c, uint64_t lba, uint32_t run, uint8_t *buf, bool write)
+{
+    if (write) {
+        for (uint32_t i = 0; i < run; i++) {
+            struct bcache_block *b = lookup(c, lba / c->spb + i);
+            if (b)
+                release(c, b);
+        }
+    }
+    c->ios[0] = (struct blockdev_io){.lba = lba, .count = run * c->spb, .write = write, .buf = buf};
+    c->stats.direct++;
+    return submit(c, c->ios, 1);
+}
+
 static bool span_ok(const struct blockdev *bd, uint64_t lba, uint32_t count)
 {
     return lba <= bd->nsectors && count <= bd->nsectors - lba;
@@ -342,16 +378,19 @@ static int bcache_read(struct blockdev *bd, uint64_t lba, uint32_t count, void *
 
     if (!span_ok(bd, lba, count))
         return -EIO;
-    spin_lock(&c->lock);
+    mutex_lock(&c->lock);
     while (count && !err) {
-        uint32_t done = 0;
+        uint32_t done = direct_run(c, lba, count, false) * c->spb;
 
-        err = read_chunk(c, lba, count, out, &done);
+        if (done)
+            err = direct_io(c, lba, done / c->spb, out, false);
+        else
+            err = read_chunk(c, lba, count, out, &done);
         lba += done;
         count -= done;
         out += (size_t)done * bd->sector_size;
     }
-    spin_unlock(&c->lock);
+    mutex_unlock(&c->lock);
     return err;
 }
 
@@ -364,8 +403,19 @@ static int bcache_write(struct blockdev *bd, uint64_t lba, uint32_t count, const
 
     if (!span_ok(bd, lba, count))
         return -EIO;
-    spin_lock(&c->lock);
+    mutex_lock(&c->lock);
     while (count) {
+        uint32_t run = direct_run(c, lba, count, true);
+
+        if (run) {
+            err = direct_io(c, lba, run, (uint8_t *)in, true);
+            if (err)
+                break;
+            lba += run * c->spb;
+            count -= run * c->spb;
+            in += (size_t)run * c->block_bytes;
+            continue;
+        }
         uint64_t blockno = lba / c->spb;
         uint32_t off = (uint32_t)(lba % c->spb);
         uint32_t take = c->spb - off < count ? c->spb - off : count;
@@ -387,7 +437,7 @@ static int bcache_write(struct blockdev *bd, uint64_t lba, uint32_t count, const
         count -= take;
         in += (size_t)take * ss;
     }
-    spin_unlock(&c->lock);
+    mutex_unlock(&c->lock);
     return err;
 }
 
@@ -420,9 +470,9 @@ static int bcache_flush(struct blockdev *bd)
 {
     struct bcache *c = bd->priv;
 
-    spin_lock(&c->lock);
+    mutex_lock(&c->lock);
     int err = sync_locked(c);
-    spin_unlock(&c->lock);
+    mutex_unlock(&c->lock);
     return err;
 }
 
@@ -442,7 +492,7 @@ int bcache_get_stats(struct blockdev *cache, struct bcache_stats *out)
         return -EINVAL;
     struct bcache *c = cache->priv;
 
-    spin_lock(&c->lock);
+    mutex_lock(&c->lock);
     *out = c->stats;
     out->used = 0;
     out->dirty = 0;
@@ -450,7 +500,7 @@ int bcache_get_stats(struct blockdev *cache, struct bcache_stats *out)
         out->used += c->blocks[i].hashed;
         out->dirty += c->blocks[i].dirty != 0;
     }
-    spin_unlock(&c->lock);
+    mutex_unlock(&c->lock);
     return 0;
 }
 
@@ -528,7 +578,7 @@ struct blockdev *bcache_create(const char *name, struct blockdev *lower, unsigne
     c->max_ios = c->batch * ((c->spb + 1) / 2);
     for (c->nbuckets = 1; c->nbuckets < nblocks; c->nbuckets <<= 1)
         ;
-    spin_init(&c->lock);
+    mutex_init(&c->lock);
     c->stats.nblocks = nblocks;
     c->stats.block_bytes = c->block_bytes;
     c->bd = (struct blockdev){.sector_size = ss,

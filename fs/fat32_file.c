@@ -110,6 +110,25 @@ static uint32_t min_u32(uint32_t a, uint32_t b)
     return a < b ? a : b;
 }
 
+/*
+ * Bytes (up to want) in the clusters after number idx of the file, cluster cl, that follow cl
+ * on the disk without a gap: they join cl's transfer, so an unfragmented file moves to and from
+ * the disk in large requests instead of one per cluster. Allocates them for a write. The end of
+ * the chain or an error just ends the run; the caller meets it again on the next cluster.
+ */
+static uint32_t node_contiguous(struct fat32_vol *vol, struct fat32_node *node, uint32_t idx,
+                                uint32_t cl, uint32_t want, bool grow)
+{
+    uint32_t cs = vol->cluster_size, got = 0, next;
+
+    while (got < want && node_cluster(vol, node, idx + 1, grow, &next) == 0 && next == cl + 1) {
+        got += min_u32(cs, want - got);
+        idx++;
+        cl = next;
+    }
+    return got;
+}
+
 /* Moves m bytes between one sector and the caller through the sector buffer. */
 static int node_io_partial(struct fat32_vol *vol, uint32_t sector, uint32_t soff, uint32_t m,
                            uint8_t *rbuf, const uint8_t *wbuf, bool write)
@@ -150,6 +169,7 @@ static long node_io(struct fat32_vol *vol, struct fat32_node *node, uint32_t off
             r = fat32_corrupt(vol, "cluster chain shorter than the file size");
         if (r < 0)
             break;
+        chunk += node_contiguous(vol, node, pos / cs, cl, len - done - chunk, write);
         uint32_t sector = fat_cluster_sector(vol, cl) + in / bps, soff = in % bps;
         while (r == 0 && chunk > 0) {
             uint32_t m = min_u32(bps - soff, chunk);

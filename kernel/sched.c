@@ -583,12 +583,25 @@ void sched_run_idle(void)
     }
     for (;;) {
         /* Check and sleep with IRQs masked: an IRQ arriving in between still ends the WFI. */
-        if (!c->need_resched)
+        if (!c->need_resched) {
+            uint64_t t0 = timer_counter();
             wfi();
+            __atomic_store_n(&c->idle_ticks, c->idle_ticks + (timer_counter() - t0),
+                             __ATOMIC_RELAXED);
+        }
         arch_irq_enable(); /* the pending IRQ is taken here and its exit switches */
         arch_irq_disable();
         sched_preempt_irqoff();
     }
+}
+
+uint64_t sched_idle_ticks(void)
+{
+    uint64_t total = 0;
+
+    for (unsigned int i = 0; i < cpus_possible; i++)
+        total += __atomic_load_n(&percpu_data[i].idle_ticks, __ATOMIC_RELAXED);
+    return total;
 }
 
 void sched_finish_first_switch(struct thread *prev)

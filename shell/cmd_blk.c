@@ -8,7 +8,7 @@
 #include "lib/string.h"
 
 #define BLK_READ_MAX  16         /* sectors one `blk read` dumps */
-#define BLK_WRITE_MAX 256        /* sectors one `blk write` fills */
+#define BLK_WRITE_MAX 4096       /* sectors one `blk write` fills */
 #define BLK_SUM_CHUNK (1u << 20) /* bytes `blk sum` reads at a time: 16 requests in flight */
 #define FNV64_OFFSET  0xcbf29ce484222325ULL
 #define FNV64_PRIME   0x100000001b3ULL
@@ -126,12 +126,12 @@ static int blk_stats(void)
         if (bcache_get_stats(c, &st))
             continue;
         kprintf("cache %s: hits %lu, misses %lu, writebacks %lu, evictions %lu, "
-                "device reads %lu, device writes %lu, syncs %lu; %u of %u blocks used, "
+                "device reads %lu, device writes %lu, syncs %lu, direct %lu; %u of %u blocks used, "
                 "%u dirty (%u bytes each)\n",
                 bcache_name(c), (unsigned long)st.hits, (unsigned long)st.misses,
                 (unsigned long)st.writebacks, (unsigned long)st.evictions,
                 (unsigned long)st.dev_reads, (unsigned long)st.dev_writes, (unsigned long)st.syncs,
-                st.used, st.nblocks, st.dirty, st.block_bytes);
+                (unsigned long)st.direct, st.used, st.nblocks, st.dirty, st.block_bytes);
     }
     return 0;
 }
@@ -221,7 +221,7 @@ static int blk_write(char **argv)
                 (unsigned long)(lba + count - 1), err, blk_strerror(err));
         return 1;
     }
-    kprintf("wrote %lu sectors at %lu (cached until sync)\n", (unsigned long)count,
+    kprintf("wrote %lu sectors at %lu (partial blocks cached until sync)\n", (unsigned long)count,
             (unsigned long)lba);
     return 0;
 }

@@ -1,10 +1,10 @@
 /* cmd_fsbench.c - `fsbench`: file-system path lengths for `make bench` (counter time; =
  * instructions under icount). */
-#include "drivers/virtio_blk.h"
 #include "fs/bcache.h"
 #include "fs/vfs.h"
 #include "kernel/kmalloc.h"
 #include "kernel/printk.h"
+#include "kernel/sched.h"
 #include "kernel/shell.h"
 #include "kernel/time.h"
 #include "lib/errno.h"
@@ -14,28 +14,18 @@
 #define CHUNK (64 * 1024)
 
 /*
- * Under QEMU's icount with sleep=off, time spent in WFI is skipped ahead, not executed: it
- * is not instructions. Each figure is printed with the disk-wait part so the bench can
- * subtract it and count only what the CPU ran.
+ * Under QEMU's icount with sleep=off, time the CPUs spend idle (a thread sleeping on the disk,
+ * the idle loop in WFI) is skipped ahead, not executed: it is not instructions. Each figure is
+ * printed with the idle part so the bench can subtract it and count only what the CPUs ran.
  */
-static uint64_t disk_wait_ticks(void)
-{
-    struct virtio_blk_info info;
-    uint64_t total = 0;
-
-    for (int i = 0; virtio_blk_info(i, &info) == 0; i++)
-        total += info.wait_ticks;
-    return total;
-}
-
 static void bench_report(const char *what, uint64_t amount, const char *unit, uint64_t t0,
                          uint64_t w0)
 {
     uint64_t ns = timer_ticks_to_ns(timer_counter() - t0);
-    uint64_t wait = timer_ticks_to_ns(disk_wait_ticks() - w0);
+    uint64_t idle = timer_ticks_to_ns(sched_idle_ticks() - w0);
 
-    kprintf("fsbench: %s %lu %s in %lu ns, %lu ns waiting for the disk\n", what,
-            (unsigned long)amount, unit, (unsigned long)ns, (unsigned long)wait);
+    kprintf("fsbench: %s %lu %s in %lu ns, %lu ns idle\n", what, (unsigned long)amount, unit,
+            (unsigned long)ns, (unsigned long)idle);
 }
 
 static uint64_t parse_u64(const char *s)
@@ -59,7 +49,7 @@ static int bench_write(const char *path, uint64_t size)
 {
     char *buf = kmalloc(CHUNK);
     struct file *f;
-    uint64_t done = 0, t0 = timer_counter(), w0 = disk_wait_ticks();
+    uint64_t done = 0, t0 = timer_counter(), w0 = sched_idle_ticks();
     int err = buf ? vfs_open(path, O_WRONLY | O_CREAT | O_TRUNC, &f) : -ENOMEM;
 
     if (err) {
@@ -88,7 +78,7 @@ static int bench_read(const char *path)
 {
     char *buf = kmalloc(CHUNK);
     struct file *f;
-    uint64_t total = 0, t0 = timer_counter(), w0 = disk_wait_ticks();
+    uint64_t total = 0, t0 = timer_counter(), w0 = sched_idle_ticks();
     long n;
     int err = buf ? vfs_open(path, O_RDONLY, &f) : -ENOMEM;
 
@@ -110,7 +100,7 @@ static int bench_read(const char *path)
 static int bench_create(const char *dir, uint64_t count)
 {
     char path[VFS_PATH_MAX];
-    uint64_t t0 = timer_counter(), w0 = disk_wait_ticks();
+    uint64_t t0 = timer_counter(), w0 = sched_idle_ticks();
     int err = vfs_mkdir(dir);
 
     for (uint64_t i = 0; !err && i < count; i++) {

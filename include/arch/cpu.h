@@ -30,6 +30,7 @@ struct __attribute__((aligned(PERCPU_SIZE))) percpu {
     bool balance_due;           /* the tick asks the next schedule to balance load */
     uint64_t next_tick;         /* counter value of the next scheduler tick (timer.c) */
     uint64_t guest_deadline;    /* hypervisor: the loaded vCPU's emulated timer, 0 = none */
+    uint64_t idle_ticks;        /* counter time this CPU slept in its idle loop (other CPUs read) */
 };
 
 extern struct percpu percpu_data[MAX_CPUS];

@@ -35,7 +35,6 @@ struct virtio_blk_info {
     uint64_t errors;        /* requests that failed */
     unsigned max_in_flight; /* most requests the device held at once */
     uint64_t interrupts;    /* completion interrupts taken */
-    uint64_t wait_ticks;    /* counter time the CPU sat in WFI waiting for the disk */
 };
 
 /*

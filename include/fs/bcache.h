@@ -18,6 +18,14 @@
 #define BCACHE_DEFAULT_BLOCKS 256
 /* Most blocks read or written back in one batch handed to the device. */
 #define BCACHE_BATCH 16
+/*
+ * Transfers of at least BCACHE_DIRECT_MIN whole blocks bypass the cache (reads only where no
+ * block is cached), up to BCACHE_DIRECT_MAX_BYTES at a time: a large file transfer reaches the
+ * disk as large requests instead of block-sized ones, is not copied twice, and does not push
+ * the file system's metadata out of the cache.
+ */
+#define BCACHE_DIRECT_MIN       4
+#define BCACHE_DIRECT_MAX_BYTES (1024 * 1024)
 /* Caches that can exist at once (for bcache_sync_all and the shell). */
 #define BCACHE_MAX 8
 
@@ -45,6 +53,7 @@ struct bcache_stats {
     uint64_t dev_reads;  /* read transfers sent to the device */
     uint64_t dev_writes; /* write transfers sent to the device */
     uint64_t syncs;      /* bcache_sync calls (each ends with a device flush) */
+    uint64_t direct;     /* transfers that bypassed the cache (BCACHE_DIRECT_MIN) */
     unsigned nblocks;    /* capacity */
     unsigned used;       /* blocks holding data */
     unsigned dirty;      /* blocks with sectors not yet on the device */

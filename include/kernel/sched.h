@@ -43,6 +43,11 @@ void sched_set_prio(struct thread *t, int prio);
 void sched_apply_affinity(struct thread *t);
 /* Online CPUs, as a mask. */
 cpumask_t sched_online_cpus(void);
+/*
+ * Counter time all CPUs together spent asleep in their idle loops. Under QEMU's icount with
+ * sleep=off that time is skipped, not executed: benchmarks subtract it to count instructions.
+ */
+uint64_t sched_idle_ticks(void);
 
 /* The timer interrupt, once per tick on each CPU: round robin and periodic balancing. */
 void sched_tick(void);

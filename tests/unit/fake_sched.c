@@ -28,10 +28,27 @@ struct fake_thread {
 
 static _Thread_local struct fake_thread *fake_self;
 static unsigned int fake_next_id = 1;
+static pthread_key_t fake_key; /* its destructor frees a thread's fake_thread when it ends */
+static pthread_once_t fake_key_once = PTHREAD_ONCE_INIT;
 
 static struct fake_thread *fake_of(struct thread *t)
 {
     return (struct fake_thread *)((char *)t - offsetof(struct fake_thread, t));
+}
+
+static void fake_thread_free(void *arg)
+{
+    struct fake_thread *ft = arg;
+
+    pthread_cond_destroy(&ft->cv);
+    pthread_mutex_destroy(&ft->m);
+    free(ft);
+}
+
+static void fake_key_create(void)
+{
+    if (pthread_key_create(&fake_key, fake_thread_free))
+        abort();
 }
 
 struct thread *thread_current(void)
@@ -49,21 +66,11 @@ struct thread *thread_current(void)
         ft->t.id = __atomic_fetch_add(&fake_next_id, 1, __ATOMIC_RELAXED);
         list_init(&ft->t.pi_mutexes);
         snprintf(ft->t.name, sizeof(ft->t.name), "host%u", ft->t.id);
+        pthread_once(&fake_key_once, fake_key_create);
+        pthread_setspecific(fake_key, ft); /* the main thread's stays: still reachable */
         fake_self = ft;
     }
     return &fake_self->t;
-}
-
-void fake_sched_thread_done(void)
-{
-    struct fake_thread *ft = fake_self;
-
-    if (!ft)
-        return;
-    fake_self = NULL;
-    pthread_cond_destroy(&ft->cv);
-    pthread_mutex_destroy(&ft->m);
-    free(ft);
 }
 
 void fake_sched_set_prio(int prio)

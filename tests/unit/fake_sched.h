@@ -6,9 +6,8 @@
 
 /*
  * Every host thread that uses a sleeping primitive gets a struct thread on first use (through
- * thread_current()); it calls this before it ends to free it.
+ * thread_current()), freed when the thread ends.
  */
-void fake_sched_thread_done(void);
 /* The calling thread's base and effective priority (priority inheritance tests). */
 void fake_sched_set_prio(int prio);
 

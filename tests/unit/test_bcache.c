@@ -637,7 +637,8 @@ static void test_registry_and_sync_all(void)
 }
 
 #define THREADS        4
-#define THREAD_SECTORS (6 * SPB + 3)
+#define THREAD_SECTORS (12 * SPB + 3)
+#define BIG_SECTORS    (BCACHE_DIRECT_MIN * SPB)
 
 struct thread_arg {
     struct blockdev *c;
@@ -658,13 +659,20 @@ static uint32_t next_rand(uint32_t *state)
 static void *hammer(void *p)
 {
     struct thread_arg *a = p;
-    uint8_t w[4 * SS], r[4 * SS];
+    uint8_t w[BIG_SECTORS * SS], r[BIG_SECTORS * SS];
     uint32_t seed = a->id + 1;
     uint64_t base = (uint64_t)a->id * THREAD_SECTORS;
 
     for (int i = 0; i < 2000; i++) {
-        uint32_t count = 1 + (uint32_t)next_rand(&seed) % 4;
+        /* Mostly a few sectors; every eighth transfer large enough to bypass the cache. */
+        uint32_t count = i % 8 ? 1 + (uint32_t)next_rand(&seed) % 4 : BIG_SECTORS;
         uint64_t lba = base + (uint64_t)next_rand(&seed) % (THREAD_SECTORS - count + 1);
+
+        if (count == BIG_SECTORS) { /* block-aligned, inside this thread's region */
+            uint64_t first = (base + SPB - 1) / SPB * SPB;
+            uint64_t slots = (base + THREAD_SECTORS - BIG_SECTORS - first) / SPB + 1;
+            lba = first + (uint64_t)next_rand(&seed) % slots * SPB;
+        }
 
         memset(w, (int)(a->id * 16 + (unsigned)i % 16), sizeof(w));
         if (blockdev_write(a->c, lba, count, w) || blockdev_read(a->c, lba, count, r) ||
@@ -680,6 +688,86 @@ static void *hammer(void *p)
             a->errors++;
     }
     return NULL;
+}
+
+/* A run of whole uncached blocks goes to the device as one transfer and is not cached. */
+static void test_direct_read_bypasses(void)
+{
+    struct disk *d = disk_new(128 * SPB);
+    struct blockdev *c = bcache_create("t", &d->bd, 8, disk_submit);
+    uint8_t *buf = malloc(64 * BCACHE_BLOCK_BYTES);
+
+    CHECK_EQ(blockdev_read(c, 0, 64 * SPB, buf), 0);
+    CHECK(is_pattern(buf, 0, 64 * SPB));
+    CHECK_EQ(d->reads, 1);
+    CHECK_EQ(d->read_sectors, 64 * SPB);
+    struct bcache_stats st = stats_of(c);
+    CHECK_EQ(st.direct, 1);
+    CHECK_EQ(st.used, 0);
+    /* Too short a run (and an unaligned start) goes through the cache. */
+    counts_reset(d);
+    CHECK_EQ(blockdev_read(c, 64 * SPB, (BCACHE_DIRECT_MIN - 1) * SPB, buf), 0);
+    CHECK(is_pattern(buf, 64 * SPB, (BCACHE_DIRECT_MIN - 1) * SPB));
+    CHECK_EQ(blockdev_read(c, 80 * SPB + 1, 2 * SPB, buf), 0);
+    CHECK(is_pattern(buf, 80 * SPB + 1, 2 * SPB));
+    CHECK_EQ(stats_of(c).direct, 1);
+    CHECK(stats_of(c).used > 0);
+    free(buf);
+    bcache_destroy(c);
+    disk_free(d);
+}
+
+/* A large read around a dirty cached block returns the cached data, not the device's. */
+static void test_direct_read_sees_dirty_blocks(void)
+{
+    struct disk *d = disk_new(64 * SPB);
+    struct blockdev *c = bcache_create("t", &d->bd, 8, disk_submit);
+    uint8_t *buf = malloc(64 * BCACHE_BLOCK_BYTES);
+    uint8_t one[SS];
+
+    memset(one, 0xa5, sizeof(one));
+    CHECK_EQ(blockdev_write(c, 20 * SPB + 3, 1, one), 0);
+    counts_reset(d);
+    CHECK_EQ(blockdev_read(c, 0, 64 * SPB, buf), 0);
+    CHECK(is_pattern(buf, 0, 20 * SPB + 3));
+    CHECK(memcmp(buf + (size_t)(20 * SPB + 3) * SS, one, SS) == 0);
+    CHECK(is_pattern(buf + (size_t)(20 * SPB + 4) * SS, 20 * SPB + 4, 44 * SPB - 4));
+    /* Blocks 0-19 and 21-63 directly; block 20's missing sectors into the cache. */
+    CHECK_EQ(stats_of(c).direct, 2);
+    CHECK_EQ(d->read_sectors, 63 * SPB + SPB - 1);
+    CHECK_EQ(stats_of(c).dirty, 1);
+    free(buf);
+    bcache_destroy(c);
+    disk_free(d);
+}
+
+/* A large write replaces cached blocks, dirty ones included: a later sync never writes stale data.
+ */
+static void test_direct_write_supersedes_cache(void)
+{
+    struct disk *d = disk_new(64 * SPB);
+    struct blockdev *c = bcache_create("t", &d->bd, 8, disk_submit);
+    uint8_t *big = malloc(32 * BCACHE_BLOCK_BYTES), *back = malloc(32 * BCACHE_BLOCK_BYTES);
+    uint8_t one[SS];
+
+    memset(one, 0x11, sizeof(one));
+    CHECK_EQ(blockdev_write(c, 5 * SPB, 1, one), 0); /* dirty block 5 */
+    CHECK_EQ(blockdev_read(c, 9 * SPB, 1, one), 0);  /* clean block 9 */
+    memset(big, 0x77, 32 * BCACHE_BLOCK_BYTES);
+    counts_reset(d);
+    CHECK_EQ(blockdev_write(c, 0, 32 * SPB, big), 0);
+    CHECK_EQ(d->writes, 1);
+    CHECK_EQ(d->write_sectors, 32 * SPB);
+    CHECK_EQ(stats_of(c).dirty, 0);
+    CHECK_EQ(bcache_sync(c), 0);
+    CHECK_EQ(d->writes, 1); /* nothing stale written back over it */
+    CHECK(memcmp(d->mem, big, 32 * BCACHE_BLOCK_BYTES) == 0);
+    CHECK_EQ(blockdev_read(c, 0, 32 * SPB, back), 0);
+    CHECK(memcmp(back, big, 32 * BCACHE_BLOCK_BYTES) == 0);
+    free(big);
+    free(back);
+    bcache_destroy(c);
+    disk_free(d);
 }
 
 static void test_threads(void)
@@ -726,6 +814,9 @@ static const struct test_case cases[] = {
     {"fs/bcache/read_only_device", test_read_only_device},
     {"fs/bcache/create_rejects", test_create_rejects},
     {"fs/bcache/registry_and_sync_all", test_registry_and_sync_all},
+    {"fs/bcache/direct_read_bypasses", test_direct_read_bypasses},
+    {"fs/bcache/direct_read_sees_dirty_blocks", test_direct_read_sees_dirty_blocks},
+    {"fs/bcache/direct_write_supersedes_cache", test_direct_write_supersedes_cache},
     {"fs/bcache/threads", test_threads},
 };
 
