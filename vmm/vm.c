@@ -186,6 +186,8 @@ static void vcpus_init(struct vm *vm)
     vcpu_arch_reset(&vm->vcpu[0], vm->plan.entry, vm->plan.dtb_ipa);
 }
 
+static void vm_teardown(struct vm *vm);
+
 /* Build the VM in its slot from vm->m and vm->plan and start its vCPU threads. */
 static int vm_boot(struct vm *vm)
 {
@@ -240,6 +242,8 @@ static int vm_boot(struct vm *vm)
             vm->live_threads -= vm->nr_vcpus - i;
             spin_unlock_irqrestore(&vm->lock, flags);
             vm_request_stop(vm, false, "could not create its vCPU threads");
+            if (i == 0)
+                vm_teardown(vm); /* no thread to do it: the disk workers would run on */
             return -ENOMEM;
         }
         vm->vcpu[i].thread = t;
@@ -315,6 +319,8 @@ void vm_request_stop(struct vm *vm, bool reset, const char *fmt, ...)
         va_end(ap);
         vm->reset_requested = reset;
         __atomic_store_n(&vm->state, VM_STOPPING, __ATOMIC_RELEASE);
+        /* Under the lock: the teardown that frees the disks waits for it (vm_vcpu_exited). */
+        vm_disks_stop(vm);
     }
     spin_unlock_irqrestore(&vm->lock, flags);
     if (!first)

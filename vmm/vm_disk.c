@@ -1,33 +1,48 @@
-/* vm_disk.c - a VM's virtio-blk disks: the device model (vvirtio_blk.c) over an image file. */
+/* vm_disk.c - a VM's virtio-blk disks: the device model (vvirtio_blk*.c) over an image file. */
 #include "vmm/vm_disk.h"
 
-#include "arch/irqflags.h"
+#include "arch/memlayout.h"
 #include "fs/vfs.h"
 #include "kernel/kmalloc.h"
 #include "kernel/sync.h"
+#include "kernel/thread.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
 #include "vmm/layout.h"
 #include "vmm/vm.h"
 #include "vmm/vvirtio_blk.h"
 
-/** One disk: its file, and a lock so one write's seek and write stay together. */
+/*
+ * Just above the vCPUs (20): the worker mostly sleeps on the disk and then has a completion to hand
+ * over, which should not wait for a busy vCPU's time slice; below the shell (40), which must answer
+ * (guest stop) whatever the disks do.
+ */
+#define VM_DISK_PRIO (VCPU_PRIO + 1)
+
+/**
+ * One disk: its file, the device, and the worker thread that serves the device's queue. stop is
+ * set once (vm_disks_stop) and read by the worker between steps.
+ */
 struct vm_disk {
     struct vm *vm;
     unsigned slot;
     struct file *file;
-    struct mutex io; /* the file position */
+    struct mutex io; /* the file position: one write's seek and write stay together */
+    struct thread *worker;
+    struct wait_queue wq; /* the worker sleeps here for a QueueNotify or the stop */
+    bool stop;            /* atomic */
     struct vvirtio_blk dev;
 };
 
-static int disk_mem_read(void *ctx, uint64_t ipa, void *buf, size_t len)
+/* Guest RAM is host memory in the linear map, contiguous within each VM_RAM_CHUNK. */
+static void *disk_map(void *ctx, uint64_t ipa, uint64_t len, uint64_t *contiguous)
 {
-    return vm_read_ram(((struct vm_disk *)ctx)->vm, ipa, buf, len);
-}
+    uint64_t n, pa = vm_ram_pa(((struct vm_disk *)ctx)->vm, ipa, &n);
 
-static int disk_mem_write(void *ctx, uint64_t ipa, const void *buf, size_t len)
-{
-    return vm_write_ram(((struct vm_disk *)ctx)->vm, ipa, buf, len);
+    if (!pa)
+        return NULL;
+    *contiguous = n < len ? n : len;
+    return phys_to_virt(pa);
 }
 
 static int disk_read(void *ctx, uint64_t off, void *buf, size_t len)
@@ -62,42 +77,106 @@ static void disk_irq(void *ctx, bool level)
     vgic_set_level(&d->vm->vgic, 0, VM_VIRTIO_INTID(d->slot), level);
 }
 
+static void disk_notify(void *ctx)
+{
+    wait_wake_one(&((struct vm_disk *)ctx)->wq);
+}
+
 static const struct vvirtio_blk_ops disk_ops = {
-    disk_mem_read, disk_mem_write, disk_read, disk_write, disk_flush, disk_irq,
+    disk_map, disk_read, disk_write, disk_flush, disk_irq, disk_notify,
 };
+
+static bool disk_stopping(struct vm_disk *d)
+{
+    return __atomic_load_n(&d->stop, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * The worker: serves the queue a bounded step at a time and looks for the stop between steps, so a
+ * stopping VM waits for one step at most, never for a whole large request.
+ */
+static int disk_worker(void *arg)
+{
+    struct vm_disk *d = arg;
+
+    while (!disk_stopping(d)) {
+        if (!vvirtio_blk_step(&d->dev))
+            wait_event(&d->wq, disk_stopping(d) || vvirtio_blk_notified(&d->dev));
+    }
+    return 0;
+}
+
+static void disk_free(struct vm_disk *d)
+{
+    if (d->worker) {
+        __atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
+        wait_wake_all(&d->wq);
+        thread_join(d->worker);
+    }
+    if (d->file)
+        vfs_close(d->file);
+    kfree(d);
+}
+
+static int disk_open(struct vm *vm, const struct guest_device *gd, char *msg, size_t len)
+{
+    char name[THREAD_NAME_MAX];
+    struct vfs_stat st;
+    struct vm_disk *d = kzalloc(sizeof(*d));
+    int err = d ? vfs_stat(gd->image, &st) : -ENOMEM;
+
+    if (!err)
+        err = vfs_open(gd->image, gd->read_only ? O_RDONLY : O_RDWR, &d->file);
+    if (err) {
+        snprintf(msg, len, "disk image %s: %s", gd->image, errno_str(err));
+        kfree(d);
+        return err;
+    }
+    d->vm = vm;
+    d->slot = vm->nr_disks;
+    mutex_init(&d->io);
+    wait_queue_init(&d->wq);
+    vvirtio_blk_init(&d->dev, st.size, gd->read_only, &disk_ops, d);
+    snprintf(name, sizeof(name), "%.10s/vd%u", vm->m.name, d->slot);
+    d->worker = thread_create(name, disk_worker, d, VM_DISK_PRIO, CPUMASK_ALL);
+    if (!d->worker) {
+        snprintf(msg, len, "disk image %s: no worker thread", gd->image);
+        disk_free(d);
+        return -ENOMEM;
+    }
+    vm->disks[vm->nr_disks++] = d;
+    return 0;
+}
 
 int vm_disks_open(struct vm *vm, char *msg, size_t len)
 {
     vm->nr_disks = 0;
     for (unsigned i = 0; i < vm->m.ndevices; i++) {
-        const struct guest_device *gd = &vm->m.devices[i];
-        struct vfs_stat st;
-        if (gd->kind != GUEST_DEV_VIRTIO_BLK)
+        int err;
+
+        if (vm->m.devices[i].kind != GUEST_DEV_VIRTIO_BLK)
             continue;
-        struct vm_disk *d = kzalloc(sizeof(*d));
-        int err = d ? vfs_stat(gd->image, &st) : -ENOMEM;
-        if (!err)
-            err = vfs_open(gd->image, gd->read_only ? O_RDONLY : O_RDWR, &d->file);
+        err = disk_open(vm, &vm->m.devices[i], msg, len);
         if (err) {
-            snprintf(msg, len, "disk image %s: %s", gd->image, errno_str(err));
-            kfree(d);
             vm_disks_close(vm);
             return err;
         }
-        d->vm = vm;
-        d->slot = vm->nr_disks;
-        mutex_init(&d->io);
-        vvirtio_blk_init(&d->dev, st.size, gd->read_only, &disk_ops, d);
-        vm->disks[vm->nr_disks++] = d;
     }
     return 0;
+}
+
+void vm_disks_stop(struct vm *vm)
+{
+    for (unsigned i = 0; i < vm->nr_disks; i++) {
+        __atomic_store_n(&vm->disks[i]->stop, true, __ATOMIC_RELEASE);
+        wait_wake_all(&vm->disks[i]->wq);
+    }
 }
 
 void vm_disks_close(struct vm *vm)
 {
     for (unsigned i = 0; i < vm->nr_disks; i++) {
-        vfs_close(vm->disks[i]->file);
-        kfree(vm->disks[i]);
+        disk_free(vm->disks[i]);
         vm->disks[i] = NULL;
     }
     if (vm->nr_disks)
@@ -105,6 +184,7 @@ void vm_disks_close(struct vm *vm)
     vm->nr_disks = 0;
 }
 
+/* Registers only: a queue notification just wakes the worker, so nothing here sleeps. */
 int vm_disk_mmio(struct vm *vm, uint64_t offset, unsigned size, bool write, uint64_t *val)
 {
     unsigned slot = (unsigned)(offset / GUEST_VIRTIO_SLOT_SIZE);
@@ -115,9 +195,5 @@ int vm_disk_mmio(struct vm *vm, uint64_t offset, unsigned size, bool write, uint
     struct vvirtio_blk *dev = &vm->disks[slot]->dev;
     if (!write)
         return vvirtio_blk_read(dev, reg, size, val);
-    /* A queue notification does the disk I/O here, in the vCPU's thread: it may sleep. */
-    arch_irq_enable();
-    int err = vvirtio_blk_write(dev, reg, size, *val);
-    arch_irq_disable();
-    return err;
+    return vvirtio_blk_write(dev, reg, size, *val);
 }

@@ -16,9 +16,7 @@
 #define STATUS_FEATURES_OK 0x08u
 #define STATUS_NEEDS_RESET 0x40u
 
-/* InterruptStatus bits (4.2.2). */
-#define INT_USED_BUFFER 0x1u
-#define INT_CONFIG      0x2u
+#define INT_CONFIG 0x2u /* InterruptStatus: configuration change (4.2.2) */
 
 #define SECTOR_SIZE 512u
 
@@ -39,17 +37,17 @@ static void vvirtio_blk_put_le(uint8_t *p, uint64_t v, unsigned bytes)
         p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static unsigned long vvirtio_blk_lock(struct vvirtio_blk *d)
+unsigned long vvirtio_blk_lock(struct vvirtio_blk *d)
 {
     return spin_lock_irqsave(&d->lock);
 }
 
 /*
- * Release the lock and bring the line to InterruptStatus != 0 (4.2.2). set_irq runs unlocked, so
- * one CPU at a time reports (irq_busy) and re-reads the level after each call, so changes made
- * meanwhile by other CPUs are reported by it, in order.
+ * The line follows InterruptStatus != 0 (4.2.2). set_irq runs unlocked, so one thread at a time
+ * reports (irq_busy) and re-reads the level after each call, so changes made meanwhile by other
+ * threads (the worker, other vCPUs) are reported by it, in order.
  */
-static void vvirtio_blk_unlock_sync(struct vvirtio_blk *d, unsigned long flags)
+void vvirtio_blk_unlock_sync(struct vvirtio_blk *d, unsigned long flags)
 {
     if (d->irq_busy) {
         spin_unlock_irqrestore(&d->lock, flags);
@@ -70,8 +68,7 @@ static void vvirtio_blk_unlock_sync(struct vvirtio_blk *d, unsigned long flags)
     spin_unlock_irqrestore(&d->lock, flags);
 }
 
-/* busy is left alone: it belongs to the CPU processing the queue, which sees gen change and stops.
- */
+/* The worker's request is left alone: it sees gen change and drops it. */
 static void vvirtio_blk_reset_locked(struct vvirtio_blk *d)
 {
     d->status = 0;
@@ -87,7 +84,7 @@ static void vvirtio_blk_reset_locked(struct vvirtio_blk *d)
     d->last_avail = 0;
     d->used_idx = 0;
     d->int_status = 0;
-    d->notify_again = false;
+    d->work_pending = false;
     d->gen++;
 }
 
@@ -111,7 +108,7 @@ void vvirtio_blk_init(struct vvirtio_blk *d, uint64_t capacity_bytes, bool read_
     d->gen = 0;
     d->irq_line = false;
     d->irq_busy = false;
-    d->busy = false;
+    d->req.active = false;
     vvirtio_blk_reset_locked(d);
 }
 
@@ -124,34 +121,11 @@ void vvirtio_blk_reset(struct vvirtio_blk *d)
 }
 
 /* 2.1.2: the device sets DEVICE_NEEDS_RESET and, once the driver is live, says so by interrupt. */
-static void vvirtio_blk_needs_reset(struct vvirtio_blk *d)
+void vvirtio_blk_needs_reset(struct vvirtio_blk *d)
 {
     d->status |= STATUS_NEEDS_RESET;
     if (d->status & STATUS_DRIVER_OK)
         d->int_status |= INT_CONFIG;
-}
-
-bool vvirtio_blk_queue_used(struct vvirtio_blk *d, const struct vvirtio_blk_vq *q)
-{
-    unsigned long flags = vvirtio_blk_lock(d);
-    bool current = q->gen == d->gen && !(d->status & STATUS_NEEDS_RESET);
-
-    if (current) {
-        d->last_avail = q->last_avail;
-        d->used_idx = q->used_idx;
-        d->int_status |= INT_USED_BUFFER;
-    }
-    vvirtio_blk_unlock_sync(d, flags);
-    return current;
-}
-
-void vvirtio_blk_queue_broken(struct vvirtio_blk *d, const struct vvirtio_blk_vq *q)
-{
-    unsigned long flags = vvirtio_blk_lock(d);
-
-    if (q->gen == d->gen)
-        vvirtio_blk_needs_reset(d);
-    vvirtio_blk_unlock_sync(d, flags);
 }
 
 /* Registers are 32-bit only; configuration fields are read at their own width (4.2.2.2). */
@@ -313,7 +287,7 @@ static void vvirtio_blk_reg_write(struct vvirtio_blk *d, uint64_t reg, uint32_t 
  * The device consumes buffers only once the driver has accepted features and is live (3.1.1), the
  * queue is enabled, and no reset is pending.
  */
-static bool vvirtio_blk_queue_live(const struct vvirtio_blk *d)
+bool vvirtio_blk_queue_live(const struct vvirtio_blk *d)
 {
     uint32_t live = STATUS_FEATURES_OK | STATUS_DRIVER_OK;
 
@@ -322,41 +296,27 @@ static bool vvirtio_blk_queue_live(const struct vvirtio_blk *d)
 
 /*
  * QueueNotify, entered locked. The value is the queue index (VIRTIO_F_NOTIFICATION_DATA is not
- * offered). A CPU that finds the queue busy leaves notify_again for the busy one, which makes one
- * more pass for it; each pass takes at most a queue's worth of buffers, so passes stop when
- * notifications do.
+ * offered). Only noted for the worker: serving the queue here would hold the vCPU in this trap for
+ * as long as the disk takes, out of reach of a stop.
  */
 static void vvirtio_blk_notify(struct vvirtio_blk *d, uint32_t v, unsigned long flags)
 {
-    if (v != 0 || !vvirtio_blk_queue_live(d)) {
-        spin_unlock_irqrestore(&d->lock, flags);
-        return;
-    }
-    d->notify_again = true;
-    if (d->busy) {
-        spin_unlock_irqrestore(&d->lock, flags);
-        return;
-    }
-    d->busy = true;
-    while (d->notify_again && vvirtio_blk_queue_live(d)) {
-        struct vvirtio_blk_vq q = {
-            .desc = d->queue_desc,
-            .avail = d->queue_driver,
-            .used = d->queue_device,
-            .num = d->queue_num,
-            .features = d->driver_features,
-            .last_avail = d->last_avail,
-            .used_idx = d->used_idx,
-            .gen = d->gen,
-        };
+    bool work = v == 0 && vvirtio_blk_queue_live(d);
 
-        d->notify_again = false;
-        vvirtio_blk_unlock_sync(d, flags);
-        vvirtio_blk_queue_run(d, &q);
-        flags = vvirtio_blk_lock(d);
-    }
-    d->busy = false;
-    vvirtio_blk_unlock_sync(d, flags);
+    if (work)
+        d->work_pending = true;
+    spin_unlock_irqrestore(&d->lock, flags);
+    if (work)
+        d->ops->notify(d->ctx);
+}
+
+bool vvirtio_blk_notified(struct vvirtio_blk *d)
+{
+    unsigned long flags = vvirtio_blk_lock(d);
+    bool pending = d->work_pending;
+
+    spin_unlock_irqrestore(&d->lock, flags);
+    return pending;
 }
 
 int vvirtio_blk_write(struct vvirtio_blk *d, uint64_t offset, unsigned size, uint64_t val)

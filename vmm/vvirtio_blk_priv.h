@@ -13,31 +13,35 @@
 #define VVIRTIO_BLK_F_FLUSH    (1ull << 9)
 #define VVIRTIO_F_VERSION_1    (1ull << 32)
 
-/*
- * What one processing pass works from: the queue as the lock-holder saw it, and the ring positions
- * the pass advances. gen tells whether the queue was reset or re-enabled since.
- */
-struct vvirtio_blk_vq {
-    uint64_t desc, avail, used;
-    uint32_t num;
-    uint64_t features; /* negotiated */
-    uint16_t last_avail, used_idx;
-    uint32_t gen;
-};
+/* Request status values (5.2.6). */
+#define VVIRTIO_BLK_S_OK     0u
+#define VVIRTIO_BLK_S_IOERR  1u
+#define VVIRTIO_BLK_S_UNSUPP 2u
 
-/*
- * Take every buffer the driver has made available (at most q->num), answer it and return it
- * through the used ring. Called unlocked by the CPU that set d->busy.
- */
-void vvirtio_blk_queue_run(struct vvirtio_blk *d, struct vvirtio_blk_vq *q);
+#define VVIRTIO_BLK_INT_USED 0x1u /* InterruptStatus: used buffer notification (4.2.2) */
 
-/*
- * One buffer has gone to the used ring: record q's ring positions and interrupt the driver. False
- * if the queue was reset or disabled since q was taken, so the pass must stop.
- */
-bool vvirtio_blk_queue_used(struct vvirtio_blk *d, const struct vvirtio_blk_vq *q);
+/* vvirtio_blk.c: the lock, and what the queue code needs of the register state. */
+unsigned long vvirtio_blk_lock(struct vvirtio_blk *d);
+/* Release the lock and bring the line to InterruptStatus != 0 (set_irq, unlocked). */
+void vvirtio_blk_unlock_sync(struct vvirtio_blk *d, unsigned long flags);
+/* Locked: the driver is live, the queue enabled, no reset pending (3.1.1). */
+bool vvirtio_blk_queue_live(const struct vvirtio_blk *d);
+/* Locked: set DEVICE_NEEDS_RESET (2.1.2) and say so by interrupt once the driver is live. */
+void vvirtio_blk_needs_reset(struct vvirtio_blk *d);
 
-/* The rings themselves are unusable: set DEVICE_NEEDS_RESET (2.1.2) unless q is stale. */
-void vvirtio_blk_queue_broken(struct vvirtio_blk *d, const struct vvirtio_blk_vq *q);
+/* vvirtio_blk_queue.c: the split virtqueue in guest RAM (2.7). */
+/* Copy between guest RAM at ipa and buf: 0, or -EFAULT if any byte is not guest RAM. */
+int vvirtio_blk_copy_from(struct vvirtio_blk *d, uint64_t ipa, void *buf, uint64_t len);
+int vvirtio_blk_copy_to(struct vvirtio_blk *d, uint64_t ipa, const void *buf, uint64_t len);
+/*
+ * Take the next available buffer into d->req (kind NEW, or ANSWER when its chain is malformed):
+ * true; false when there is none, the queue is not live, or the rings are unusable (then the
+ * device needs a reset).
+ */
+bool vvirtio_blk_take(struct vvirtio_blk *d);
+/* Whether d->req was taken since the last reset or QueueReady change. */
+bool vvirtio_blk_req_current(struct vvirtio_blk *d);
+/* Write d->req's status and return it through the used ring, unless it is stale; it is done. */
+void vvirtio_blk_answer(struct vvirtio_blk *d);
 
 #endif
