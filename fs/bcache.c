@@ -365,6 +365,19 @@ static int direct_io(struct bcache *c, uint64_t lba, uint32_t run, uint8_t *buf,
     return submit(c, c->ios, 1);
 }
 
+/*
+ * Sectors from lba that go through the cache before a run that can bypass it: the first block
+ * (maybe partial, maybe cached) and the blocks after it up to such a run, at most a batch.
+ */
+static uint32_t cached_span(struct bcache *c, uint64_t lba, uint32_t count)
+{
+    uint32_t span = c->spb - (uint32_t)(lba % c->spb), limit = c->batch * c->spb;
+
+    while (span < count && span < limit && !direct_run(c, lba + span, count - span, false))
+        span += c->spb;
+    return span < count ? span : count;
+}
+
 static bool span_ok(const struct blockdev *bd, uint64_t lba, uint32_t count)
 {
     return lba <= bd->nsectors && count <= bd->nsectors - lba;
@@ -385,7 +398,7 @@ static int bcache_read(struct blockdev *bd, uint64_t lba, uint32_t count, void *
         if (done)
             err = direct_io(c, lba, done / c->spb, out, false);
         else
-            err = read_chunk(c, lba, count, out, &done);
+            err = read_chunk(c, lba, cached_span(c, lba, count), out, &done);
         lba += done;
         count -= done;
         out += (size_t)done * bd->sector_size;

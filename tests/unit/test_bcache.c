@@ -712,6 +712,12 @@ static void test_direct_read_bypasses(void)
     CHECK(is_pattern(buf, 80 * SPB + 1, 2 * SPB));
     CHECK_EQ(stats_of(c).direct, 1);
     CHECK(stats_of(c).used > 0);
+    /* A long unaligned read: its first partial block through the cache, the rest direct. */
+    counts_reset(d);
+    CHECK_EQ(blockdev_read(c, 100 * SPB + 3, 20 * SPB, buf), 0);
+    CHECK(is_pattern(buf, 100 * SPB + 3, 20 * SPB));
+    CHECK_EQ(stats_of(c).direct, 2);
+    CHECK_EQ(d->reads, 3); /* head block, the direct run, the tail block */
     free(buf);
     bcache_destroy(c);
     disk_free(d);
