@@ -261,6 +261,7 @@ fail:
 
 int vm_start(const struct guest_manifest *m, const struct load_plan *plan)
 {
+    uint64_t t0 = time_now_ns();
     struct vm *vm = NULL;
 
     unsigned long flags = spin_lock_irqsave(&vms_lock);
@@ -302,8 +303,10 @@ int vm_start(const struct guest_manifest *m, const struct load_plan *plan)
         vm->state = VM_EMPTY;
         return err;
     }
-    kprintf("guest %s: started (%u vCPU%s, %lu MiB)\n", m->name, vm->nr_vcpus,
-            vm->nr_vcpus == 1 ? "" : "s", (unsigned long)(m->memory_size >> 20));
+    /* The time includes loading its files: what the disk path costs shows here. */
+    kprintf("guest %s: started (%u vCPU%s, %lu MiB) in %lu ms\n", m->name, vm->nr_vcpus,
+            vm->nr_vcpus == 1 ? "" : "s", (unsigned long)(m->memory_size >> 20),
+            (unsigned long)((time_now_ns() - t0) / 1000000));
     return 0;
 }
 
