@@ -4,7 +4,7 @@
 #include "arch/memlayout.h"
 #include "fs/vfs.h"
 #include "kernel/kmalloc.h"
-#include "kernel/sync.h"
+#include "kernel/printk.h"
 #include "kernel/thread.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
@@ -26,8 +26,8 @@
 struct vm_disk {
     struct vm *vm;
     unsigned slot;
+    const char *image; /* its path, in vm->m */
     struct file *file;
-    struct mutex io; /* the file position: one write's seek and write stay together */
     struct thread *worker;
     struct wait_queue wq; /* the worker sleeps here for a QueueNotify or the stop */
     bool stop;            /* atomic */
@@ -54,20 +54,14 @@ static int disk_read(void *ctx, uint64_t off, void *buf, size_t len)
 
 static int disk_write(void *ctx, uint64_t off, const void *buf, size_t len)
 {
-    struct vm_disk *d = ctx;
-    long n = -EIO;
+    long n = vfs_pwrite(((struct vm_disk *)ctx)->file, buf, len, off);
 
-    mutex_lock(&d->io);
-    if (vfs_lseek(d->file, (int64_t)off, SEEK_SET) == (int64_t)off)
-        n = vfs_write(d->file, buf, len);
-    mutex_unlock(&d->io);
     return n < 0 ? (int)n : ((size_t)n == len ? 0 : -EIO);
 }
 
 static int disk_flush(void *ctx)
 {
-    (void)ctx;
-    return vfs_sync_all();
+    return vfs_fsync(((struct vm_disk *)ctx)->file);
 }
 
 static void disk_irq(void *ctx, bool level)
@@ -106,15 +100,22 @@ static int disk_worker(void *arg)
     return 0;
 }
 
+/* What the guest wrote is in the image file afterwards, or the console says why not. */
 static void disk_free(struct vm_disk *d)
 {
+    int err = 0;
+
     if (d->worker) {
         __atomic_store_n(&d->stop, true, __ATOMIC_RELEASE);
         wait_wake_all(&d->wq);
         thread_join(d->worker);
     }
-    if (d->file)
-        vfs_close(d->file);
+    if (!d->dev.read_only)
+        err = vfs_fsync(d->file);
+    if (err)
+        kprintf("guest %s: disk image %s: writing back: %s\n", d->vm->m.name, d->image,
+                errno_str(err));
+    vfs_close(d->file);
     kfree(d);
 }
 
@@ -134,7 +135,7 @@ static int disk_open(struct vm *vm, const struct guest_device *gd, char *msg, si
     }
     d->vm = vm;
     d->slot = vm->nr_disks;
-    mutex_init(&d->io);
+    d->image = gd->image;
     wait_queue_init(&d->wq);
     vvirtio_blk_init(&d->dev, st.size, gd->read_only, &disk_ops, d);
     snprintf(name, sizeof(name), "%.10s/vd%u", vm->m.name, d->slot);
@@ -179,8 +180,6 @@ void vm_disks_close(struct vm *vm)
         disk_free(vm->disks[i]);
         vm->disks[i] = NULL;
     }
-    if (vm->nr_disks)
-        vfs_sync_all(); /* what the guest wrote is in the image file afterwards */
     vm->nr_disks = 0;
 }
 
