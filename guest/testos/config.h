@@ -3,6 +3,7 @@
 #define TESTOS_CONFIG_H
 
 #define TESTOS_MAX_CPUS   8
+#define TESTOS_MAX_VIRTIO 32
 #define TESTOS_STACK_SIZE 16384
 
 /* The NimbOS-like build (make TESTOS_NIMBOS=1, and testos-nimbos.bin) defines TESTOS_NIMBOS. */

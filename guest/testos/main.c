@@ -1,5 +1,6 @@
 /* main.c - TestOS: a small EL1 guest that checks its machine, benchmarks it, and powers off. */
 #include "bench.h"
+#include "blk.h"
 #include "check.h"
 #include "checks.h"
 #include "console.h"
@@ -71,6 +72,8 @@ void testos_main(uint64_t dtb)
     console_printf("TESTOS PASS %u checks\n", check_count());
     if (!platform.nimbos && platform_bootarg("bench"))
         bench_run();
+    if (!platform.nimbos && blk_wanted())
+        blk_run();
     if (!platform.nimbos && platform_bootarg("interactive"))
         interactive();
     psci_system_off();

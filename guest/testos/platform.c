@@ -88,6 +88,16 @@ static void scan_gic(struct dtb_scan *s, const struct fdt_node *n)
     s->have_gic = true;
 }
 
+/* The disk exercises (blk.c) look for their device among these; extra transports are ignored. */
+static void scan_virtio(struct dtb_scan *s, const struct fdt_node *n)
+{
+    if (scan_error(s, bad_cells(n, n->reg, 1)) || n->interrupts.len < 12 ||
+        platform.nvirtio == TESTOS_MAX_VIRTIO)
+        return;
+    platform.virtio[platform.nvirtio] = reg_addr(n, 0);
+    platform.virtio_irq[platform.nvirtio++] = irq_intid(n->interrupts, 0);
+}
+
 static void scan_node(void *ctx, const struct fdt_node *n)
 {
     struct dtb_scan *s = ctx;
@@ -122,6 +132,8 @@ static void scan_node(void *ctx, const struct fdt_node *n)
             platform.uart_irq = irq_intid(n->interrupts, 0);
             s->have_uart = true;
         }
+    } else if (fdt_has_string(compat, "virtio,mmio")) {
+        scan_virtio(s, n);
     } else if (fdt_has_string(compat, "arm,armv8-timer") && n->interrupts.len >= 36) {
         platform.ptimer_irq = irq_intid(n->interrupts, 1); /* non-secure EL1 physical */
         platform.vtimer_irq = irq_intid(n->interrupts, 2); /* EL1 virtual */

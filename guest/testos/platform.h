@@ -22,6 +22,9 @@ struct platform {
     unsigned int uart_irq;
     unsigned int vtimer_irq; /* 0: not used (NimbOS-like) */
     unsigned int ptimer_irq;
+    unsigned int nvirtio; /* virtio-mmio transports in the DTB (QEMU virt has 32, mostly empty) */
+    uintptr_t virtio[TESTOS_MAX_VIRTIO];
+    unsigned int virtio_irq[TESTOS_MAX_VIRTIO];
     enum psci_conduit conduit;
     bool psci_probe; /* VERSION, FEATURES, CPU_ON: not part of the NimbOS contract */
     const char *bootargs;

@@ -9,7 +9,8 @@ TESTOS_OUT    := $(B)/guests/testos
 TESTOS_SRCS   := $(wildcard $(TESTOS_DIR)/*.c $(TESTOS_DIR)/*.S)
 TESTOS_CFLAGS := -std=c11 -ffreestanding -nostdlib -fno-builtin -fno-stack-protector -fno-pie \
 	-fno-omit-frame-pointer $(GCCONLY) -mgeneral-regs-only -mstrict-align -mno-outline-atomics \
-	-march=armv8-a -mbranch-protection=none -g -O2 -Wall -Wextra -Werror -MMD -MP
+	-march=armv8-a -mbranch-protection=none -g -O2 -Wall -Wextra -Werror -MMD -MP \
+	-Iinclude # lib/virtio.h: the register offsets Avatar's driver and device model use
 TESTOS_LDFLAGS := -nostdlib -static $(if $(filter 1,$(CLANG)),-fuse-ld=bfd,-no-pie) \
 	-Wl,--build-id=none -Wl,-z,max-page-size=4096 -Wl,--no-warn-rwx-segments \
 	-T $(TESTOS_DIR)/testos.ld
