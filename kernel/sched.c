@@ -295,14 +295,16 @@ static void sched_finish_switch(struct thread *last)
 /*
  * Choose the next thread for this CPU and switch to it. IRQs masked, preemption count 1 (the
  * caller's). preempt: prev stays runnable whatever its state (it was interrupted, perhaps just
- * before blocking); otherwise a prev that is not RUNNING leaves the run queue.
+ * before blocking); otherwise a prev that is not RUNNING leaves the run queue. Returns whether
+ * another thread ran before prev resumed.
  */
-static void schedule(bool preempt)
+static bool schedule(bool preempt)
 {
     struct percpu *c = this_cpu();
     unsigned int cpu = c->id;
     struct sched_rq *rq = &rqs[cpu];
     struct thread *prev = c->current;
+    bool switched;
 
     c->need_resched = false;
     sched_pull(cpu, prev, preempt || prev->state == THREAD_RUNNING);
@@ -333,7 +335,8 @@ static void schedule(bool preempt)
     next->on_cpu = true;
     next->cpus_run |= CPUMASK_CPU(cpu);
     rq_publish_load(rq);
-    if (next != prev) {
+    switched = next != prev;
+    if (switched) {
 #ifdef AVATAR_HV
         if (prev->vcpu)
             vcpu_sched_out(prev->vcpu); /* its guest's EL1 state leaves the CPU with it */
@@ -341,6 +344,7 @@ static void schedule(bool preempt)
         prev = sched_switch_context(&prev->ctx, &next->ctx, prev);
     }
     sched_finish_switch(prev);
+    return switched;
 }
 
 /* Switch while a reschedule is pending and allowed. IRQs masked. */
@@ -443,10 +447,20 @@ void sched_yield(void)
 
     c->preempt_count++;
     c->current->slice = 0; /* to the back of its level */
-    schedule(true);
+    bool switched = schedule(true);
     this_cpu()->preempt_count--;
     sched_preempt_irqoff();
     arch_irq_restore(flags);
+    /*
+     * Nothing else wants this CPU: the caller is spinning, waiting for another CPU. Say so with
+     * YIELD (Arm ARM C6.2 "YIELD": a hint that the PE runs a spin loop). Under single-threaded
+     * TCG (QEMU -icount), where the vCPUs take turns on one host thread, it ends this vCPU's
+     * turn. An IPI does not: without the hint a yield loop keeps the host thread, the CPU it
+     * sent work to runs only when this one reprograms its timer, and that moment goes to its
+     * own overdue tick; the thread it was sent never runs.
+     */
+    if (!switched)
+        arch_cpu_relax();
 }
 
 void sched_set_prio(struct thread *t, int prio)

@@ -1,4 +1,5 @@
-"""kernel_user.py - user mode: programs from app/ run at EL0 through the shell's `run`, on SMP=1 and 4.
+"""kernel_user.py - user mode: programs from app/ run at EL0 through the shell's `run`, on SMP=1 and 4
+(migrate, which moves threads between CPUs, on SMP=2 and 4).
 
 Each test program prints "PASS <check>" / "FAIL <check>: ..." lines and "<prog>: N passed, M
 failed"; a case runs one program and wants its summary with nothing failed. Crashes, kill, the
@@ -106,6 +107,18 @@ for smp in (1, 4):
         pid = int(re.match(r"hello from pid (\d+)", out).group(1))
         out = q.command("run /bin/hello")
         check(out == f"hello from pid {pid + 1}: /bin/hello\n", f"`run /bin/hello` printed:\n{out}")
+
+
+# A thread moved to an idle CPU must run there at once (SMP only: there is no other CPU on one).
+MIGRATE_ROUNDS = 50
+for smp in (2, 4):
+
+    @case(f"kernel/user-migrate-smp{smp}")
+    def _migrate(t, smp=smp):
+        q = t.boot(machine(smp))
+        out = run_test_program(q, "migrate", str(MIGRATE_ROUNDS), 120)
+        want = f"migrate: {MIGRATE_ROUNDS} + {MIGRATE_ROUNDS} rounds passed over {smp} CPUs\n"
+        check(want in out, f"migrate did not run {MIGRATE_ROUNDS} rounds on {smp} CPUs:\n{out}")
 
 
 CRASHES = [
