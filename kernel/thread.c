@@ -190,6 +190,24 @@ int thread_set_affinity(struct thread *t, cpumask_t mask)
     return 0;
 }
 
+int thread_set_affinity_id(unsigned int id, cpumask_t mask)
+{
+    /* The list lock keeps the thread from being freed while its affinity changes. */
+    unsigned long flags = spin_lock_irqsave(&thread_list_lock);
+    int err = -ESRCH;
+
+    for (struct list_node *p = thread_list.next; p != &thread_list; p = p->next) {
+        struct thread *t = list_entry(p, struct thread, all_link);
+
+        if (t->id == id) {
+            err = t->state == THREAD_DEAD ? -ESRCH : thread_set_affinity(t, mask);
+            break;
+        }
+    }
+    spin_unlock_irqrestore(&thread_list_lock, flags);
+    return err;
+}
+
 void thread_yield(void)
 {
     sched_yield();

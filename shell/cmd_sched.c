@@ -1,4 +1,4 @@
-/* cmd_sched.c - scheduler shell commands: ps (the threads) and load (background spinners). */
+/* cmd_sched.c - scheduler shell commands: ps (the threads), pin (affinity), load (spinners). */
 #include "arch/cpu.h"
 #include "arch/irqflags.h"
 #include "kernel/kmalloc.h"
@@ -7,7 +7,9 @@
 #include "kernel/shell.h"
 #include "kernel/thread.h"
 #include "kernel/time.h"
+#include "lib/errno.h"
 #include "lib/printf.h"
+#include "lib/string.h"
 
 static const char *ps_state(const struct thread_info *i)
 {
@@ -78,6 +80,73 @@ static bool parse_uint(const char *s, unsigned long *out)
     *out = v;
     return true;
 }
+
+/* The id of the one thread called name, or 0 after saying why there is none. */
+static unsigned int pin_find(const char *name)
+{
+    unsigned int n = thread_snapshot(NULL, 0) + 8; /* room for threads created meanwhile */
+    struct thread_info *info = kmalloc(n * sizeof(*info));
+    unsigned int id = 0, matches = 0;
+
+    if (!info) {
+        kprintf("pin: out of memory\n");
+        return 0;
+    }
+    unsigned int total = thread_snapshot(info, n);
+    for (unsigned int k = 0; k < total && k < n; k++) {
+        if (!strcmp(info[k].name, name) && info[k].state != THREAD_DEAD) {
+            id = info[k].id;
+            matches++;
+        }
+    }
+    kfree(info);
+    if (matches == 1)
+        return id;
+    if (matches)
+        kprintf("pin: %u threads are called %s: give an id (ps)\n", matches, name);
+    else
+        kprintf("pin: no thread called %s\n", name);
+    return 0;
+}
+
+static int cmd_pin(int argc, char **argv)
+{
+    cpumask_t online = sched_online_cpus();
+    cpumask_t mask = CPUMASK_ALL;
+    unsigned long id, cpu;
+
+    if (argc != 3) {
+        kprintf("usage: pin <thread id|name> <cpu|all>\n");
+        return -1;
+    }
+    if (strcmp(argv[2], "all")) {
+        if (!parse_uint(argv[2], &cpu) || cpu >= MAX_CPUS || !(online & CPUMASK_CPU(cpu))) {
+            kprintf("pin: %s is not an online CPU (online: 0x%02lx)\n", argv[2],
+                    (unsigned long)online);
+            return -1;
+        }
+        mask = CPUMASK_CPU(cpu);
+    }
+    if (!parse_uint(argv[1], &id)) {
+        id = pin_find(argv[1]);
+        if (!id)
+            return -1;
+    }
+    int err = thread_set_affinity_id((unsigned int)id, mask);
+    if (err == -ESRCH) {
+        kprintf("pin: no thread %lu\n", id);
+        return -1;
+    }
+    if (err) {
+        /* The mask names an online CPU: only an idle thread refuses it. */
+        kprintf("pin: thread %lu is a CPU's idle thread: it stays there\n", id);
+        return -1;
+    }
+    kprintf("pin: thread %lu may run on 0x%02lx\n", id, (unsigned long)(mask & online));
+    return 0;
+}
+SHELL_COMMAND(pin, "pin", "<id|name> <cpu|all>", "restrict a thread to one CPU (or free it)",
+              cmd_pin);
 
 static int cmd_load(int argc, char **argv)
 {

@@ -104,6 +104,8 @@ int thread_set_priority(struct thread *t, int prio);
 /* Restrict t to the online CPUs in mask (it moves at once if it runs elsewhere); -EINVAL if none.
  */
 int thread_set_affinity(struct thread *t, cpumask_t mask);
+/* The same by thread id (the shell's `pin`); -ESRCH if no live thread has it. */
+int thread_set_affinity_id(unsigned int id, cpumask_t mask);
 void thread_yield(void);
 /* Sleep for at least ns (one-shot timer: microsecond accuracy, not tick granularity). */
 void thread_sleep_ns(uint64_t ns);

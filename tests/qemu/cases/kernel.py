@@ -1,4 +1,5 @@
-"""kernel.py - the scheduler and synchronisation: the in-kernel self-tests (`ktest`), `ps`, `load`."""
+"""kernel.py - the scheduler and synchronisation: the in-kernel self-tests (`ktest`), `ps`, `pin`,
+`load`."""
 
 import re
 
@@ -13,6 +14,7 @@ KTEST_TIMEOUT = 300
 PS_HEADER = "  ID NAME             STATE     PRI  CPU  AFFINITY     TICKS  RAN-ON"
 PS_ROW_RE = re.compile(r"^ *(\d+) (\S+) +(running|ready|blocked|sleeping|dead|idle) +(idle|\d+\^?) +"
                        r"(\d+) +0x([0-9a-f]+) +(\d+) +0x([0-9a-f]+)$", re.M)
+PIN_RE = re.compile(r"^pin: thread (\d+) may run on 0x([0-9a-f]+)\n$")
 LOAD_THREADS = 8
 LOAD_MS = 400
 
@@ -88,6 +90,44 @@ def _ps(t):
     check(shell[0]["state"] == "running" and shell[0]["prio"] == "40",
           f"the shell runs ps at priority 40: {shell[0]}")
     check(shell[0]["affinity"] == (1 << smp) - 1, f"the shell may run anywhere: {shell[0]}")
+
+
+@case("kernel/pin-el1")
+def _pin(t):
+    q = t.boot(Config(smp=2))
+
+    def pin(thread, cpu, mask):
+        out = q.command(f"pin {thread} {cpu}")
+        m = PIN_RE.fullmatch(out)
+        check(m and int(m.group(2), 16) == mask, f"`pin {thread} {cpu}` printed:\n{out}")
+        return int(m.group(1))
+
+    def shell_row():
+        rows = [r for r in parse_ps(q.command("ps")) if r["name"] == "shell"]
+        check(len(rows) == 1, f"expected one shell thread: {rows}")
+        return rows[0]
+
+    # The shell moves itself: ps (which the shell runs) shows it running on the CPU it was sent to.
+    for cpu in (1, 0, 1):
+        shell_id = pin("shell", cpu, 1 << cpu)
+        r = shell_row()
+        check(r["id"] == shell_id and r["state"] == "running" and r["cpu"] == cpu and
+              r["affinity"] == 1 << cpu and r["ran_on"] & (1 << cpu),
+              f"after `pin shell {cpu}` the shell should run on cpu{cpu} only: {r}")
+    check(pin(shell_id, "all", 0x3) == shell_id, "`pin <id> all` named another thread")
+    check(shell_row()["affinity"] == 0x3, "`pin shell all` did not free the shell")
+    idle0 = [r["id"] for r in parse_ps(q.command("ps")) if r["name"] == "idle0"][0]
+    for line, want in [
+        ("pin", "usage: pin <thread id|name> <cpu|all>\n"),
+        ("pin shell 2", "pin: 2 is not an online CPU (online: 0x03)\n"),
+        ("pin shell one", "pin: one is not an online CPU (online: 0x03)\n"),
+        ("pin nosuch 0", "pin: no thread called nosuch\n"),
+        ("pin 9999 0", "pin: no thread 9999\n"),
+        ("pin idle0 1", f"pin: thread {idle0} is a CPU's idle thread: it stays there\n"),
+    ]:
+        out = q.command(line)
+        check(out == want, f"`{line}` printed:\n{out}")
+    check(shell_row()["affinity"] == 0x3, "a refused pin changed the shell's affinity")
 
 
 @case("kernel/load-keeps-shell-responsive-el1")
