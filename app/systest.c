@@ -69,6 +69,14 @@ static void test_console(void)
     CHECK_RET(sc(SYS_ioctl, 1, 0x1234, 0, 0), -ENOTTY, "ioctl-unknown-enotty");
     CHECK_RET(sc(SYS_lseek, 1, 0, SEEK_SET, 0), -ESPIPE, "lseek-console-espipe");
     CHECK(isatty(1) && isatty(0), "isatty-console");
+    /* A terminal cannot be fsynced (Linux: EINVAL); syncfs of its file system has nothing to do. */
+    CHECK_RET(sc(SYS_fsync, 1, 0, 0, 0), -EINVAL, "fsync-console-einval");
+    CHECK_RET(sc(SYS_fdatasync, 0, 0, 0, 0), -EINVAL, "fdatasync-console-einval");
+    CHECK_RET(sc(SYS_syncfs, 2, 0, 0, 0), 0, "syncfs-console");
+    CHECK_RET(sc(SYS_fsync, 99, 0, 0, 0), -EBADF, "fsync-bad-fd-ebadf");
+    CHECK_RET(sc(SYS_fdatasync, -1, 0, 0, 0), -EBADF, "fdatasync-negative-fd-ebadf");
+    CHECK_RET(sc(SYS_syncfs, 77, 0, 0, 0), -EBADF, "syncfs-bad-fd-ebadf");
+    CHECK_RET(sc(SYS_sync, 0, 0, 0, 0), 0, "sync");
 }
 
 static void test_ids(void)
@@ -324,6 +332,10 @@ static void test_files(void)
     CHECK(fcntl(fd, F_DUPFD, 30) == 30, "fcntl-dupfd");
     CHECK(close(30) == 0 && close(20) == 0 && close(fd2) == 0, "close-dups");
     CHECK(ftruncate(fd, 5) == 0 && fstat(fd, &st) == 0 && st.st_size == 5, "ftruncate");
+    CHECK_RET(sc(SYS_fsync, fd, 0, 0, 0), 0, "fsync-file");
+    CHECK_RET(sc(SYS_fdatasync, fd, 0, 0, 0), 0, "fdatasync-file");
+    CHECK_RET(sc(SYS_syncfs, fd, 0, 0, 0), 0, "syncfs-file");
+    CHECK(pread(fd, buf, 6, 0) == 5 && !memcmp(buf, "hello", 5), "read-after-fsync");
     CHECK_RET(sc(SYS_ioctl, fd, TIOCGWINSZ, (long)buf, 0), -ENOTTY, "ioctl-file-enotty");
     CHECK(close(fd) == 0, "close");
     CHECK(close(fd) == -1 && errno == EBADF, "close-twice-ebadf");
@@ -351,6 +363,7 @@ static void test_files(void)
     fd = open(TDIR, O_RDONLY | O_DIRECTORY);
     CHECK(fd >= 0, "openat-directory");
     CHECK(read(fd, buf, 4) == -1 && errno == EISDIR, "read-directory-eisdir");
+    CHECK_RET(sc(SYS_fsync, fd, 0, 0, 0), 0, "fsync-directory");
     CHECK_RET(sc(SYS_getdents64, fd, KERNEL_ADDR, 4096, 0), -EFAULT, "getdents64-efault");
     CHECK_RET(sc(SYS_getdents64, fd, (long)buf, sizeof(buf), 0), -EINVAL,
               "getdents64-small-buffer-einval");

@@ -1,4 +1,5 @@
-/* sys_fs.c - system calls on descriptors: read/write (console and files), dup, fcntl, ioctl. */
+/* sys_fs.c - system calls on descriptors: read/write (console and files), dup, fcntl, ioctl, sync.
+ */
 #include "fs/vfs.h"
 #include "kernel/fd.h"
 #include "kernel/kmalloc.h"
@@ -258,4 +259,45 @@ int64_t sys_ftruncate(const uint64_t *a)
                                        : vfs_ftruncate(e.file, a[1]);
     fd_release(&e);
     return ret;
+}
+
+/*
+ * fsync, fdatasync and syncfs: FAT keeps nothing for a file apart from its volume's blocks, so
+ * all three write back the mount holding the file and flush its disk. The console holds nothing
+ * to write: a terminal cannot be fsynced (-EINVAL, as Linux says for a tty), and syncfs of the
+ * file system it belongs to has nothing to do.
+ */
+static int64_t fd_sync(int fd, bool whole_fs)
+{
+    struct fd e;
+    int err = fd_get(proc_current(), fd, &e);
+
+    if (err)
+        return err;
+    int64_t ret = e.kind != FD_CONSOLE ? vfs_fsync(e.file) : whole_fs ? 0 : -EINVAL;
+    fd_release(&e);
+    return ret;
+}
+
+int64_t sys_fsync(const uint64_t *a)
+{
+    return fd_sync((int)a[0], false);
+}
+
+int64_t sys_fdatasync(const uint64_t *a)
+{
+    return fd_sync((int)a[0], false);
+}
+
+int64_t sys_syncfs(const uint64_t *a)
+{
+    return fd_sync((int)a[0], true);
+}
+
+int64_t sys_sync(const uint64_t *a)
+{
+    (void)a;
+    /* sync(2) returns nothing: what fails to write stays dirty for the next fsync to report. */
+    vfs_sync_all();
+    return 0;
 }

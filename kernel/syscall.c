@@ -25,6 +25,9 @@ static const syscall_fn syscall_table[] = {
     [67] = sys_pread64,
     [79] = sys_newfstatat,
     [80] = sys_fstat,
+    [81] = sys_sync,
+    [82] = sys_fsync,
+    [83] = sys_fdatasync,
     [93] = sys_exit,
     [94] = sys_exit_group,
     [96] = sys_set_tid_address,
@@ -61,6 +64,7 @@ static const syscall_fn syscall_table[] = {
     [226] = sys_mprotect,
     [233] = sys_madvise,
     [260] = sys_wait4,
+    [267] = sys_syncfs,
     [278] = sys_getrandom,
 };
 

@@ -38,6 +38,10 @@ int64_t sys_writev(const uint64_t *a);
 int64_t sys_pread64(const uint64_t *a);
 int64_t sys_newfstatat(const uint64_t *a);
 int64_t sys_fstat(const uint64_t *a);
+int64_t sys_sync(const uint64_t *a);
+int64_t sys_fsync(const uint64_t *a);
+int64_t sys_fdatasync(const uint64_t *a);
+int64_t sys_syncfs(const uint64_t *a);
 
 /* sys_proc.c */
 int64_t sys_exit(const uint64_t *a);

@@ -121,6 +121,42 @@ for smp in (2, 4):
         check(want in out, f"migrate did not run {MIGRATE_ROUNDS} rounds on {smp} CPUs:\n{out}")
 
 
+# Durability: what a program fsyncs (or syncs) is on the disk image when QEMU is killed right
+# after; a file written after it, unsynced, is not (the kill does lose what the caches hold).
+DURABLE_LINES = 1500  # app/durable.c
+
+
+def durable_text(how):
+    return "".join(f"{how} line {i:05d}\n" for i in range(DURABLE_LINES))
+
+
+def mtype(img, path):
+    r = subprocess.run(["mtype", "-i", img, "::" + path], env=MTOOLS_ENV,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return r.returncode, r.stdout.decode(errors="replace")
+
+
+for how in ("fsync", "sync"):
+
+    @case(f"kernel/user-durable-{how}-el1")
+    def _durable(t, how=how):
+        path = f"/{how}.txt"
+        with tempfile.TemporaryDirectory() as d:
+            img = make_disk(d)
+            q = t.boot(machine(1, img))
+            q.send(f"run durable {how} {path}")
+            q.expect(rf"^durable: {re.escape(path)} synced by {how}\n")
+            q.expect(rf"^durable: {re.escape(path)}\.unsynced written, not synced: pull the plug")
+            q.kill()  # no shutdown: only what reached the disk survives
+            rc, text = mtype(img, path)
+            check(rc == 0 and text == durable_text(how),
+                  f"{path} after {how} and a kill: mtype status {rc}, {len(text)} bytes:\n"
+                  + text[:300])
+            rc, text = mtype(img, path + ".unsynced")
+            check(text != durable_text(how),
+                  f"{path}.unsynced reached the disk unsynced: the kill did not lose the caches")
+
+
 CRASHES = [
     ("null", "segmentation fault", "0x0"),
     ("kernel", "segmentation fault", "0xffffff8000000000"),
