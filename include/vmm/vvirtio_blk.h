@@ -141,7 +141,7 @@ int vvirtio_blk_write(struct vvirtio_blk *d, uint64_t offset, unsigned size, uin
  * of QueueReady drops the request in progress unanswered. Only one thread may call it.
  */
 bool vvirtio_blk_step(struct vvirtio_blk *d);
-/* Whether QueueNotify came since the last step that found nothing to do (a wait condition). */
+/* Whether QueueNotify came since the worker last looked at the avail ring (its wait condition). */
 bool vvirtio_blk_notified(struct vvirtio_blk *d);
 
 #endif
