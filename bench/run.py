@@ -235,6 +235,132 @@ def linux_boot(build_dir):
     yield "Linux boot, Avatar / bare, host seconds", round(vm_wall / bare_wall, 2)
 
 
+DD_MIB = 256  # bare Linux counts idle time in 10 ms jiffies: enough work to make that small
+DD_CMDS = (("null", "true"),
+           ("write", f"dd if=/dev/zero of=/dev/vda bs=1M count={DD_MIB} conv=fsync"),
+           ("read", f"dd if=/dev/vda of=/dev/null bs=1M count={DD_MIB}"))
+DD_ROWS = {"write": f"Linux guest dd {DD_MIB} MiB to its virtio disk, conv=fsync",
+           "read": f"Linux guest dd {DD_MIB} MiB from its virtio disk, cold cache"}
+DD_DONE_RE = r"\nDD (\d+) (\d+) (\d+) (\d+) (\d+)\n"
+# Virtual time the guest's clock saw, and the CPUs' idle time from /proc/stat (USER_HZ jiffies).
+DD_STAT = "awk '/^cpu /{print $5+$6}' /proc/stat"
+DD_DROP = "sync; echo 3 > /proc/sys/vm/drop_caches; echo drop$((6*7))"
+
+
+def dd_guest_command(cmd):
+    return (f"I=$({DD_STAT}); A=$(/bin/cntvct); {cmd} 2>/dev/null; B=$(/bin/cntvct); "
+            f"J=$({DD_STAT}); echo \"DD $A $B $I $J\"")
+
+
+def dd_executed(q, cmd, idle_ns):
+    """Run cmd in the guest's shell (attached): instructions the CPU executed meanwhile, that is
+    the guest's elapsed virtual time less idle time (idle_ns(q, m) from the dd marker line)."""
+    q.write(DD_DROP + "\r")
+    q.expect(r"drop42", 300)
+    q.write(dd_guest_command(cmd) + "\r")
+    m = q.expect(DD_DONE_RE, 1800)
+    elapsed = (int(m.group(3)) - int(m.group(1))) * 10**9 // int(m.group(2))
+    return elapsed - idle_ns(q, m)
+
+
+@bench
+def linux_disk(build_dir):
+    """A Linux guest's own disk I/O, instructions per byte, with 1 vCPU on SMP=1: dd to and from
+    a virtio-blk disk under Avatar (an image file on host.img) and bare on QEMU (the same file as
+    QEMU's disk). Executed = virtual time less idle time (bare: /proc/stat; Avatar: its `uptime`
+    idle figure, read around the dd with the console detached); an empty command's cost is
+    subtracted."""
+    import os
+    import random
+    import subprocess
+    import tempfile
+    lx = pathlib.Path(build_dir) / "guests" / "linux"
+    image, initrd = lx / "Image", lx / "initrd.cpio.gz"
+    if not image.exists():
+        raise harness.TestFailure(f"{image} is missing: make linux-guest")
+    det = ["-M", "dtb-randomness=off", "-rtc", "base=2026-01-01T00:00:00"]
+    per_byte = {}
+    with tempfile.TemporaryDirectory() as d:
+        disk = os.path.join(d, "disk.img")
+        rnd = random.Random(1)
+        with open(disk, "wb") as f:
+            for _ in range(DD_MIB):
+                f.write(rnd.randbytes(1 << 20))
+        bare = Config(hv=False, gic=2, smp=1, mem="256M", binary_path=str(image),
+                      build_dir=build_dir,
+                      extra_args=["-initrd", str(initrd), "-append", LINUX_BOOTARGS,
+                                  "-drive", f"if=none,file={disk},format=raw,id=hd0",
+                                  "-device", "virtio-blk-device,drive=hd0"] + det)
+        with harness.Qemu(bare) as q:
+            q.expect(LINUX_READY_RE, 600)
+
+            def bare_idle(q, m):
+                return (int(m.group(5)) - int(m.group(4))) * 10**7
+
+            costs = {name: dd_executed(q, cmd, bare_idle) for name, cmd in DD_CMDS}
+        for name in DD_ROWS:
+            per_byte[("bare", name)] = (costs[name] - costs["null"]) / (DD_MIB << 20)
+            yield f"{DD_ROWS[name]}, bare QEMU, per byte", round(per_byte[("bare", name)], 2)
+
+        img = os.path.join(d, "host.img")
+        env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+        subprocess.run(["bash", str(ROOT / "scripts/create_host_img.sh"), "-s",
+                        str(128 + DD_MIB), "-o", img, "-f"], check=True, stdout=subprocess.DEVNULL)
+        cfg_file = os.path.join(d, "guest.cfg")
+        with open(cfg_file, "w") as f:
+            f.write("name = lxdisk\nkernel = /guests/linux/Image\n"
+                    "initrd = /guests/linux/initrd.cpio.gz\nsmp = 1\nmemory = 256M\n"
+                    f"bootargs = {LINUX_BOOTARGS}\ndevice = virtio-blk,image=disk.img\n")
+        for cmd in (["mmd", "-i", img, "::/guests", "::/guests/linux", "::/guests/lxdisk"],
+                    ["mcopy", "-i", img, str(image), str(initrd), "::/guests/linux/"],
+                    ["mcopy", "-i", img, cfg_file, disk, "::/guests/lxdisk/"]):
+            subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+        cfg = Config(hv=True, gic=2, smp=1, mem="512M", build_dir=build_dir,
+                     extra_args=["-drive", f"if=none,id=hd0,format=raw,file={img}",
+                                 "-device", "virtio-blk-device,drive=hd0"] + det)
+        with harness.Qemu(cfg) as q:
+            try:
+                q.wait_boot()
+                q.send("guest start lxdisk")
+                q.expect(LINUX_READY_RE, 900)
+                costs = {}
+                for name, cmd in DD_CMDS:
+                    # The dd runs detached from the console: the uptime lines around it give the
+                    # host CPUs' idle time (the guest's own is not what the host executes).
+                    q.send("guest console lxdisk")
+                    q.expect(r"\[console: lxdisk;")
+                    q.write(DD_DROP + "\r")
+                    q.expect(r"drop42", 300)
+                    q.write("\x1d")
+                    q.expect(r"avatar> ")
+                    before = avatar_idle(q)
+                    q.send("guest console lxdisk")
+                    q.expect(r"\[console: lxdisk;")
+                    q.write(dd_guest_command(cmd) + "\r")
+                    m = q.expect(DD_DONE_RE, 1800)
+                    q.write("\x1d")
+                    q.expect(r"avatar> ")
+                    after = avatar_idle(q)
+                    elapsed_host = after[0] - before[0]
+                    costs[name] = elapsed_host - (after[1] - before[1])
+            except harness.TestFailure as e:
+                raise harness.TestFailure(with_console(f"{describe(cfg)}: {e}", q))
+        for name in DD_ROWS:
+            avatar = (costs[name] - costs["null"]) / (DD_MIB << 20)
+            yield f"{DD_ROWS[name]}, Avatar VM, per byte", round(avatar, 2)
+            yield (f"{DD_ROWS[name]}, Avatar / bare (goal <= 1.15)",
+                   round(avatar / per_byte[("bare", name)], 3))
+
+
+def avatar_idle(q):
+    """(virtual ns since reset, ns all CPUs spent idle) from the hypervisor shell's uptime."""
+    out = q.command("uptime")
+    m = re.search(r"^uptime: (\d+) ns; .*; CPUs idle (\d+) ns$", out, re.M)
+    if not m:
+        raise harness.TestFailure(f"uptime printed:\n{out}")
+    return int(m.group(1)), int(m.group(2))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)

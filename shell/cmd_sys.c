@@ -10,6 +10,7 @@
 #include "kernel/page_alloc.h"
 #include "kernel/platform.h"
 #include "kernel/printk.h"
+#include "kernel/sched.h"
 #include "kernel/shell.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
@@ -110,11 +111,14 @@ static int cmd_uptime(int argc, char **argv)
 {
     (void)argc;
     (void)argv;
-    kprintf("uptime: %lu ns; first prompt at %lu ns\n", (unsigned long)time_now_ns(),
-            (unsigned long)timer_ticks_to_ns(shell_first_prompt_counter));
+    kprintf("uptime: %lu ns; first prompt at %lu ns; CPUs idle %lu ns\n",
+            (unsigned long)time_now_ns(),
+            (unsigned long)timer_ticks_to_ns(shell_first_prompt_counter),
+            (unsigned long)timer_ticks_to_ns(sched_idle_ticks()));
     return 0;
 }
-SHELL_COMMAND(uptime, "uptime", "", "time since reset (counter time)", cmd_uptime);
+SHELL_COMMAND(uptime, "uptime", "", "time since reset and time all CPUs spent idle (counter time)",
+              cmd_uptime);
 
 static int cmd_poweroff(int argc, char **argv)
 {

@@ -156,10 +156,14 @@ for el in (1, 2):
     def _uptime(t, base=base):
         q = t.boot(base)
         out = q.command("uptime")
-        m = re.search(r"^uptime: (\d+) ns; first prompt at (\d+) ns$", out, re.M)
+        m = re.search(r"^uptime: (\d+) ns; first prompt at (\d+) ns; CPUs idle (\d+) ns$", out,
+                      re.M)
         check(m, f"uptime printed:\n{out}")
-        now, first = int(m.group(1)), int(m.group(2))
+        now, first, idle = int(m.group(1)), int(m.group(2)), int(m.group(3))
         check(0 < first < now, f"expected 0 < first prompt ({first}) < uptime ({now})")
+        # The shell waited for this line while the CPUs slept; they cannot have slept longer
+        # than they have been up.
+        check(0 < idle < now * base.smp, f"idle {idle} ns, uptime {now} ns, {base.smp} CPUs")
 
     @case(f"boot/mem-el{el}")
     def _mem(t, el=el):

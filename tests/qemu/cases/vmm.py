@@ -82,10 +82,11 @@ def host(*argv):
         raise TestFailure(f"{' '.join(argv)} exited {r.returncode}:\n{r.stdout.decode()}")
 
 
-def make_image(directory, guests=GUESTS):
+def make_image(directory, guests=GUESTS, size_mib=64):
     """host.img made by the project script, with the guests' files copied in by mtools."""
     img = os.path.join(directory, "host.img")
-    host("bash", os.path.join(ROOT, "scripts/create_host_img.sh"), "-s", "64", "-o", img, "-f")
+    host("bash", os.path.join(ROOT, "scripts/create_host_img.sh"), "-s", str(size_mib), "-o", img,
+         "-f")
     host("mmd", "-i", img, "::/guests")
     for name, files in guests.items():
         host("mmd", "-i", img, f"::/guests/{name}")
