@@ -59,7 +59,12 @@ struct thread *thread_current(void)
         if (!ft)
             abort();
         pthread_mutex_init(&ft->m, NULL);
-        pthread_cond_init(&ft->cv, NULL);
+        pthread_condattr_t attr;
+        pthread_condattr_init(&attr);
+        /* Deadlines are timer_counter() values: CLOCK_MONOTONIC, not the default REALTIME. */
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        pthread_cond_init(&ft->cv, &attr);
+        pthread_condattr_destroy(&attr);
         ft->t.state = THREAD_RUNNING;
         ft->t.base_prio = THREAD_PRIO_DEFAULT;
         ft->t.rq_link.prio = THREAD_PRIO_DEFAULT;
