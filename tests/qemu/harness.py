@@ -143,6 +143,8 @@ class Qemu:
         self._cond = threading.Condition()
         self._eof = False
         self._reader = None
+        self._err_reader = None
+        self.stderr_lines = []  # what QEMU itself printed (errors, warnings): not console text
         self._decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self._log = None
         self.summary = None  # the boot summary match, once wait_boot() has seen it
@@ -166,13 +168,15 @@ class Qemu:
             try:
                 self.proc = subprocess.Popen(
                     self.config.command(self.qemu), stdin=subprocess.PIPE,
-                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
             except OSError as e:
                 self._close_log()
                 raise TestFailure(f"cannot start {self.qemu}: {e}")
             _live.add(self)
         self._reader = threading.Thread(target=self._read_loop, daemon=True)
         self._reader.start()
+        self._err_reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._err_reader.start()
         return self
 
     def __enter__(self):
@@ -205,6 +209,18 @@ class Qemu:
             if final:
                 return
 
+    def _read_stderr(self):
+        """QEMU's own messages go to the log, not the console text tests match (its notes,
+        e.g. that icount has no timer to warp to while every CPU sleeps, come at any time and
+        in pieces)."""
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", errors="replace").rstrip("\r\n")
+            with self._cond:
+                self.stderr_lines.append(line)
+                if self._log:
+                    self._log.write(f"[qemu stderr] {line}\n")
+                    self._log.flush()
+
     def kill(self):
         """Stop QEMU (SIGTERM, then SIGKILL) and reap it; safe to call more than once."""
         if self.proc is None:
@@ -226,7 +242,9 @@ class Qemu:
     def _finish(self):
         if self._reader and self._reader is not threading.current_thread():
             self._reader.join(5)
-        for f in (self.proc.stdin, self.proc.stdout):
+        if self._err_reader and self._err_reader is not threading.current_thread():
+            self._err_reader.join(5)
+        for f in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
             try:
                 f.close()
             except OSError:
@@ -261,8 +279,10 @@ class Qemu:
             return self._snapshot()
 
     def tail(self, n=30):
-        """The last n lines of console output."""
-        return self.output.splitlines()[-n:]
+        """The last n lines of console output, then QEMU's own last messages if it had any."""
+        with self._cond:
+            err = [f"[qemu stderr] {line}" for line in self.stderr_lines[-5:]]
+        return self.output.splitlines()[-n:] + err
 
     def write(self, data):
         """Send raw bytes (or text) to the console."""
