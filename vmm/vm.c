@@ -262,7 +262,16 @@ fail:
 int vm_start(const struct guest_manifest *m, const struct load_plan *plan)
 {
     uint64_t t0 = time_now_ns();
-    struct vm *vm = NULL;
+    struct vm *vm = vm_find(m->name);
+
+    /*
+     * Still being taken apart (its "powered off" line comes before the end of the teardown):
+     * wait for that instead of calling it running, so a start right after the line works.
+     */
+    if (vm && __atomic_load_n(&vm->state, __ATOMIC_ACQUIRE) == VM_STOPPING)
+        wait_event_until(&vm->stopped_wq, vm->state != VM_STOPPING,
+                         timer_counter() + timer_ns_to_ticks(STOP_WAIT_NS));
+    vm = NULL;
 
     unsigned long flags = spin_lock_irqsave(&vms_lock);
 
@@ -357,6 +366,13 @@ static void vm_teardown(struct vm *vm)
         if (vm_boot(vm) == 0) {
             kprintf("guest %s: restarted\n", vm->m.name);
             return;
+        }
+        /* A guest stop ended the reload (vm_load.c): say so, as a stop of a running VM does. */
+        if (__atomic_load_n(&vm->host_stop, __ATOMIC_SEQ_CST)) {
+            unsigned long flags = spin_lock_irqsave(&vm->lock);
+            snprintf(vm->stop_reason, sizeof(vm->stop_reason), SHELL_STOP);
+            spin_unlock_irqrestore(&vm->lock, flags);
+            kprintf("guest %s: %s\n", vm->m.name, vm->stop_reason);
         }
     }
     __atomic_store_n(&vm->state, VM_STOPPED, __ATOMIC_RELEASE);
