@@ -352,6 +352,44 @@ def linux_disk(build_dir):
                    round(avatar / per_byte[("bare", name)], 3))
 
 
+@bench
+def linux_start(build_dir):
+    """`guest start linux` (RAM, the kernel and initramfs from host.img, the device tree) with
+    the hypervisor shell pinned to CPU 0 and then to CPU 1, on SMP=2 (the disk's interrupt goes to
+    CPU 0): virtual milliseconds, as the start reports them."""
+    import os
+    import subprocess
+    import tempfile
+    lx = pathlib.Path(build_dir) / "guests" / "linux"
+    image, initrd = lx / "Image", lx / "initrd.cpio.gz"
+    if not image.exists():
+        raise harness.TestFailure(f"{image} is missing: make linux-guest")
+    with tempfile.TemporaryDirectory() as d:
+        img = os.path.join(d, "host.img")
+        env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+        subprocess.run(["bash", str(ROOT / "scripts/create_host_img.sh"), "-s", "64", "-o", img,
+                        "-f"], check=True, stdout=subprocess.DEVNULL)
+        for cmd in (["mmd", "-i", img, "::/guests", "::/guests/linux"],
+                    ["mcopy", "-i", img, str(image), str(initrd), "::/guests/linux/"]):
+            subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+        cfg = Config(hv=True, gic=2, smp=2, build_dir=build_dir,
+                     extra_args=["-drive", f"if=none,id=hd0,format=raw,file={img}",
+                                 "-device", "virtio-blk-device,drive=hd0"])
+        with harness.Qemu(cfg) as q:
+            try:
+                q.wait_boot()
+                for cpu in (0, 1):
+                    q.command(f"pin shell {cpu}")
+                    out = q.command("guest start linux", timeout=600)
+                    m = re.search(r"guest linux: started .* in (\d+) ms", out)
+                    if not m:
+                        raise harness.TestFailure(f"guest start linux printed:\n{out}")
+                    q.command("guest stop linux", timeout=120)
+                    yield f"guest start linux, shell on CPU {cpu} (SMP=2), ms", int(m.group(1))
+            except harness.TestFailure as e:
+                raise harness.TestFailure(with_console(f"{describe(cfg)}: {e}", q))
+
+
 def avatar_idle(q):
     """(virtual ns since reset, ns all CPUs spent idle) from the hypervisor shell's uptime."""
     out = q.command("uptime")

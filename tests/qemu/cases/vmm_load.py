@@ -34,7 +34,9 @@ def _beside_loader(t):
         img = make_image(d, files, size_mib=256)
         drive = ["-drive", f"if=none,file={img},format=raw,id=hd0",
                  "-device", "virtio-blk-device,drive=hd0"]
-        q = t.boot(Config(hv=True, gic=2, smp=2, mem="1G", extra_args=drive))
+        # On the host clock: under icount, virtual time jumps to the next deadline whenever
+        # every CPU waits for the disk, so `guest stop`'s 5 s bound would pass during one read.
+        q = t.boot(Config(hv=True, gic=2, smp=2, mem="1G", extra_args=drive, icount=False))
         start = mark(q)
         out = q.command("guest start loader", timeout=300)
         check("guest loader: started (1 vCPU, 160 MiB)" in out, f"guest start loader:\n{out}")
