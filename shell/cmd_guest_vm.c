@@ -88,6 +88,7 @@ static int guest_log(const char *name)
 
 static int guest_stop(const char *name)
 {
+    uint64_t t0 = time_now_ns();
     int err = vm_stop_by_name(name);
 
     if (err == -ENOENT)
@@ -96,6 +97,9 @@ static int guest_stop(const char *name)
         kprintf("guest %s: not running\n", name);
     else if (err)
         kprintf("guest %s: still stopping (%s)\n", name, errno_str(err));
+    else
+        kprintf("guest %s: stop took %lu ms\n", name,
+                (unsigned long)((time_now_ns() - t0) / 1000000));
     return err;
 }
 

@@ -360,8 +360,15 @@ static void vm_teardown(struct vm *vm)
     vm_passthrough_detach(vm);
     ram_free(vm);
     stage2_destroy(&vm->s2);
+    /*
+     * Decide and say it in one step: a guest stop that comes in between turns a reset into a
+     * stop (vm_stop_by_name, under the same lock), and the line must name what happens.
+     */
+    unsigned long flags = spin_lock_irqsave(&vm->lock);
+    bool restart = vm->reset_requested && !__atomic_load_n(&vm->host_stop, __ATOMIC_SEQ_CST);
     kprintf("guest %s: %s\n", vm->m.name, vm->stop_reason);
-    if (vm->reset_requested && !__atomic_load_n(&vm->host_stop, __ATOMIC_SEQ_CST)) {
+    spin_unlock_irqrestore(&vm->lock, flags);
+    if (restart) {
         __atomic_store_n(&vm->state, VM_STOPPING, __ATOMIC_RELEASE);
         if (vm_boot(vm) == 0) {
             kprintf("guest %s: restarted\n", vm->m.name);
@@ -369,7 +376,7 @@ static void vm_teardown(struct vm *vm)
         }
         /* A guest stop ended the reload (vm_load.c): say so, as a stop of a running VM does. */
         if (__atomic_load_n(&vm->host_stop, __ATOMIC_SEQ_CST)) {
-            unsigned long flags = spin_lock_irqsave(&vm->lock);
+            flags = spin_lock_irqsave(&vm->lock);
             snprintf(vm->stop_reason, sizeof(vm->stop_reason), SHELL_STOP);
             spin_unlock_irqrestore(&vm->lock, flags);
             kprintf("guest %s: %s\n", vm->m.name, vm->stop_reason);
