@@ -336,9 +336,6 @@ static bool schedule(bool preempt)
     next->cpus_run |= CPUMASK_CPU(cpu);
     rq_publish_load(rq);
     switched = next != prev;
-    /* prev waits here now: idle CPUs have no tick to come and look, so ask one to take it. */
-    if (switched && prev->on_rq && !prev->idle)
-        sched_kick_other(prev, cpu);
     if (switched) {
 #ifdef AVATAR_HV
         if (prev->vcpu)
@@ -535,7 +532,7 @@ void sched_tick(void)
             c->need_resched = true;
     }
     spin_unlock(&rq->lock);
-    /* A busy CPU balances every few ticks; an idle one ticks only between sleeps. */
+    /* An idle CPU looks for work every tick, a busy one every few. */
     if (++rq->balance_ticks < SCHED_BALANCE_TICKS && !curr->idle)
         return;
     rq->balance_ticks = 0;
@@ -548,12 +545,6 @@ void sched_tick(void)
         c->balance_due = true;
         c->need_resched = true;
     }
-    /* And the other way: idle CPUs sleep without a tick, so offer them what waits here. */
-    spin_lock(&rq->lock);
-    struct rq_link *waiting = runqueue_first(&rq->queue);
-    if (waiting)
-        sched_kick_other(list_entry(waiting, struct thread, rq_link), c->id);
-    spin_unlock(&rq->lock);
 }
 
 static void sched_ipi(unsigned int intid, void *arg)
@@ -607,12 +598,10 @@ void sched_run_idle(void)
     for (;;) {
         /* Check and sleep with IRQs masked: an IRQ arriving in between still ends the WFI. */
         if (!c->need_resched) {
-            timer_idle_enter();
             uint64_t t0 = timer_counter();
             wfi();
             __atomic_store_n(&c->idle_ticks, c->idle_ticks + (timer_counter() - t0),
                              __ATOMIC_RELAXED);
-            timer_idle_exit();
         }
         arch_irq_enable(); /* the pending IRQ is taken here and its exit switches */
         arch_irq_disable();

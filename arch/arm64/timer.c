@@ -46,22 +46,14 @@ uint64_t timer_ns_to_ticks(uint64_t ns)
  */
 void timer_reprogram(void)
 {
-    uint64_t next = this_cpu()->tick_stopped ? UINT64_MAX : this_cpu()->next_tick;
+    uint64_t next = this_cpu()->next_tick;
     uint64_t deadline = timeout_next();
     uint64_t guest = this_cpu()->guest_deadline;
 
     if (guest && guest < next)
         next = guest;
 
-    next = deadline < next ? deadline : next;
-    if (next == UINT64_MAX) {
-        /* Nothing to wake for: disabled, not a compare value centuries away (QEMU's icount
-         * would jump its clock there when every CPU sleeps). */
-        write_sysreg(SYSREG_TICK_CTL, 0);
-        return;
-    }
-    write_sysreg(SYSREG_TICK_CVAL, next);
-    write_sysreg(SYSREG_TICK_CTL, 1); /* ENABLE, not masked */
+    write_sysreg(SYSREG_TICK_CVAL, deadline < next ? deadline : next);
 }
 
 /*
@@ -86,7 +78,7 @@ static void timer_irq(unsigned int intid, void *arg)
 
     (void)intid;
     (void)arg;
-    if (!c->tick_stopped && now >= c->next_tick) {
+    if (now >= c->next_tick) {
         c->ticks++;
         /* Ticks stay on a fixed grid: they do not drift with interrupt latency. */
         c->next_tick += tick_period;
@@ -102,24 +94,6 @@ static void timer_irq(unsigned int intid, void *arg)
      */
     if (c->guest_deadline && c->guest_deadline <= now)
         c->guest_deadline = 0;
-    timer_reprogram();
-}
-
-void timer_idle_enter(void)
-{
-    this_cpu()->tick_stopped = true;
-    timer_reprogram();
-}
-
-void timer_idle_exit(void)
-{
-    struct percpu *c = this_cpu();
-    uint64_t now = timer_counter();
-
-    c->tick_stopped = false;
-    /* The ticks that fell in the sleep are not made up for: there was nothing to do in them. */
-    if (c->next_tick <= now)
-        c->next_tick = timer_next_tick(now);
     timer_reprogram();
 }
 

@@ -29,7 +29,6 @@ struct __attribute__((aligned(PERCPU_SIZE))) percpu {
     volatile bool need_resched; /* any CPU may set it (then sends SGI_RESCHEDULE) */
     bool balance_due;           /* the tick asks the next schedule to balance load */
     uint64_t next_tick;         /* counter value of the next scheduler tick (timer.c) */
-    bool tick_stopped;          /* idle: no tick until timer_idle_exit() (timer.c) */
     uint64_t guest_deadline;    /* hypervisor: the loaded vCPU's emulated timer, 0 = none */
     uint64_t idle_ticks;        /* counter time this CPU slept in its idle loop (other CPUs read) */
 };
