@@ -54,6 +54,12 @@ int irq_register(unsigned int intid, irq_handler_t fn, void *arg)
     return 0;
 }
 
+void irq_route_here(unsigned int intid)
+{
+    if (intid >= 32 && intid < GIC_MAX_INTID)
+        gic->route_here(intid);
+}
+
 void irq_enable_local(unsigned int intid)
 {
     gic->enable(intid);

@@ -58,13 +58,16 @@ static void gicv2_cpu_init(void)
     mmio_write32(gicc + GICC_CTLR, 1);
 }
 
+static void gicv2_route_here(unsigned int intid)
+{
+    /* Byte access to ITARGETSR is allowed by the architecture. */
+    mmio_write8(gicd + GICD_ITARGETSR + intid, (uint8_t)this_cpu()->gic_cpu_if);
+}
+
 static void gicv2_enable(unsigned int intid)
 {
-    if (intid >= 32) {
-        uintptr_t t = gicd + GICD_ITARGETSR + intid;
-        /* Byte access to ITARGETSR is allowed by the architecture. */
-        mmio_write8(t, (uint8_t)this_cpu()->gic_cpu_if);
-    }
+    if (intid >= 32)
+        gicv2_route_here(intid);
     mmio_write32(gicd + GICD_ISENABLER + (intid / 32) * 4, 1u << (intid % 32));
 }
 
@@ -97,6 +100,7 @@ const struct gic_ops gicv2_ops = {
     .init = gicv2_init,
     .cpu_init = gicv2_cpu_init,
     .enable = gicv2_enable,
+    .route_here = gicv2_route_here,
     .disable = gicv2_disable,
     .ack = gicv2_ack,
     .eoi = gicv2_eoi,

@@ -132,6 +132,11 @@ static void gicv3_cpu_init(void)
     isb();
 }
 
+static void gicv3_route_here(unsigned int intid)
+{
+    mmio_write64(gicd + GICD_IROUTER + 8 * intid, mpidr_affinity(read_sysreg(mpidr_el1)));
+}
+
 static void gicv3_enable(unsigned int intid)
 {
     if (intid < 32) {
@@ -141,7 +146,7 @@ static void gicv3_enable(unsigned int intid)
             mmio_write32(rd + GICR_ISENABLER0, 1u << intid);
         return;
     }
-    mmio_write64(gicd + GICD_IROUTER + 8 * intid, mpidr_affinity(read_sysreg(mpidr_el1)));
+    gicv3_route_here(intid);
     mmio_write32(gicd + GICD_ISENABLER + (intid / 32) * 4, 1u << (intid % 32));
 }
 
@@ -188,6 +193,7 @@ const struct gic_ops gicv3_ops = {
     .init = gicv3_init,
     .cpu_init = gicv3_cpu_init,
     .enable = gicv3_enable,
+    .route_here = gicv3_route_here,
     .disable = gicv3_disable,
     .ack = gicv3_ack,
     .eoi = gicv3_eoi,

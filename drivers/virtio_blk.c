@@ -53,7 +53,11 @@ struct vblk_dma {
     uint8_t pad[15];
 };
 
-/** The requests of one submission still with the device (d->lock). */
+/**
+ * The requests of one submission still with the device: written under d->lock, read by the
+ * waiter without it (an atomic load), so a waiter on one CPU never contends with the completion
+ * interrupt on another for the lock.
+ */
 struct vblk_batch {
     unsigned pending;
 };
@@ -86,9 +90,10 @@ struct vblk {
     struct virtq vq;
     struct vblk_slot slots[VBLK_MAX_SLOTS];
     int8_t slot_of_head[VIRTQ_MAX_SIZE]; /* -1: no request */
-    unsigned nfree;
+    unsigned nfree;    /* written under lock, also read without it (vblk_slot_free) */
     bool kick_pending; /* chains published that the device has not been told about */
-    bool broken;
+    unsigned irq_cpu;  /* where the completion interrupt goes: the last submitter's CPU */
+    bool broken;       /* written under lock, also read without it */
     uint64_t requests, errors;
     unsigned in_flight, max_in_flight;
 };
@@ -105,10 +110,10 @@ static void vblk_complete(struct vblk *d, unsigned s, int err)
         if (*slot->status == 0)
             *slot->status = err;
     }
-    slot->batch->pending--;
+    __atomic_store_n(&slot->batch->pending, slot->batch->pending - 1, __ATOMIC_RELEASE);
     slot->busy = false;
     d->slot_of_head[slot->head] = -1;
-    d->nfree++;
+    __atomic_store_n(&d->nfree, d->nfree + 1, __ATOMIC_RELEASE);
     d->in_flight--;
     d->requests++;
 }
@@ -117,7 +122,7 @@ static void vblk_complete(struct vblk *d, unsigned s, int err)
 static void vblk_disable(struct vblk *d, const char *why)
 {
     kprintf("virtio-blk: %s: %s; disk disabled\n", d->name, why);
-    d->broken = true;
+    __atomic_store_n(&d->broken, true, __ATOMIC_RELEASE);
     virtio_mmio_fail(&d->dev);
     for (unsigned s = 0; s < d->nslots; s++) {
         if (d->slots[s].busy)
@@ -159,47 +164,50 @@ static void vblk_irq(unsigned int intid, void *arg)
     wait_wake_all(&d->wq);
 }
 
-/* Tell the device about the chains published since the last notification. */
+/*
+ * Tell the device about the chains published since the last notification, and have their
+ * completion interrupt come to this CPU, where the submitter will sleep: taking it here wakes the
+ * waiter without a second CPU (an IPI, two CPUs' run-queue locks). It moves only when the
+ * submitting CPU changes.
+ */
 static void vblk_kick(struct vblk *d)
 {
     unsigned long flags = spin_lock_irqsave(&d->lock);
 
+    if (d->irq_cpu != cpu_id()) {
+        irq_route_here((unsigned int)d->dev.irq);
+        d->irq_cpu = cpu_id();
+    }
     if (d->kick_pending && !d->broken)
         virtq_kick(&d->dev, &d->vq);
     d->kick_pending = false;
     spin_unlock_irqrestore(&d->lock, flags);
 }
 
-static bool vblk_done(struct vblk *d, bool (*done)(struct vblk *, void *), void *arg)
-{
-    unsigned long flags = spin_lock_irqsave(&d->lock);
-    bool finished = done(d, arg);
-
-    spin_unlock_irqrestore(&d->lock, flags);
-    return finished;
-}
-
 /*
- * Sleep until done(d, arg) holds (checked under d->lock). The interrupt reaps completions and
- * wakes the queue; before the scheduler runs threads (boot, as CPU 0's idle thread) the sleep is
- * a WFI that the interrupt ends (sched_block).
+ * Sleep until done(d, arg) holds. The interrupt reaps completions and wakes the queue, on
+ * whichever CPU takes it; done() reads with atomic loads, not under d->lock, so a waiter
+ * rechecking never holds up the interrupt on another CPU (nor waits for it). Before the
+ * scheduler runs threads (boot, as CPU 0's idle thread) the sleep is a WFI that the interrupt
+ * ends (sched_block).
  */
 static void vblk_wait(struct vblk *d, bool (*done)(struct vblk *, void *), void *arg)
 {
     vblk_kick(d);
-    wait_event(&d->wq, vblk_done(d, done, arg));
+    wait_event(&d->wq, done(d, arg));
 }
 
 static bool vblk_slot_free(struct vblk *d, void *arg)
 {
     (void)arg;
-    return d->nfree > 0 || d->broken;
+    return __atomic_load_n(&d->nfree, __ATOMIC_ACQUIRE) > 0 ||
+           __atomic_load_n(&d->broken, __ATOMIC_ACQUIRE);
 }
 
 static bool vblk_batch_done(struct vblk *d, void *arg)
 {
     (void)d;
-    return ((struct vblk_batch *)arg)->pending == 0;
+    return __atomic_load_n(&((struct vblk_batch *)arg)->pending, __ATOMIC_ACQUIRE) == 0;
 }
 
 /* Build and publish the chain of slot s: header, data segments, status byte. */
@@ -258,8 +266,8 @@ static int vblk_start(struct vblk *d, uint32_t type, uint64_t sector, uint8_t *b
     }
     d->slots[s] = (struct vblk_slot){.busy = true, .head = head, .status = status, .batch = batch};
     d->slot_of_head[head] = (int8_t)s;
-    d->nfree--;
-    batch->pending++;
+    __atomic_store_n(&d->nfree, d->nfree - 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&batch->pending, batch->pending + 1, __ATOMIC_RELAXED);
     if (++d->in_flight > d->max_in_flight)
         d->max_in_flight = d->in_flight;
     d->kick_pending = true;
@@ -413,6 +421,7 @@ static const char *vblk_setup(struct vblk *d)
     /* Waiters sleep until the completion interrupt: without one a disk is not usable. */
     if (d->dev.irq < 32 || irq_register((unsigned int)d->dev.irq, vblk_irq, d))
         return "no usable interrupt";
+    d->irq_cpu = cpu_id();
     virtio_mmio_driver_ok(&d->dev);
     return NULL;
 }

@@ -23,7 +23,8 @@ struct gic_ops {
     const char *name;
     int (*init)(const struct fdt_platform *plat);
     void (*cpu_init)(void);
-    void (*enable)(unsigned int intid); /* SPIs are routed to the calling CPU */
+    void (*enable)(unsigned int intid);     /* SPIs are routed to the calling CPU */
+    void (*route_here)(unsigned int intid); /* an SPI: to the calling CPU from now on */
     void (*disable)(unsigned int intid);
     uint32_t (*ack)(void);
     void (*eoi)(uint32_t iar);
@@ -43,6 +44,11 @@ void irq_enable_local(unsigned int intid);
 /* Disable an SGI/PPI on the calling CPU only (SPIs: everywhere). */
 void irq_disable_local(unsigned int intid);
 void gic_send_sgi(unsigned int cpu, unsigned int sgi);
+/*
+ * Deliver SPI intid to the calling CPU from now on (call with IRQs masked, so that the CPU
+ * stays the caller's). An interrupt already pending or active finishes where it was.
+ */
+void irq_route_here(unsigned int intid);
 /* Acknowledge and dispatch every pending interrupt (called from the IRQ vector). */
 void gic_handle_irq(void);
 uint64_t irq_count(unsigned int intid);
