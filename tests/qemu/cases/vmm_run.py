@@ -249,12 +249,17 @@ def _nimbos_like(t):
 
 @case("vmm/nimbos-upstream")
 def _nimbos(t):
-    """An unmodified upstream nimbos.bin (usertests build), when the user has put one at
-    guest/nimbos/nimbos.bin: it must finish its user tests."""
-    path = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.abspath(__file__))))), "guest", "nimbos", "nimbos.bin")
-    if not os.path.exists(path):
-        raise Skip("guest/nimbos/nimbos.bin is absent (build NimbOS's usertests and put it there)")
+    """An unmodified upstream nimbos.bin (usertests build): the user's at guest/nimbos/nimbos.bin,
+    else the team's shared fixture beside the repository (../shared/guests/nimbos/nimbos.bin); it
+    must finish its user tests."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__)))))
+    candidates = [os.path.join(root, "guest", "nimbos", "nimbos.bin"),
+                  os.path.join(os.path.dirname(root), "shared", "guests", "nimbos", "nimbos.bin")]
+    path = next((p for p in candidates if os.path.exists(p)), None)
+    if not path:
+        raise Skip("no nimbos.bin at guest/nimbos/ (build NimbOS's usertests and put it there) "
+                   "nor at ../shared/guests/nimbos/")
     with open(path, "rb") as f:
         nimbos = f.read()
     with tempfile.TemporaryDirectory() as d:
