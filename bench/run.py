@@ -53,6 +53,25 @@ def with_console(message, q, lines=30):
     return "\n".join([message, "  last console lines:"] + ["    | " + l for l in q.tail(lines)])
 
 
+def guest_disk(directory, size_mib, guests):
+    """A FAT32 host.img of size_mib in directory with guests ({name: [host files]}) copied to
+    /guests/<name>/; returns QEMU's arguments to attach it."""
+    import os
+    import subprocess
+    img = os.path.join(directory, "host.img")
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    subprocess.run(["bash", str(ROOT / "scripts/create_host_img.sh"), "-s", str(size_mib), "-o",
+                    img, "-f"], check=True, stdout=subprocess.DEVNULL)
+    dirs = ["::/guests"] + [f"::/guests/{name}" for name in guests]
+    cmds = [["mmd", "-i", img] + dirs]
+    cmds += [["mcopy", "-i", img] + [str(f) for f in files] + [f"::/guests/{name}/"]
+             for name, files in guests.items()]
+    for cmd in cmds:
+        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    return ["-drive", f"if=none,id=hd0,format=raw,file={img}", "-device",
+            "virtio-blk-device,drive=hd0"]
+
+
 @bench
 def boot_to_prompt(build_dir):
     for hv in (False, True):
@@ -192,7 +211,6 @@ def linux_boot(build_dir):
     """The same Debian kernel and initramfs to the same marker line, under Avatar (a 2-vCPU VM on
     SMP=2) and bare on QEMU (SMP=2): the guest's virtual counter at the marker (it starts at zero
     with the VM, or at reset bare) in instructions, and the host seconds each run took."""
-    import subprocess
     import tempfile
     import time
     lx = pathlib.Path(build_dir) / "guests" / "linux"
@@ -209,16 +227,8 @@ def linux_boot(build_dir):
     bare_ins = int(m.group(2)) * 1_000_000_000 // int(m.group(3))
     yield "Linux boot to its shell, bare QEMU (SMP=2)", bare_ins
     with tempfile.TemporaryDirectory() as d:
-        img = str(pathlib.Path(d) / "bench.img")
-        env = dict(__import__("os").environ, MTOOLS_SKIP_CHECK="1")
-        subprocess.run(["bash", str(ROOT / "scripts/create_host_img.sh"), "-s", "64", "-o", img,
-                        "-f"], check=True, stdout=subprocess.DEVNULL)
-        for cmd in (["mmd", "-i", img, "::/guests", "::/guests/linux"],
-                    ["mcopy", "-i", img, str(image), str(initrd), "::/guests/linux/"]):
-            subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
-        cfg = Config(hv=True, gic=2, smp=2, build_dir=build_dir,
-                     extra_args=["-drive", f"if=none,id=hd0,format=raw,file={img}",
-                                 "-device", "virtio-blk-device,drive=hd0"] + det)
+        disk = guest_disk(d, 64, {"linux": [image, initrd]})
+        cfg = Config(hv=True, gic=2, smp=2, build_dir=build_dir, extra_args=disk + det)
         with harness.Qemu(cfg) as q:
             try:
                 q.wait_boot()
@@ -273,7 +283,6 @@ def linux_disk(build_dir):
     subtracted."""
     import os
     import random
-    import subprocess
     import tempfile
     lx = pathlib.Path(build_dir) / "guests" / "linux"
     image, initrd = lx / "Image", lx / "initrd.cpio.gz"
@@ -303,22 +312,15 @@ def linux_disk(build_dir):
             per_byte[("bare", name)] = (costs[name] - costs["null"]) / (DD_MIB << 20)
             yield f"{DD_ROWS[name]}, bare QEMU, per byte", round(per_byte[("bare", name)], 2)
 
-        img = os.path.join(d, "host.img")
-        env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
-        subprocess.run(["bash", str(ROOT / "scripts/create_host_img.sh"), "-s",
-                        str(128 + DD_MIB), "-o", img, "-f"], check=True, stdout=subprocess.DEVNULL)
         cfg_file = os.path.join(d, "guest.cfg")
         with open(cfg_file, "w") as f:
             f.write("name = lxdisk\nkernel = /guests/linux/Image\n"
                     "initrd = /guests/linux/initrd.cpio.gz\nsmp = 1\nmemory = 256M\n"
                     f"bootargs = {LINUX_BOOTARGS}\ndevice = virtio-blk,image=disk.img\n")
-        for cmd in (["mmd", "-i", img, "::/guests", "::/guests/linux", "::/guests/lxdisk"],
-                    ["mcopy", "-i", img, str(image), str(initrd), "::/guests/linux/"],
-                    ["mcopy", "-i", img, cfg_file, disk, "::/guests/lxdisk/"]):
-            subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+        host_disk = guest_disk(d, 128 + DD_MIB, {"linux": [image, initrd],
+                                                 "lxdisk": [cfg_file, disk]})
         cfg = Config(hv=True, gic=2, smp=1, mem="512M", build_dir=build_dir,
-                     extra_args=["-drive", f"if=none,id=hd0,format=raw,file={img}",
-                                 "-device", "virtio-blk-device,drive=hd0"] + det)
+                     extra_args=host_disk + det)
         with harness.Qemu(cfg) as q:
             try:
                 q.wait_boot()
@@ -360,24 +362,14 @@ def linux_start(build_dir):
     reports them, the mean of three, on the host clock (QEMU without icount). Not an instruction
     count: under icount, while every CPU waits for the disk virtual time jumps to the next tick,
     so that figure is mostly how many waits fell before which tick (measured: 12 s and 0.3 s)."""
-    import os
-    import subprocess
     import tempfile
     lx = pathlib.Path(build_dir) / "guests" / "linux"
     image, initrd = lx / "Image", lx / "initrd.cpio.gz"
     if not image.exists():
         raise harness.TestFailure(f"{image} is missing: make linux-guest")
     with tempfile.TemporaryDirectory() as d:
-        img = os.path.join(d, "host.img")
-        env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
-        subprocess.run(["bash", str(ROOT / "scripts/create_host_img.sh"), "-s", "64", "-o", img,
-                        "-f"], check=True, stdout=subprocess.DEVNULL)
-        for cmd in (["mmd", "-i", img, "::/guests", "::/guests/linux"],
-                    ["mcopy", "-i", img, str(image), str(initrd), "::/guests/linux/"]):
-            subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
-        cfg = Config(hv=True, gic=2, smp=2, build_dir=build_dir, icount=False,
-                     extra_args=["-drive", f"if=none,id=hd0,format=raw,file={img}",
-                                 "-device", "virtio-blk-device,drive=hd0"])
+        disk = guest_disk(d, 64, {"linux": [image, initrd]})
+        cfg = Config(hv=True, gic=2, smp=2, build_dir=build_dir, icount=False, extra_args=disk)
         with harness.Qemu(cfg) as q:
             try:
                 q.wait_boot()

@@ -83,7 +83,7 @@ struct vblk {
     uint64_t dma_pa;
     /*
      * Submitters sleep here until their batch is done or a slot is free; the completion
-     * interrupt wakes them, on whichever CPU takes it (the scheduler IPIs a waiter's CPU).
+     * interrupt wakes them (it follows the submitter, vblk_kick: usually on the waiter's CPU).
      */
     struct wait_queue wq;
     spinlock_t lock; /* protects everything below; the completion interrupt takes it too */
