@@ -5,7 +5,7 @@
 
 /*
  * TestOS and NimbOS are raw binaries entered at their first byte at IPA 0x4008_0000 (NimbOS's
- * contract in DESIGN.md: GICv2 view, EL1 physical timer, hvc PSCI, no DTB, 128 MiB from
+ * contract (guest/nimbos/README.md): GICv2 view, EL1 physical timer, hvc PSCI, no DTB, 128 MiB from
  * 0x4000_0000). Linux is an arm64 Image placed by its header; its DTB is generated at start.
  */
 const struct guest_manifest guest_manifests[] = {

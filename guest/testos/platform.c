@@ -5,7 +5,7 @@
 #include "exception.h"
 #include "fdt.h"
 
-/* QEMU virt's layout, which every Avatar VM's IPA space copies (DESIGN.md). */
+/* QEMU virt's layout, which every Avatar VM's IPA space copies (include/vmm/layout.h). */
 #define VIRT_RAM_BASE  0x40000000UL
 #define VIRT_GICD      0x08000000UL
 #define VIRT_GICC      0x08010000UL
@@ -228,8 +228,8 @@ static void platform_from_dtb(uint64_t addr)
     platform_check_ranges();
 }
 
-/* NimbOS's contract (DESIGN.md): GICv2 at 0x08000000/0x08010000, the PL011, the EL1 physical
- * timer, PSCI over hvc for SYSTEM_OFF, 16 MiB of RAM at least, one CPU, no DTB. */
+/* NimbOS's contract (guest/nimbos/README.md): GICv2 at 0x08000000/0x08010000, the PL011, the EL1
+ * physical timer, PSCI over hvc for SYSTEM_OFF, 16 MiB of RAM at least, one CPU, no DTB. */
 static void platform_nimbos(void)
 {
     platform.nimbos = true;

@@ -1,4 +1,4 @@
-/* layout.h - the IPA map every VM sees, shaped like QEMU virt (DESIGN.md "Guests"). */
+/* layout.h - the IPA map every VM sees, shaped like QEMU virt (docs/guests.md). */
 #ifndef VMM_LAYOUT_H
 #define VMM_LAYOUT_H
 
