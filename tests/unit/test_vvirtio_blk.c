@@ -719,17 +719,23 @@ static void expect_needs_reset(void)
     CHECK(!env.level);
 }
 
-static void test_needs_reset(void)
+/* A ready queue with one register rewritten to val, then a notification: it must need a reset. */
+static void expect_bad_queue_reg(uint64_t reg, uint32_t val)
 {
-    fresh(false);
-    /* The available ring outside guest RAM. */
     probe(8);
     wr(QUEUE_READY, 0);
-    wr(QUEUE_AVAIL_LO, 0x1000);
+    wr(reg, val);
     wr(QUEUE_READY, 1);
     wr(QUEUE_NOTIFY, 0);
     run();
     expect_needs_reset();
+}
+
+static void test_needs_reset(void)
+{
+    fresh(false);
+    /* The available ring outside guest RAM. */
+    expect_bad_queue_reg(QUEUE_AVAIL_LO, 0x1000);
     /* A ring that wraps past 2^64. */
     probe(8);
     wr(QUEUE_READY, 0);
@@ -767,20 +773,8 @@ static void test_needs_reset(void)
     kick(0);
     expect_needs_reset();
     /* Rings without the alignment 2.7 requires: an index could not be read in one access. */
-    probe(8);
-    wr(QUEUE_READY, 0);
-    wr(QUEUE_USED_LO, (uint32_t)(RAM_BASE + USED_OFF + 2));
-    wr(QUEUE_READY, 1);
-    wr(QUEUE_NOTIFY, 0);
-    run();
-    expect_needs_reset();
-    probe(8);
-    wr(QUEUE_READY, 0);
-    wr(QUEUE_AVAIL_LO, (uint32_t)(RAM_BASE + AVAIL_OFF + 1));
-    wr(QUEUE_READY, 1);
-    wr(QUEUE_NOTIFY, 0);
-    run();
-    expect_needs_reset();
+    expect_bad_queue_reg(QUEUE_USED_LO, (uint32_t)(RAM_BASE + USED_OFF + 2));
+    expect_bad_queue_reg(QUEUE_AVAIL_LO, (uint32_t)(RAM_BASE + AVAIL_OFF + 1));
     /* A queue size that is not a power of 2. */
     wr(STATUS, S_ACK | S_DRIVER);
     wr(QUEUE_NUM, 3);
