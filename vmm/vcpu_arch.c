@@ -25,7 +25,6 @@
 #define CPTR_TFP         (1UL << 10)
 #define CPTR_TZ          (1UL << 8) /* SVE: not offered to guests (Z registers are not switched) */
 #define CNTHCTL_EL1PCTEN 1UL        /* the physical counter stays readable; its timer traps */
-#define VTIMER_PPI       27
 #define CNT_CTL_ENABLE   1UL
 
 /* The vCPU whose FP/SIMD registers this CPU holds (written only by the CPU itself). */
@@ -127,8 +126,6 @@ void vcpu_arch_load(struct vcpu *v)
     isb();
     sysregs_restore(&v->sys);
     tlb_check_last_ran(v, cpu);
-    if (v->vtimer_masked)
-        irq_disable_local(VTIMER_PPI);
     write_sysreg(cntv_cval_el0, v->sys.cntv_cval);
     write_sysreg(cntv_ctl_el0, v->sys.cntv_ctl);
     vgic_hw_load(v);
@@ -148,8 +145,6 @@ void vcpu_arch_put(struct vcpu *v)
     /* The guest's timer must not fire here for whoever runs next. */
     write_sysreg(cntv_ctl_el0, 0);
     isb();
-    if (v->vtimer_masked)
-        irq_enable_local(VTIMER_PPI);
     if (fp_owner[cpu] == v) {
         fpsimd_save(&v->fp);
         fp_owner[cpu] = NULL;

@@ -105,6 +105,7 @@ static void trap_wfi(struct vcpu *v)
 
     v->exits[EXIT_WFI]++;
     __atomic_store_n(&v->kick, false, __ATOMIC_RELAXED);
+    vtimer_resample(v);
     vgic_hw_refresh(v);
     if (vgic_pending(&vm->vgic, v->id))
         return;

@@ -167,11 +167,12 @@ void vgic_irq_unflight(struct vgic *vg, unsigned vcpu, uint32_t intid, struct vg
 
 static void irq_reset(struct vgic *vg, struct vgic_irq *irq, uint32_t intid)
 {
-    bool line = irq->line, notify = irq->notify;
+    bool line = irq->line, notify = irq->notify, hw = irq->hw;
 
     memset(irq, 0, sizeof(*irq));
-    irq->line = line;
+    irq->line = line && !hw; /* a forwarded interrupt comes again from the hardware */
     irq->notify = notify;
+    irq->hw = hw;
     /* SGIs: edge-triggered, and enabled from reset as KVM has them (GICv2, GICD_ISENABLERn). */
     irq->edge = intid < VGIC_NR_SGIS;
     irq->enabled = intid < VGIC_NR_SGIS;
@@ -241,6 +242,15 @@ void vgic_set_level(struct vgic *vg, unsigned vcpu, uint32_t intid, bool level)
             irq->latch = true;
         irq->line = level;
         vgic_irq_changed(vg, vcpu, intid, before, &d);
+        /*
+         * A forwarded interrupt whose source stopped before the guest took it: take it back out
+         * of its LR; the flush then sees it no longer owes a physical deactivation.
+         */
+        if (irq->hw && !level && !irq->active) {
+            vgic_irq_unflight(vg, vcpu, intid, &d);
+            irq->latch = false;
+            vgic_kick(vg, intid < VGIC_NR_PRIVATE ? vcpu : irq->home, &d);
+        }
     }
     vgic_unlock(vg, flags, &d);
 }
@@ -267,6 +277,16 @@ void vgic_set_notify(struct vgic *vg, unsigned vcpu, uint32_t intid, bool on)
 
     if (irq)
         irq->notify = on;
+    spin_unlock_irqrestore(&vg->lock, flags);
+}
+
+void vgic_set_hw(struct vgic *vg, unsigned vcpu, uint32_t intid, bool on)
+{
+    unsigned long flags = vgic_lock(vg);
+    struct vgic_irq *irq = line_irq(vg, vcpu, intid);
+
+    if (irq)
+        irq->hw = on;
     spin_unlock_irqrestore(&vg->lock, flags);
 }
 

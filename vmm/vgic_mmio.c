@@ -58,6 +58,12 @@ static void active_set(struct vgic *vg, struct vgic_access *a, struct vgic_irq *
         irq->home = (uint8_t)(holder >= 0 ? holder : (int)a->vcpu);
         irq->active_src = 0;
         vgic_kick(vg, irq->home, &a->defer);
+    } else if (irq->hw) {
+        /* Deactivated by a write: so is the physical interrupt (the flush sees it not live). */
+        irq->line = false;
+        irq->latch = false;
+        if (holder >= 0)
+            vgic_kick(vg, (unsigned)holder, &a->defer);
     } else if (irq->notify && holder >= 0) {
         vgic_defer_deactivated(&a->defer, (unsigned)holder, intid);
     }

@@ -25,7 +25,6 @@
 #include "vmm/vm_load.h"
 
 #define UART_INTID      33 /* SPI 1, as on QEMU virt */
-#define VTIMER_INTID    27
 #define GICC_IPA        (GUEST_GIC_BASE + 0x10000)
 #define GICC_SIZE       0x2000
 #define RAM_CHUNK_ORDER 9 /* 2 MiB of 4 KiB pages */
@@ -113,10 +112,8 @@ static void vm_vgic_kick(void *ctx, unsigned vcpu)
 
 static void vm_vgic_deactivated(void *ctx, unsigned vcpu, uint32_t intid)
 {
-    if (intid == VTIMER_INTID)
-        vtimer_deactivated(&((struct vm *)ctx)->vcpu[vcpu]);
-    else
-        vm_passthrough_deactivated(ctx, intid);
+    (void)vcpu;
+    vm_passthrough_deactivated(ctx, intid);
 }
 
 static const struct vgic_ops vm_vgic_ops = {vm_vgic_kick, vm_vgic_deactivated};
@@ -181,7 +178,7 @@ static void vcpus_init(struct vm *vm)
         v->mpidr = (1UL << 31) | i; /* RES1 bit 31; Aff0 = index (the DTB's reg) */
         wait_queue_init(&v->wq);
         v->state = i == 0 ? VCPU_ON : VCPU_OFF;
-        vgic_set_notify(&vm->vgic, i, VTIMER_INTID, true);
+        vtimer_vcpu_init(v);
     }
     vcpu_arch_reset(&vm->vcpu[0], vm->plan.entry, vm->plan.dtb_ipa);
 }

@@ -30,6 +30,8 @@ static int dispatch(struct vcpu *v, struct vmmio_access *a)
 
     if (a->ipa >= GUEST_GIC_BASE && a->ipa - GUEST_GIC_BASE < GUEST_GIC_SIZE) {
         uint64_t off = a->ipa - GUEST_GIC_BASE;
+
+        vtimer_resample(v);
         return a->write ? vgic_mmio_write(&vm->vgic, v->id, off, a->size, a->val)
                         : vgic_mmio_read(&vm->vgic, v->id, off, a->size, &a->val);
     }

@@ -24,10 +24,13 @@ void vtimer_ptimer_update(struct vcpu *v);
 int vtimer_ptimer_access(struct vcpu *v, unsigned reg, bool read, uint64_t *val);
 /* Physical counter value at which one of the vCPU's timers fires (UINT64_MAX: none). */
 uint64_t vtimer_next_deadline(struct vcpu *v);
-/* The loaded vCPU's virtual timer has fired: give the guest its interrupt. */
+/* The loaded vCPU's virtual timer has fired: give the guest its interrupt (no exit needed). */
 void vtimer_inject_if_fired(struct vcpu *v);
-/* The guest finished with the virtual timer interrupt (vGIC deactivation notice). */
-void vtimer_deactivated(struct vcpu *v);
+/* Before the loaded vCPU looks at its vGIC: a timer interrupt it has not taken yet is withdrawn
+ * if the timer no longer asserts it. */
+void vtimer_resample(struct vcpu *v);
+/* A new vCPU: its virtual timer PPI is forwarded (hardware-mapped). */
+void vtimer_vcpu_init(struct vcpu *v);
 int vtimer_init(void);
 void vtimer_cpu_init(void);
 

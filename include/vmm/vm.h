@@ -70,6 +70,9 @@ struct vcpu_vgic_hw {
     unsigned nr_used; /* LRs in use, as in vcpu->vgic_lrs (the rest are zero in hardware) */
     uint64_t lr_raw[VM_MAX_LRS]; /* the LRs as they were when the vCPU left its CPU */
     uint64_t vmcr, apr, hcr;
+    /* Forwarded PPIs (a bit per INTID) whose physical interrupt is active for this vCPU: on its
+     * CPU while loaded, made so again by vgic_hw_load. */
+    uint32_t hw_active;
 };
 
 /** The EL1 physical timer, emulated (CNTHCTL_EL2.EL1PCEN = 0 traps the guest's accesses). */
@@ -101,10 +104,9 @@ struct vcpu {
     struct vcpu_ptimer ptimer;           /* own */
     bool loaded;                         /* own: EL1 state is in this CPU's registers */
     bool in_run;                         /* own: between the first load and the last put of a run */
-    bool vtimer_masked;         /* own: host PPI 27 disabled while the guest handles its IRQ */
-    volatile int pcpu;          /* physical CPU it was last loaded on, -1 before */
-    uint64_t mpidr;             /* VMPIDR_EL2 */
-    struct wait_queue wq;       /* WFI and PSCI-off sleep here */
+    volatile int pcpu;                   /* physical CPU it was last loaded on, -1 before */
+    uint64_t mpidr;                      /* VMPIDR_EL2 */
+    struct wait_queue wq;                /* WFI and PSCI-off sleep here */
     volatile bool kick;         /* something needs its attention: recheck before sleeping */
     bool off_requested;         /* own: PSCI CPU_OFF called, leave the guest */
     uint64_t exits[EXIT_KINDS]; /* own */
