@@ -5,13 +5,18 @@
 #include "arch/sysreg.h"
 #include "drivers/gic.h"
 #include "kernel/panic.h"
+#include "kernel/printk.h"
 #include "kernel/sched.h"
 #include "kernel/wait.h"
 #include "lib/printf.h"
 #include "vmm/vcpu_arch.h"
+#include "vmm/vcpu_inject.h"
 #include "vmm/vcpu_run.h"
+#include "vmm/vcpu_sysreg.h"
+#include "vmm/vdebug.h"
 #include "vmm/vgic_hw.h"
 #include "vmm/vm.h"
+#include "vmm/vpmu.h"
 
 /* Exception classes (Arm ARM D17.2.37, ESR_EL2.EC). */
 #define EC_WFX      0x01
@@ -26,17 +31,11 @@
 #define ISS_WFE   1u
 #define INSN_SIZE 4
 
-/* MSR/MRS trap syndrome (Arm ARM D17.2.37 "ISS encoding for an exception from MSR, MRS"). */
-#define SYSREG_KEY(op0, op1, crn, crm, op2)                                                        \
-    ((op0) << 20 | (op2) << 17 | (op1) << 14 | (crn) << 10 | (crm) << 1)
-#define SYSREG_KEY_MASK  0x3ffc1eu
-#define SYSREG_READ      1u
-#define SYSREG_RT(esr)   ((unsigned)((esr) >> 5) & 0x1f)
-#define SR_ACTLR_EL1     SYSREG_KEY(3u, 0u, 1u, 0u, 1u)
-#define SR_CNTP_TVAL_EL0 SYSREG_KEY(3u, 3u, 14u, 2u, 0u)
-#define SR_CNTP_CTL_EL0  SYSREG_KEY(3u, 3u, 14u, 2u, 1u)
-#define SR_CNTP_CVAL_EL0 SYSREG_KEY(3u, 3u, 14u, 2u, 2u)
-#define SR_ICC_SGI1R_EL1 SYSREG_KEY(3u, 0u, 12u, 11u, 5u)
+#define SR_ACTLR_EL1     VCPU_SYSREG(3u, 0u, 1u, 0u, 1u)
+#define SR_CNTP_TVAL_EL0 VCPU_SYSREG(3u, 3u, 14u, 2u, 0u)
+#define SR_CNTP_CTL_EL0  VCPU_SYSREG(3u, 3u, 14u, 2u, 1u)
+#define SR_CNTP_CVAL_EL0 VCPU_SYSREG(3u, 3u, 14u, 2u, 2u)
+#define SR_ICC_SGI1R_EL1 VCPU_SYSREG(3u, 0u, 12u, 11u, 5u)
 
 void vcpu_fatal(struct vcpu *v, struct trap_frame *tf, const char *fmt, ...)
 {
@@ -61,32 +60,57 @@ static void reg_set(struct trap_frame *tf, unsigned rt, uint64_t val)
         tf->x[rt] = val;
 }
 
-static void trap_sysreg(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
+/* The emulation of one trapped register: VCPU_SYSREG_DONE/RETRY, or a negative errno when the
+ * register is not one the guest has (it gets an UNDEF). */
+static int sysreg_access(struct vcpu *v, uint32_t key, bool read, uint64_t *val)
 {
-    uint32_t key = (uint32_t)esr & SYSREG_KEY_MASK;
-    bool read = esr & SYSREG_READ;
-    unsigned rt = SYSREG_RT(esr);
-    uint64_t val = reg_get(tf, rt);
-    int err = 0;
-
-    v->exits[EXIT_SYSREG]++;
     switch (key) {
     case SR_ACTLR_EL1:
         /* Implementation defined: the guest reads the real value and cannot change it. */
         if (read)
-            val = read_sysreg(actlr_el1);
-        break;
-    case SR_CNTP_TVAL_EL0: err = vtimer_ptimer_access(v, 0, read, &val); break;
-    case SR_CNTP_CTL_EL0: err = vtimer_ptimer_access(v, 1, read, &val); break;
-    case SR_CNTP_CVAL_EL0: err = vtimer_ptimer_access(v, 2, read, &val); break;
-    case SR_ICC_SGI1R_EL1: err = read ? -EINVAL : vgic_sgi1r_write(&v->vm->vgic, v->id, val); break;
-    default: err = -ENOENT; break;
+            *val = read_sysreg(actlr_el1);
+        return VCPU_SYSREG_DONE;
+    case SR_CNTP_TVAL_EL0: return vtimer_ptimer_access(v, 0, read, val);
+    case SR_CNTP_CTL_EL0: return vtimer_ptimer_access(v, 1, read, val);
+    case SR_CNTP_CVAL_EL0: return vtimer_ptimer_access(v, 2, read, val);
+    case SR_ICC_SGI1R_EL1: return read ? -EINVAL : vgic_sgi1r_write(&v->vm->vgic, v->id, *val);
+    default:
+        if (VCPU_SYSREG_OP0(key) == 2)
+            return vdebug_access(v, key, read, val);
+        return vpmu_access(v, key, read, val);
     }
-    if (err) {
-        vcpu_fatal(v, tf, "unhandled system register %s (op0 %u op1 %u CRn %u CRm %u op2 %u)",
-                   read ? "read" : "write", (unsigned)(esr >> 20) & 3, (unsigned)(esr >> 14) & 7,
-                   (unsigned)(esr >> 10) & 15, (unsigned)(esr >> 1) & 15,
-                   (unsigned)(esr >> 17) & 7);
+}
+
+/*
+ * A register Avatar does not give the guest (IMPLEMENTATION DEFINED ones trapped by HCR_EL2.TIDCP
+ * among them): the guest takes an UNDEF, as on hardware without that register. One line per VM
+ * names the first such register, so a guest probing many does not flood the console.
+ */
+static void sysreg_undef(struct vcpu *v, struct trap_frame *tf, uint32_t key, bool read)
+{
+    if (!__atomic_exchange_n(&v->vm->sysreg_undef_reported, true, __ATOMIC_RELAXED))
+        kprintf("guest %s: vCPU %u: %s of system register S%u_%u_C%u_C%u_%u at PC 0x%lx: "
+                "undefined instruction for the guest (reported once)\n",
+                v->vm->m.name, v->id, read ? "read" : "write", VCPU_SYSREG_OP0(key),
+                VCPU_SYSREG_OP1(key), VCPU_SYSREG_CRN(key), VCPU_SYSREG_CRM(key),
+                VCPU_SYSREG_OP2(key), (unsigned long)tf->elr);
+    vcpu_inject_undef(tf);
+}
+
+static void trap_sysreg(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
+{
+    uint32_t key = (uint32_t)esr & VCPU_SYSREG_MASK;
+    bool read = esr & VCPU_SYSREG_READ;
+    unsigned rt = VCPU_SYSREG_RT(esr);
+    uint64_t val = reg_get(tf, rt);
+    int ret;
+
+    v->exits[EXIT_SYSREG]++;
+    ret = sysreg_access(v, key, read, &val);
+    if (ret == VCPU_SYSREG_RETRY)
+        return;
+    if (ret < 0) {
+        sysreg_undef(v, tf, key, read);
         return;
     }
     if (read)
