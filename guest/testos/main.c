@@ -7,6 +7,7 @@
 #include "exception.h"
 #include "gic.h"
 #include "platform.h"
+#include "pmuprobe.h"
 #include "psci.h"
 #include "smp.h"
 #include "timer.h"
@@ -74,6 +75,8 @@ void testos_main(uint64_t dtb)
         bench_run();
     if (!platform.nimbos && blk_wanted())
         blk_run();
+    if (!platform.nimbos && pmuprobe_wanted())
+        pmuprobe_run();
     if (!platform.nimbos && platform_bootarg("interactive"))
         interactive();
     psci_system_off();
