@@ -49,6 +49,15 @@ void vcpu_arch_reset(struct vcpu *v, uint64_t entry, uint64_t arg)
     v->pmu = (struct vpmu_state){0};
 }
 
+void vcpu_arch_warm_boot(struct trap_frame *tf, uint64_t entry, uint64_t arg)
+{
+    tf->x[0] = arg;
+    tf->elr = entry;
+    tf->spsr = VCPU_SPSR_EL1H_MASKED;
+    write_sysreg(sctlr_el1, SCTLR_EL1_RES1);
+    isb();
+}
+
 uint64_t vcpu_arch_mdcr(const struct vcpu *v)
 {
     return vpmu_mdcr() | vdebug_mdcr(v);

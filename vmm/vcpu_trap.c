@@ -10,6 +10,7 @@
 #include "kernel/wait.h"
 #include "lib/printf.h"
 #include "vmm/vcpu_arch.h"
+#include "vmm/vcpu_exc.h"
 #include "vmm/vcpu_inject.h"
 #include "vmm/vcpu_run.h"
 #include "vmm/vcpu_sysreg.h"
@@ -31,11 +32,13 @@
 #define ISS_WFE   1u
 #define INSN_SIZE 4
 
-#define SR_ACTLR_EL1     VCPU_SYSREG(3u, 0u, 1u, 0u, 1u)
-#define SR_CNTP_TVAL_EL0 VCPU_SYSREG(3u, 3u, 14u, 2u, 0u)
-#define SR_CNTP_CTL_EL0  VCPU_SYSREG(3u, 3u, 14u, 2u, 1u)
-#define SR_CNTP_CVAL_EL0 VCPU_SYSREG(3u, 3u, 14u, 2u, 2u)
-#define SR_ICC_SGI1R_EL1 VCPU_SYSREG(3u, 0u, 12u, 11u, 5u)
+#define SR_ACTLR_EL1      VCPU_SYSREG(3u, 0u, 1u, 0u, 1u)
+#define SR_CNTP_TVAL_EL0  VCPU_SYSREG(3u, 3u, 14u, 2u, 0u)
+#define SR_CNTP_CTL_EL0   VCPU_SYSREG(3u, 3u, 14u, 2u, 1u)
+#define SR_CNTP_CVAL_EL0  VCPU_SYSREG(3u, 3u, 14u, 2u, 2u)
+#define SR_ICC_SGI1R_EL1  VCPU_SYSREG(3u, 0u, 12u, 11u, 5u)
+#define SR_ICC_ASGI1R_EL1 VCPU_SYSREG(3u, 0u, 12u, 11u, 6u)
+#define SR_ICC_SGI0R_EL1  VCPU_SYSREG(3u, 0u, 12u, 11u, 7u)
 
 void vcpu_fatal(struct vcpu *v, struct trap_frame *tf, const char *fmt, ...)
 {
@@ -73,7 +76,14 @@ static int sysreg_access(struct vcpu *v, uint32_t key, bool read, uint64_t *val)
     case SR_CNTP_TVAL_EL0: return vtimer_ptimer_access(v, 0, read, val);
     case SR_CNTP_CTL_EL0: return vtimer_ptimer_access(v, 1, read, val);
     case SR_CNTP_CVAL_EL0: return vtimer_ptimer_access(v, 2, read, val);
-    case SR_ICC_SGI1R_EL1: return read ? -EINVAL : vgic_sgi1r_write(&v->vm->vgic, v->id, *val);
+    /*
+     * The guest's GICv3 has one security state (GICD_CTLR.DS = 1) and its interrupts are Group 1:
+     * SGI0R (Group 0) and ASGI1R (the other security state's Group 1) raise the same SGIs as
+     * SGI1R, the register layout being the same (GICv3 spec 12.11, ICC_SGI0R_EL1).
+     */
+    case SR_ICC_SGI1R_EL1:
+    case SR_ICC_ASGI1R_EL1:
+    case SR_ICC_SGI0R_EL1: return read ? -EINVAL : vgic_sgi1r_write(&v->vm->vgic, v->id, *val);
     default:
         if (VCPU_SYSREG_OP0(key) == 2)
             return vdebug_access(v, key, read, val);
@@ -143,6 +153,11 @@ static void trap_wfi(struct vcpu *v)
         vtimer_ptimer_update(v);
 }
 
+void vcpu_wait_interrupt(struct vcpu *v)
+{
+    trap_wfi(v);
+}
+
 void vcpu_trap_sync(struct trap_frame *tf)
 {
     struct vcpu *v = vcpu_current();
@@ -168,7 +183,7 @@ void vcpu_trap_sync(struct trap_frame *tf)
         break;
     case EC_SYSREG: trap_sysreg(v, tf, esr); break;
     case EC_WFX:
-        tf->elr += INSN_SIZE;
+        tf->elr += (esr & VCPU_ESR_IL) ? INSN_SIZE : INSN_SIZE / 2; /* IL 0: 16-bit T32 */
         if (esr & ISS_WFE) {
             v->exits[EXIT_WFE]++;
             arch_irq_enable();

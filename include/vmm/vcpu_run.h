@@ -18,6 +18,9 @@ void vcpu_leave(struct vcpu *v, struct trap_frame *tf, uint64_t code) __attribut
 /* Last step of every trap before the guest resumes (may leave instead). */
 void vcpu_prepare_resume(struct vcpu *v, struct trap_frame *tf);
 
+/* Sleep as a WFI does, until the vCPU has an interrupt to take (vcpu_trap.c; PSCI CPU_SUSPEND). */
+void vcpu_wait_interrupt(struct vcpu *v);
+
 /* vtimer.c: the emulated EL1 physical timer and the virtual timer's interrupt. */
 void vtimer_ptimer_update(struct vcpu *v);
 /* A trapped CNTP_CTL/CVAL/TVAL_EL0 access (reg: 0 TVAL, 1 CTL, 2 CVAL): 0 or -EINVAL. */

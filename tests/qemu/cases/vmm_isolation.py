@@ -43,7 +43,7 @@ for gic in (2, 3):
             q.command("guest start pmub")
             text = wait_all(q, [r"\[pmub\] TESTOS PMUPROBE done",
                                 r"guest pmub: powered off \(PSCI SYSTEM_OFF"], start)
-            for p in PROBES:
+            for p in PROBES + (("pmuprobe-sgi-regs",) if gic == 3 else ()):
                 check(re.search(rf"\[pmub\] testos: ok {p} \(", text),
                       f"no '{p}' line from VM B:\n{text[-3000:]}")
             impdef = "S3_1_C15_C2_0" if qemu_traps_tidcp() else "S3_3_C9_C13_2"  # else PMXEVCNTR
