@@ -257,6 +257,36 @@ static void test_scan(void)
     CHECK_EQ(guests_refused_count(), 0);
 }
 
+/* More guests than the old fixed table held (32): all registered, in id order, each found. */
+static void test_many(void)
+{
+    enum { N = 70 };
+    struct guest_entry e;
+    char path[64], text[64];
+
+    volume_new();
+    CHECK_EQ(vfs_mkdir("/guests"), 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(path, sizeof(path), "/guests/g%02d", i);
+        CHECK_EQ(vfs_mkdir(path), 0);
+        snprintf(path, sizeof(path), "/guests/g%02d/guest.cfg", i);
+        snprintf(text, sizeof(text), "kernel = k\nname = many%02d\n", i);
+        put_text(path, text);
+    }
+    CHECK_EQ(guests_scan(), 3 + N);
+    CHECK_EQ(guests_refused_count(), 0);
+    for (int i = 0, prev = -1; i < 3 + N; i++) {
+        CHECK_EQ(guests_get((unsigned)i, &e), 0);
+        CHECK(e.m.id > prev); /* ids go on from earlier scans: only their order is known */
+        prev = e.m.id;
+    }
+    CHECK_EQ(guests_find("many69", &e), 0);
+    CHECK(!strcmp(e.source, "/guests/g69/guest.cfg"));
+    CHECK_EQ(guests_scan(), 3 + N); /* a rescan replaces the table */
+    vfs_reset();
+    CHECK_EQ(guests_scan(), 3);
+}
+
 /* Problems gathered from guest_validate. */
 static char problems[8][GUEST_PROBLEM_MAX];
 static int nproblems;
@@ -379,6 +409,7 @@ int main(int argc, char **argv)
     static const struct test_case cases[] = {
         {"guests/scan", test_scan},
         {"guests/validate", test_validate},
+        {"guests/many", test_many},
     };
     int rc = test_main(cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
 
