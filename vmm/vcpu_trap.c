@@ -52,6 +52,28 @@ void vcpu_fatal(struct vcpu *v, struct trap_frame *tf, const char *fmt, ...)
                     (unsigned long)tf->esr, (unsigned long)tf->elr);
 }
 
+/* HPFAR_EL2.FIPA [43:4] is IPA[51:12] of a stage-2 fault (Arm ARM D17.2.x HPFAR_EL2). */
+#define HPFAR_FIPA_MASK  0xffffffffff0UL
+#define HPFAR_FIPA_SHIFT 4
+#define ISS_S1PTW        (1UL << 7) /* instruction and data aborts alike */
+
+uint64_t vcpu_fault_ipa_page(void)
+{
+    return ((read_sysreg(hpfar_el2) & HPFAR_FIPA_MASK) >> HPFAR_FIPA_SHIFT) << 12;
+}
+
+bool vcpu_fault_s1ptw(struct vcpu *v, struct trap_frame *tf, uint64_t esr, const char *access)
+{
+    if (!(esr & ISS_S1PTW))
+        return false;
+    /* HPFAR names the page of the guest's own table entry; FAR is the VA being translated. */
+    vcpu_fatal(v, tf,
+               "stage-1 table walk for the %s of VA 0x%lx: table entry in IPA page 0x%lx, "
+               "outside its memory",
+               access, (unsigned long)tf->far, (unsigned long)vcpu_fault_ipa_page());
+    return true;
+}
+
 static uint64_t reg_get(const struct trap_frame *tf, unsigned rt)
 {
     return rt == 31 ? 0 : tf->x[rt];
@@ -199,8 +221,9 @@ void vcpu_trap_sync(struct trap_frame *tf)
         break;
     case EC_IABT_LOW:
         v->exits[EXIT_OTHER]++;
-        vcpu_fatal(v, tf, "instruction fetch outside its memory at IPA 0x%lx",
-                   (unsigned long)((read_sysreg(hpfar_el2) >> 4) << 12 | (tf->far & 0xfff)));
+        if (!vcpu_fault_s1ptw(v, tf, esr, "instruction fetch"))
+            vcpu_fatal(v, tf, "instruction fetch outside its memory at IPA 0x%lx",
+                       (unsigned long)(vcpu_fault_ipa_page() | (tf->far & 0xfff)));
         break;
     case EC_SVE:
         v->exits[EXIT_OTHER]++;

@@ -18,6 +18,12 @@ void vcpu_leave(struct vcpu *v, struct trap_frame *tf, uint64_t code) __attribut
 /* Last step of every trap before the guest resumes (may leave instead). */
 void vcpu_prepare_resume(struct vcpu *v, struct trap_frame *tf);
 
+/* A stage-2 fault's IPA page (HPFAR_EL2); the offset in the page is FAR's, unless S1PTW. */
+uint64_t vcpu_fault_ipa_page(void);
+/* A stage-2 abort on the guest's own stage-1 table walk (ISS.S1PTW): stop the VM with a report
+ * naming it and the table entry's IPA page, and return true; false if it is not one. */
+bool vcpu_fault_s1ptw(struct vcpu *v, struct trap_frame *tf, uint64_t esr, const char *access);
+
 /* Sleep as a WFI does, until the vCPU has an interrupt to take (vcpu_trap.c; PSCI CPU_SUSPEND). */
 void vcpu_wait_interrupt(struct vcpu *v);
 
