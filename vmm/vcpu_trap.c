@@ -29,8 +29,9 @@
 #define EC_IABT_LOW 0x20
 #define EC_DABT_LOW 0x24
 
-#define ISS_WFE   1u
-#define INSN_SIZE 4
+#define SPSR_M_EL_MASK (3UL << 2) /* PSTATE.EL the trap came from (0: EL0) */
+#define ISS_WFE        1u
+#define INSN_SIZE      4
 
 #define SR_ACTLR_EL1      VCPU_SYSREG(3u, 0u, 1u, 0u, 1u)
 #define SR_CNTP_TVAL_EL0  VCPU_SYSREG(3u, 3u, 14u, 2u, 0u)
@@ -52,26 +53,13 @@ void vcpu_fatal(struct vcpu *v, struct trap_frame *tf, const char *fmt, ...)
                     (unsigned long)tf->esr, (unsigned long)tf->elr);
 }
 
-/* HPFAR_EL2.FIPA [43:4] is IPA[51:12] of a stage-2 fault (Arm ARM D17.2.x HPFAR_EL2). */
-#define HPFAR_FIPA_MASK  0xffffffffff0UL
-#define HPFAR_FIPA_SHIFT 4
-#define ISS_S1PTW        (1UL << 7) /* instruction and data aborts alike */
-
-uint64_t vcpu_fault_ipa_page(void)
+void vcpu_fault_s1ptw(struct vcpu *v, struct trap_frame *tf, const char *access)
 {
-    return ((read_sysreg(hpfar_el2) & HPFAR_FIPA_MASK) >> HPFAR_FIPA_SHIFT) << 12;
-}
-
-bool vcpu_fault_s1ptw(struct vcpu *v, struct trap_frame *tf, uint64_t esr, const char *access)
-{
-    if (!(esr & ISS_S1PTW))
-        return false;
     /* HPFAR names the page of the guest's own table entry; FAR is the VA being translated. */
     vcpu_fatal(v, tf,
                "stage-1 table walk for the %s of VA 0x%lx: table entry in IPA page 0x%lx, "
                "outside its memory",
                access, (unsigned long)tf->far, (unsigned long)vcpu_fault_ipa_page());
-    return true;
 }
 
 static uint64_t reg_get(const struct trap_frame *tf, unsigned rt)
@@ -87,7 +75,8 @@ static void reg_set(struct trap_frame *tf, unsigned rt, uint64_t val)
 
 /* The emulation of one trapped register: VCPU_SYSREG_DONE/RETRY, or a negative errno when the
  * register is not one the guest has (it gets an UNDEF). */
-static int sysreg_access(struct vcpu *v, uint32_t key, bool read, uint64_t *val)
+static int sysreg_access(struct vcpu *v, const struct trap_frame *tf, uint32_t key, bool read,
+                         uint64_t *val)
 {
     switch (key) {
     case SR_ACTLR_EL1:
@@ -109,7 +98,7 @@ static int sysreg_access(struct vcpu *v, uint32_t key, bool read, uint64_t *val)
     default:
         if (VCPU_SYSREG_OP0(key) == 2)
             return vdebug_access(v, key, read, val);
-        return vpmu_access(v, key, read, val);
+        return vpmu_access(v, key, read, (tf->spsr & SPSR_M_EL_MASK) == 0, val);
     }
 }
 
@@ -138,7 +127,7 @@ static void trap_sysreg(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
     int ret;
 
     v->exits[EXIT_SYSREG]++;
-    ret = sysreg_access(v, key, read, &val);
+    ret = sysreg_access(v, tf, key, read, &val);
     if (ret == VCPU_SYSREG_RETRY)
         return;
     if (ret < 0) {
@@ -221,7 +210,9 @@ void vcpu_trap_sync(struct trap_frame *tf)
         break;
     case EC_IABT_LOW:
         v->exits[EXIT_OTHER]++;
-        if (!vcpu_fault_s1ptw(v, tf, esr, "instruction fetch"))
+        if (esr & VCPU_ISS_S1PTW)
+            vcpu_fault_s1ptw(v, tf, "instruction fetch");
+        else
             vcpu_fatal(v, tf, "instruction fetch outside its memory at IPA 0x%lx",
                        (unsigned long)(vcpu_fault_ipa_page() | (tf->far & 0xfff)));
         break;

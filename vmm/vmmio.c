@@ -48,8 +48,10 @@ void vmmio_data_abort(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
     unsigned rt = ISS_SRT(esr);
     int err;
 
-    if (vcpu_fault_s1ptw(v, tf, esr, "data access"))
+    if (esr & VCPU_ISS_S1PTW) {
+        vcpu_fault_s1ptw(v, tf, "data access");
         return;
+    }
     a.ipa = vcpu_fault_ipa_page() | (tf->far & 0xfff);
     if (!(esr & ISS_ISV)) {
         /* Load/store pair, writeback, SIMD...: no syndrome, so nothing we could emulate. */

@@ -24,6 +24,9 @@
  * counts while the hypervisor runs, whatever the guest writes, and it reads NSH back as 0.
  */
 #define FILTER_EL01   0xf0000000UL
+#define FILTER_P      (1UL << 31) /* do not count at EL1 */
+#define FILTER_U      (1UL << 30) /* do not count at EL0 */
+#define EVENT_SW_INCR 0x0UL
 #define EVTYPER_EVENT 0xffffUL
 #define ALL_COUNTERS  0xffffffffUL
 
@@ -151,7 +154,30 @@ static int event_access(unsigned n, bool typer, bool read, uint64_t *val)
     return 0;
 }
 
-static int reg_access(uint32_t key, bool read, uint64_t *val)
+/*
+ * PMSWINC_EL0, done here rather than by writing the register at EL2: a counter counts the
+ * SW_INCR event (0) only if it may count at the level the write came from (the guest's EL1 or
+ * EL0), and at EL2 none may. A counter that wraps sets its overflow flag (32-bit counters).
+ */
+static void software_increment(uint64_t mask, bool from_el0)
+{
+    uint64_t enabled = read_sysreg(pmcntenset_el0);
+
+    if (!(read_sysreg(pmcr_el0) & PMCR_E))
+        return;
+    for (unsigned i = 0; i < nr_counters; i++) {
+        uint64_t type = counter_access(i, true, true, 0);
+        if (!(mask & enabled & (1UL << i)) || (type & EVTYPER_EVENT) != EVENT_SW_INCR ||
+            (type & (from_el0 ? FILTER_U : FILTER_P)))
+            continue;
+        uint32_t count = (uint32_t)counter_access(i, false, true, 0) + 1;
+        counter_access(i, false, false, count);
+        if (!count)
+            write_sysreg(pmovsset_el0, 1UL << i);
+    }
+}
+
+static int reg_access(uint32_t key, bool read, bool from_el0, uint64_t *val)
 {
     uint64_t v = *val;
 
@@ -184,7 +210,7 @@ static int reg_access(uint32_t key, bool read, uint64_t *val)
     case SR_PMSWINC:
         if (read)
             return -EINVAL;
-        write_sysreg(pmswinc_el0, v);
+        software_increment(v, from_el0);
         break;
     case SR_PMXEVTYPER:
         return event_access((unsigned)read_sysreg(pmselr_el0) & PMSELR_MASK, true, read, val);
@@ -203,7 +229,7 @@ static int reg_access(uint32_t key, bool read, uint64_t *val)
     return 0;
 }
 
-int vpmu_access(struct vcpu *v, uint32_t key, bool read, uint64_t *val)
+int vpmu_access(struct vcpu *v, uint32_t key, bool read, bool from_el0, uint64_t *val)
 {
     bool pmu_reg =
         VCPU_SYSREG_OP0(key) == 3 &&
@@ -218,5 +244,5 @@ int vpmu_access(struct vcpu *v, uint32_t key, bool read, uint64_t *val)
         v->pmu.active = true;
         regs_load(&v->pmu);
     }
-    return reg_access(key, read, val);
+    return reg_access(key, read, from_el0, val);
 }

@@ -24,8 +24,8 @@ uint64_t vpmu_mdcr(void);
 /* vCPU switch, IRQs masked: load an active vCPU's PMU / save it and stop every counter. */
 void vpmu_load(struct vcpu *v);
 void vpmu_put(struct vcpu *v);
-/* A trapped PMU register access: 0 done (*val the result of a read), -ENOENT not a PMU register,
- * -EINVAL undefined for the guest. */
-int vpmu_access(struct vcpu *v, uint32_t key, bool read, uint64_t *val);
+/* A trapped PMU register access (from the guest's EL0 or EL1): 0 done (*val the result of a
+ * read), -ENOENT not a PMU register, -EINVAL undefined for the guest. */
+int vpmu_access(struct vcpu *v, uint32_t key, bool read, bool from_el0, uint64_t *val);
 
 #endif
