@@ -118,6 +118,21 @@ static void sysreg_undef(struct vcpu *v, struct trap_frame *tf, uint32_t key, bo
     vcpu_inject_undef(tf);
 }
 
+/*
+ * A coprocessor access from AArch32 EL0 (EC 0x03-0x06, 0x0c: MCR/MRC, MCRR/MRRC, LDC/STC to
+ * CP15/CP14) that MDCR_EL2's PMU and debug traps catch: Avatar emulates none, so the guest gets
+ * an UNDEF, as for an unhandled AArch64 register.
+ */
+static void trap_aarch32_cp(struct vcpu *v, struct trap_frame *tf, unsigned ec)
+{
+    v->exits[EXIT_SYSREG]++;
+    if (!__atomic_exchange_n(&v->vm->sysreg_undef_reported, true, __ATOMIC_RELAXED))
+        kprintf("guest %s: vCPU %u: AArch32 coprocessor access (exception class 0x%x) at PC "
+                "0x%lx: undefined instruction for the guest (reported once)\n",
+                v->vm->m.name, v->id, ec, (unsigned long)tf->elr);
+    vcpu_inject_undef(tf);
+}
+
 static void trap_sysreg(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
 {
     uint32_t key = (uint32_t)esr & VCPU_SYSREG_MASK;
@@ -220,6 +235,11 @@ void vcpu_trap_sync(struct trap_frame *tf)
         v->exits[EXIT_OTHER]++;
         vcpu_fatal(v, tf, "SVE is not offered to guests");
         break;
+    case EC_CP15_32:
+    case EC_CP15_64:
+    case EC_CP14_32:
+    case EC_CP14_LS:
+    case EC_CP14_64: trap_aarch32_cp(v, tf, ec); break;
     default:
         v->exits[EXIT_OTHER]++;
         vcpu_fatal(v, tf, "unhandled trap, exception class 0x%x", ec);
