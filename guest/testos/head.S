@@ -106,6 +106,7 @@ drop_to_el1:
 1:  ret
 
 /* Identity map (testos_pgtable), caches on. Runs on every CPU before it touches shared data. */
+    .globl  mmu_enable
 mmu_enable:
     ldr     x0, =MAIR_VALUE
     msr     mair_el1, x0

@@ -57,3 +57,17 @@ def _s1ptw(t):
         wait_all(q, [r"guest walker: vCPU 0: stage-1 table walk for the instruction fetch of VA "
                      r"0x40080020: table entry in IPA page 0x48000000, outside its memory "
                      r"\(ESR 0x[0-9a-f]+, PC 0x40080020\)$"], start)
+
+
+@case("vmm/psci-cpu-suspend")
+def _suspend(t):
+    """PSCI CPU_SUSPEND: a standby state returns once the wake-up interrupt is pending (as WFI
+    does), a power-down state comes back at its entry point with context_id in x0."""
+    with tempfile.TemporaryDirectory() as d:
+        cfg = testos_cfg("susp", "cpususpend", smp=1, memory="16M")
+        q = boot(t, d, 3, guests(t, {"susp": {"guest.cfg": cfg}}), smp=1)
+        start = mark(q)
+        q.command("guest start susp")
+        wait_all(q, [r"\[susp\] testos: ok cpu-suspend \(standby returned after the wake-up; "
+                     r"power-down resumed at the entry point with the context_id\)$",
+                     r"guest susp: powered off"], start)
