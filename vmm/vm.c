@@ -193,6 +193,7 @@ static int vm_boot(struct vm *vm)
 
     vm->stop_reason[0] = '\0';
     vm->reset_requested = false;
+    vm->sysreg_undef_reported = false;
     err = stage2_init(&vm->s2, ipa_bits);
     if (err) {
         kprintf("guest %s: no stage-2 tables (%s)\n", vm->m.name, errno_str(err));
@@ -437,6 +438,8 @@ int vmm_init(void)
     if (bits < 0)
         return bits;
     ipa_bits = (unsigned)bits;
+    vdebug_init();
+    vpmu_init();
     err = vgic_hw_init();
     if (!err)
         err = vtimer_init();

@@ -7,14 +7,12 @@
 #include "vmm/vm_disk.h"
 
 /* ISS of a data abort (Arm ARM D17.2.37 "ISS encoding for an exception from a Data Abort"). */
-#define ISS_ISV          (1UL << 24)
-#define ISS_SAS(esr)     ((unsigned)((esr) >> 22) & 3)
-#define ISS_SSE          (1UL << 21)
-#define ISS_SRT(esr)     ((unsigned)((esr) >> 16) & 0x1f)
-#define ISS_SF           (1UL << 15)
-#define ISS_S1PTW        (1UL << 7)
-#define ISS_WNR          (1UL << 6)
-#define HPFAR_FIPA_SHIFT 4
+#define ISS_ISV      (1UL << 24)
+#define ISS_SAS(esr) ((unsigned)((esr) >> 22) & 3)
+#define ISS_SSE      (1UL << 21)
+#define ISS_SRT(esr) ((unsigned)((esr) >> 16) & 0x1f)
+#define ISS_SF       (1UL << 15)
+#define ISS_WNR      (1UL << 6)
 
 /** One decoded guest access. */
 struct vmmio_access {
@@ -52,11 +50,11 @@ void vmmio_data_abort(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
     unsigned rt = ISS_SRT(esr);
     int err;
 
-    a.ipa = (read_sysreg(hpfar_el2) >> HPFAR_FIPA_SHIFT) << 12 | (tf->far & 0xfff);
-    if (esr & ISS_S1PTW) {
-        vcpu_fatal(v, tf, "page-table walk outside its memory at IPA 0x%lx", (unsigned long)a.ipa);
+    if (esr & VCPU_ISS_S1PTW) {
+        vcpu_fault_s1ptw(v, tf, "data access");
         return;
     }
+    a.ipa = vcpu_fault_ipa_page() | (tf->far & 0xfff);
     if (!(esr & ISS_ISV)) {
         /* Load/store pair, writeback, SIMD...: no syndrome, so nothing we could emulate. */
         vcpu_fatal(v, tf, "%s at IPA 0x%lx outside its RAM, not a single-register access",

@@ -86,6 +86,11 @@ static inline void wfi(void)
 #define ESR_EC(esr) (((esr) >> 26) & 0x3f)
 #define EC_UNKNOWN  0x00
 #define EC_WFX      0x01
+#define EC_CP15_32  0x03 /* AArch32 MCR/MRC to CP15 */
+#define EC_CP15_64  0x04 /* AArch32 MCRR/MRRC to CP15 */
+#define EC_CP14_32  0x05 /* AArch32 MCR/MRC to CP14 */
+#define EC_CP14_LS  0x06 /* AArch32 LDC/STC to CP14 */
+#define EC_CP14_64  0x0c /* AArch32 MRRC to CP14 */
 #define EC_SVC64    0x15
 #define EC_HVC64    0x16
 #define EC_SMC64    0x17

@@ -12,9 +12,11 @@
 #include "vmm/loader.h"
 #include "vmm/manifest.h"
 #include "vmm/stage2.h"
+#include "vmm/vdebug.h"
 #include "vmm/vconsole.h"
 #include "vmm/vgic.h"
 #include "vmm/vpl011.h"
+#include "vmm/vpmu.h"
 
 #define VM_MAX       8 /* VMs that exist at once (running or stopped, for status and logs) */
 #define VM_MAX_VCPUS GUEST_SMP_MAX
@@ -102,6 +104,8 @@ struct vcpu {
     struct vcpu_vgic_hw vgic;  /* own, while not loaded */
     struct vgic_lr vgic_lrs[VM_MAX_LRS]; /* own: what the LRs were last written with */
     struct vcpu_ptimer ptimer;           /* own */
+    struct vdebug_state dbg;             /* own, while not loaded (registers of active ones) */
+    struct vpmu_state pmu;               /* own, while not loaded (registers of active ones) */
     bool loaded;                         /* own: EL1 state is in this CPU's registers */
     bool in_run;                         /* own: between the first load and the last put of a run */
     volatile int pcpu;                   /* physical CPU it was last loaded on, -1 before */
@@ -132,6 +136,8 @@ struct vm {
     unsigned live_threads; /* lock: vCPU threads not yet finished */
     bool reset_requested;  /* lock: SYSTEM_RESET: start again once stopped */
     bool host_stop;        /* atomic: `guest stop` asked, so no reset brings it back */
+    bool
+        sysreg_undef_reported; /* atomic: the console named a register the guest got an UNDEF for */
     char stop_reason[VM_STOP_MAX];            /* lock */
     struct vm_disk *disks[GUEST_MAX_DEVICES]; /* virtio-blk slots 0.. (vm_disk.c) */
     unsigned nr_disks;
