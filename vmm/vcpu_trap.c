@@ -10,6 +10,7 @@
 #include "lib/printf.h"
 #include "vmm/vcpu_arch.h"
 #include "vmm/vcpu_run.h"
+#include "vmm/vfault.h"
 #include "vmm/vgic_hw.h"
 #include "vmm/vm.h"
 
@@ -158,11 +159,14 @@ void vcpu_trap_sync(struct trap_frame *tf)
         v->exits[EXIT_FP]++;
         vcpu_arch_fp_trap(v);
         break;
-    case EC_IABT_LOW:
+    case EC_IABT_LOW: {
+        char what[64];
         v->exits[EXIT_OTHER]++;
-        vcpu_fatal(v, tf, "instruction fetch outside its memory at IPA 0x%lx",
-                   (unsigned long)((read_sysreg(hpfar_el2) >> 4) << 12 | (tf->far & 0xfff)));
+        snprintf(what, sizeof(what), "instruction fetch outside its memory at IPA 0x%lx",
+                 (unsigned long)((read_sysreg(hpfar_el2) >> 4) << 12 | (tf->far & 0xfff)));
+        vfault_outside(v, tf, true, what);
         break;
+    }
     case EC_SVE:
         v->exits[EXIT_OTHER]++;
         vcpu_fatal(v, tf, "SVE is not offered to guests");

@@ -7,6 +7,7 @@
 #include "arch/memlayout.h"
 #include "arch/sysreg.h"
 #include "drivers/gic.h"
+#include "drivers/pl031.h"
 #include "kernel/kmalloc.h"
 #include "kernel/page_alloc.h"
 #include "kernel/platform.h"
@@ -133,6 +134,20 @@ static void uart_irq(void *ctx, bool level)
 
 static const struct vpl011_ops vm_uart_ops = {uart_tx, uart_irq};
 
+/* Every VM's RTC starts at the host's wall clock; a guest that sets it moves only its own. */
+static uint64_t rtc_now(void *ctx)
+{
+    (void)ctx;
+    return rtc_seconds();
+}
+
+static void rtc_irq(void *ctx, bool level)
+{
+    vgic_set_level(&((struct vm *)ctx)->vgic, 0, GUEST_RTC_INTID, level);
+}
+
+static const struct vpl031_ops vm_rtc_ops = {rtc_now, rtc_irq};
+
 static void ram_free(struct vm *vm)
 {
     for (unsigned i = 0; i < vm->nr_chunks; i++) {
@@ -213,6 +228,7 @@ static int vm_boot(struct vm *vm)
         goto fail;
     }
     vpl011_init(&vm->uart, &vm_uart_ops, vm);
+    vpl031_init(&vm->rtc, &vm_rtc_ops, vm);
     vconsole_init(&vm->console, vm->m.name);
     msg[0] = '\0';
     err = vm_passthrough_attach(vm, msg, sizeof(msg));
@@ -230,6 +246,7 @@ static int vm_boot(struct vm *vm)
     vm->live_threads = vm->nr_vcpus;
     vm->started_ns = time_now_ns();
     vm->generation++;
+    vm->fault_reported = false;
     __atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
     for (unsigned i = 0; i < vm->nr_vcpus; i++) {
         char name[THREAD_NAME_MAX];
