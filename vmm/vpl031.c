@@ -98,8 +98,10 @@ int vpl031_write(struct vpl031 *r, uint64_t offset, unsigned size, uint64_t val)
 {
     uint32_t v = (uint32_t)val;
 
-    if (size != 4 || offset % 4 || offset >= PL031_SIZE)
+    if ((size != 1 && size != 2 && size != 4) || offset % size || offset >= PL031_SIZE)
         return -EINVAL;
+    if (size < 4)
+        v &= (1u << (8 * size)) - 1;
     unsigned long flags = spin_lock_irqsave(&r->lock);
     check_match(r);
     switch (offset) {

@@ -15,7 +15,7 @@
 #define PL031_ICR       0x01c /* interrupt clear: a 1 in bit 0 clears it */
 #define PL031_ID_BASE   0xfe0 /* PeriphID0..3, then PCellID0..3, one byte per word */
 #define PL031_SIZE      0x1000
-#define PL031_PERIPH_ID 0x00041031u
+#define PL031_PERIPH_ID 0x00141031u /* part 0x031, designer 0x41 (Arm), revision 1 */
 #define PL031_PCELL_ID  0xb105f00du
 #define PL031_INT_BIT   1u
 

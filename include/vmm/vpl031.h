@@ -33,9 +33,10 @@ struct vpl031 {
 void vpl031_init(struct vpl031 *r, const struct vpl031_ops *ops, void *ctx);
 
 /*
- * A guest access at offset (0..0xfff): reads of 1, 2 or 4 bytes, naturally aligned; writes of
- * 4 bytes. 0, or -EINVAL for any other access (the caller stops the guest). Unknown offsets
- * read as zero and ignore writes.
+ * A guest access at offset (0..0xfff) of 1, 2 or 4 bytes, naturally aligned: 0, or -EINVAL for
+ * any other access (the caller stops the guest). A write at a register's offset acts with the
+ * value zero-extended; a write into the middle of a register, and any write to an unknown offset,
+ * is ignored (as on QEMU's PL031). Unknown offsets read as zero.
  */
 int vpl031_read(struct vpl031 *r, uint64_t offset, unsigned size, uint64_t *val);
 int vpl031_write(struct vpl031 *r, uint64_t offset, unsigned size, uint64_t val);

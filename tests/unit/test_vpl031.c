@@ -129,7 +129,7 @@ static void test_match_wraps(void)
 /* PrimeCell IDs (TRM 3.3) one byte per word; unknown offsets read 0. */
 static void test_ids_and_holes(void)
 {
-    static const uint32_t want[8] = {0x31, 0x10, 0x04, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
+    static const uint32_t want[8] = {0x31, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb1};
 
     reset();
     for (unsigned i = 0; i < 8; i++)
@@ -145,7 +145,7 @@ static void test_ids_and_holes(void)
     CHECK_EQ(rd(PL031_IMSC), 1u);
 }
 
-/* Byte and halfword reads; anything else is refused. */
+/* Byte and halfword accesses as QEMU's PL031 takes them; anything else is refused. */
 static void test_access_sizes(void)
 {
     uint64_t v;
@@ -161,10 +161,28 @@ static void test_access_sizes(void)
     CHECK_EQ(vpl031_read(&rtc, PL031_DR, 8, &v), -EINVAL);
     CHECK_EQ(vpl031_read(&rtc, PL031_DR + 2, 4, &v), -EINVAL);
     CHECK_EQ(vpl031_read(&rtc, PL031_SIZE, 4, &v), -EINVAL);
-    CHECK_EQ(vpl031_write(&rtc, PL031_LR, 2, 1), -EINVAL);
+    CHECK_EQ(vpl031_write(&rtc, PL031_LR, 8, 1), -EINVAL);
     CHECK_EQ(vpl031_write(&rtc, PL031_LR + 1, 4, 1), -EINVAL);
+    CHECK_EQ(vpl031_write(&rtc, PL031_LR + 1, 2, 1), -EINVAL);
     CHECK_EQ(vpl031_write(&rtc, PL031_SIZE, 4, 1), -EINVAL);
     CHECK_EQ(rd(PL031_LR), 0x12345678u);
+    /* A narrow write at a register's offset is that register's, zero-extended. */
+    CHECK_EQ(vpl031_write(&rtc, PL031_LR, 2, 0xabcdef01), 0);
+    CHECK_EQ(rd(PL031_LR), 0xef01u);
+    CHECK_EQ(vpl031_write(&rtc, PL031_IMSC, 1, 0xff), 0);
+    CHECK_EQ(rd(PL031_IMSC), 1u);
+    /* Into the middle of a register: ignored. */
+    CHECK_EQ(vpl031_write(&rtc, PL031_LR + 2, 2, 0x7777), 0);
+    CHECK_EQ(vpl031_write(&rtc, PL031_IMSC + 1, 1, 0), 0);
+    CHECK_EQ(rd(PL031_LR), 0xef01u);
+    CHECK_EQ(rd(PL031_IMSC), 1u);
+    /* The read-only ones keep their value for writes of every width (kvm-unit-tests check_ro). */
+    for (unsigned size = 1; size <= 4; size *= 2) {
+        CHECK_EQ(vpl031_write(&rtc, PL031_ID_BASE + 8, size, 0xdeadbeef), 0);
+        CHECK_EQ(vpl031_write(&rtc, PL031_RIS, size, 0xdeadbeef), 0);
+    }
+    CHECK_EQ(rd(PL031_ID_BASE + 8), 0x14u);
+    CHECK_EQ(rd(PL031_RIS), 0u);
 }
 
 int main(int argc, char **argv)
