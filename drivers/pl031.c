@@ -26,6 +26,13 @@ uint64_t rtc_seconds(void)
     return rtc_base_seconds + (timer_counter() - rtc_base_count) / timer_frequency();
 }
 
+uint64_t rtc_counter_at(uint64_t seconds)
+{
+    if (seconds <= rtc_seconds())
+        return timer_counter();
+    return rtc_base_count + (seconds - rtc_base_seconds) * timer_frequency();
+}
+
 void rtc_to_date(uint64_t secs, struct rtc_time *out)
 {
     uint64_t days = secs / 86400, rem = secs % 86400;

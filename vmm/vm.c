@@ -7,7 +7,6 @@
 #include "arch/memlayout.h"
 #include "arch/sysreg.h"
 #include "drivers/gic.h"
-#include "drivers/pl031.h"
 #include "kernel/kmalloc.h"
 #include "kernel/page_alloc.h"
 #include "kernel/platform.h"
@@ -134,20 +133,6 @@ static void uart_irq(void *ctx, bool level)
 
 static const struct vpl011_ops vm_uart_ops = {uart_tx, uart_irq};
 
-/* Every VM's RTC starts at the host's wall clock; a guest that sets it moves only its own. */
-static uint64_t rtc_now(void *ctx)
-{
-    (void)ctx;
-    return rtc_seconds();
-}
-
-static void rtc_irq(void *ctx, bool level)
-{
-    vgic_set_level(&((struct vm *)ctx)->vgic, 0, GUEST_RTC_INTID, level);
-}
-
-static const struct vpl031_ops vm_rtc_ops = {rtc_now, rtc_irq};
-
 static void ram_free(struct vm *vm)
 {
     for (unsigned i = 0; i < vm->nr_chunks; i++) {
@@ -228,7 +213,6 @@ static int vm_boot(struct vm *vm)
         goto fail;
     }
     vpl011_init(&vm->uart, &vm_uart_ops, vm);
-    vpl031_init(&vm->rtc, &vm_rtc_ops, vm);
     vconsole_init(&vm->console, vm->m.name);
     msg[0] = '\0';
     err = vm_passthrough_attach(vm, msg, sizeof(msg));
@@ -236,6 +220,11 @@ static int vm_boot(struct vm *vm)
         err = vm_load_images(vm, msg, sizeof(msg));
     if (!err)
         err = vm_disks_open(vm, msg, sizeof(msg));
+    if (!err) {
+        err = vm_rtc_open(vm, msg, sizeof(msg));
+        if (err)
+            vm_disks_close(vm);
+    }
     if (err) {
         kprintf("guest %s: %s\n", vm->m.name, msg);
         vm_passthrough_detach(vm);
@@ -350,6 +339,7 @@ void vm_request_stop(struct vm *vm, bool reset, const char *fmt, ...)
         __atomic_store_n(&vm->state, VM_STOPPING, __ATOMIC_RELEASE);
         /* Under the lock: the teardown that frees the disks waits for it (vm_vcpu_exited). */
         vm_disks_stop(vm);
+        vm_rtc_stop(vm);
     }
     spin_unlock_irqrestore(&vm->lock, flags);
     if (!first)
@@ -374,6 +364,7 @@ static void vm_teardown(struct vm *vm)
     if (vconsole_focused() == &vm->console)
         vconsole_focus(NULL);
     vm_disks_close(vm);
+    vm_rtc_close(vm);
     vm_passthrough_detach(vm);
     ram_free(vm);
     stage2_destroy(&vm->s2);

@@ -55,8 +55,8 @@ static int dispatch(struct vcpu *v, struct vmmio_access *a)
     }
     if (in(a->ipa, GUEST_RTC_BASE, GUEST_RTC_SIZE)) {
         uint64_t off = a->ipa - GUEST_RTC_BASE;
-        return a->write ? vpl031_write(&vm->rtc, off, a->size, a->val)
-                        : vpl031_read(&vm->rtc, off, a->size, &a->val);
+        return a->write ? vpl031_write(&vm->rtc.dev, off, a->size, a->val)
+                        : vpl031_read(&vm->rtc.dev, off, a->size, &a->val);
     }
     if (in(a->ipa, GUEST_VIRTIO_BASE, GUEST_VIRTIO_SLOTS * GUEST_VIRTIO_SLOT_SIZE)) {
         uint64_t off = a->ipa - GUEST_VIRTIO_BASE;

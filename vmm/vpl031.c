@@ -49,6 +49,19 @@ void vpl031_init(struct vpl031 *r, const struct vpl031_ops *ops, void *ctx)
     r->last_dr = dr_now(r);
 }
 
+bool vpl031_alarm(struct vpl031 *r, uint64_t *host_seconds)
+{
+    unsigned long flags = spin_lock_irqsave(&r->lock);
+    uint64_t now = r->ops->now(r->ctx);
+    uint32_t ahead = r->mr - ((uint32_t)now + r->offset); /* seconds until DR == MR, mod 2^32 */
+    bool armed = r->imsc && !r->ris;
+
+    if (armed)
+        *host_seconds = now + (ahead ? ahead : 1ull << 32);
+    spin_unlock_irqrestore(&r->lock, flags);
+    return armed;
+}
+
 void vpl031_update(struct vpl031 *r)
 {
     unsigned long flags = spin_lock_irqsave(&r->lock);
@@ -120,6 +133,8 @@ int vpl031_write(struct vpl031 *r, uint64_t offset, unsigned size, uint64_t val)
     default: break; /* DR, CR, the status and ID registers: read only or fixed */
     }
     update_line(r);
+    if (offset == PL031_MR || offset == PL031_LR || offset == PL031_IMSC || offset == PL031_ICR)
+        r->ops->alarm_changed(r->ctx);
     spin_unlock_irqrestore(&r->lock, flags);
     return 0;
 }

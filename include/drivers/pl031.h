@@ -27,6 +27,8 @@ struct rtc_time {
 void pl031_init(uint64_t base_pa);
 /* Seconds since 1970-01-01 UTC; 0 when there is no RTC. */
 uint64_t rtc_seconds(void);
+/* The system counter value at which rtc_seconds() reaches seconds (now or earlier: now's). */
+uint64_t rtc_counter_at(uint64_t seconds);
 /* Convert seconds since the epoch to a calendar date and time (UTC). */
 void rtc_to_date(uint64_t secs, struct rtc_time *out);
 

@@ -15,7 +15,7 @@
 #include "vmm/vconsole.h"
 #include "vmm/vgic.h"
 #include "vmm/vpl011.h"
-#include "vmm/vpl031.h"
+#include "vmm/vm_rtc.h"
 
 #define VM_MAX       8 /* VMs that exist at once (running or stopped, for status and logs) */
 #define VM_MAX_VCPUS GUEST_SMP_MAX
@@ -136,7 +136,7 @@ struct vm {
     unsigned nr_disks;
     struct vgic vgic;
     struct vpl011 uart;
-    struct vpl031 rtc;
+    struct vm_rtc rtc;
     struct vconsole console;
     struct wait_queue stopped_wq; /* `guest stop` waits here for VM_STOPPED */
     uint64_t started_ns;

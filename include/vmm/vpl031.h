@@ -10,12 +10,15 @@
 
 /*
  * Where the clock comes from and where its interrupt goes. now: the host's wall clock in seconds
- * since the epoch. set_irq: the interrupt line (MIS != 0) changed; called with the RTC's lock
- * held, so it may take other locks (the vGIC's) but not call back into the RTC.
+ * since the epoch. set_irq: the interrupt line (MIS != 0) changed. alarm_changed: a write moved
+ * the second at which the line rises (vpl031_alarm), so a timer waiting for it must look again.
+ * set_irq and alarm_changed are called with the RTC's lock held, so they may take other locks
+ * (the vGIC's, a wait queue's) but not call back into the RTC.
  */
 struct vpl031_ops {
     uint64_t (*now)(void *ctx);
     void (*set_irq)(void *ctx, bool level);
+    void (*alarm_changed)(void *ctx);
 };
 
 /** One guest's RTC. lock protects every field below it; ops and ctx are fixed after init. */
@@ -43,8 +46,14 @@ int vpl031_write(struct vpl031 *r, uint64_t offset, unsigned size, uint64_t val)
 
 /*
  * Bring the match interrupt up to now: DR may have passed MR since the last access. Every
- * access does this first.
+ * access does this first; a timer calls it at the second vpl031_alarm names.
  */
 void vpl031_update(struct vpl031 *r);
+
+/*
+ * The host second (ops->now's clock) at which DR reaches MR and the line rises: true with it in
+ * *host_seconds, false when nothing would rise (the interrupt masked, or already raised).
+ */
+bool vpl031_alarm(struct vpl031 *r, uint64_t *host_seconds);
 
 #endif

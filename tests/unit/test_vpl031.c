@@ -8,6 +8,7 @@
 static uint64_t host_now = 1765000000; /* the host's wall clock, moved by the tests */
 static int irq_calls;
 static bool irq_level;
+static int alarm_calls;
 
 static uint64_t fake_now(void *ctx)
 {
@@ -22,7 +23,13 @@ static void fake_irq(void *ctx, bool level)
     irq_level = level;
 }
 
-static const struct vpl031_ops ops = {fake_now, fake_irq};
+static void fake_alarm_changed(void *ctx)
+{
+    (void)ctx;
+    alarm_calls++;
+}
+
+static const struct vpl031_ops ops = {fake_now, fake_irq, fake_alarm_changed};
 static struct vpl031 rtc;
 
 static uint32_t rd(uint64_t off)
@@ -42,6 +49,7 @@ static void reset(void)
     host_now = 1765000000;
     irq_calls = 0;
     irq_level = false;
+    alarm_calls = 0;
     vpl031_init(&rtc, &ops, NULL);
 }
 
@@ -126,6 +134,39 @@ static void test_match_wraps(void)
     CHECK_EQ(rd(PL031_RIS), 1u);
 }
 
+/* The second a timer must wake at: only while the interrupt is unmasked and not yet raised; every
+   write that moves it says so. */
+static void test_alarm(void)
+{
+    uint64_t at = 0;
+
+    reset();
+    CHECK(!vpl031_alarm(&rtc, &at)); /* masked */
+    wr(PL031_MR, (uint32_t)host_now + 30);
+    CHECK_EQ(alarm_calls, 1);
+    CHECK(!vpl031_alarm(&rtc, &at));
+    wr(PL031_IMSC, 1);
+    CHECK_EQ(alarm_calls, 2);
+    CHECK(vpl031_alarm(&rtc, &at));
+    CHECK_EQ(at, host_now + 30);
+    /* The guest's clock set 10 s later: the match comes 10 s earlier in host time. */
+    wr(PL031_LR, (uint32_t)host_now + 10);
+    CHECK_EQ(alarm_calls, 3);
+    CHECK(vpl031_alarm(&rtc, &at));
+    CHECK_EQ(at, host_now + 20);
+    host_now = at;
+    vpl031_update(&rtc); /* the timer's call: the line rises without a guest access */
+    CHECK(irq_level);
+    CHECK(!vpl031_alarm(&rtc, &at)); /* raised: nothing more until cleared */
+    wr(PL031_ICR, 1);
+    CHECK_EQ(alarm_calls, 4);
+    CHECK(vpl031_alarm(&rtc, &at));
+    CHECK_EQ(at, host_now + (1ull << 32)); /* DR == MR now: the next match is a wrap away */
+    rd(PL031_DR);
+    wr(0x020, 1);
+    CHECK_EQ(alarm_calls, 4); /* reads and other writes do not move it */
+}
+
 /* PrimeCell IDs (TRM 3.3) one byte per word; unknown offsets read 0. */
 static void test_ids_and_holes(void)
 {
@@ -192,6 +233,7 @@ int main(int argc, char **argv)
         {"vpl031/match_interrupt", test_match_interrupt},
         {"vpl031/match_now_and_past", test_match_now_and_past},
         {"vpl031/match_wraps", test_match_wraps},
+        {"vpl031/alarm", test_alarm},
         {"vpl031/ids_and_holes", test_ids_and_holes},
         {"vpl031/access_sizes", test_access_sizes},
     };

@@ -286,8 +286,9 @@ RTC_BASE = 1767225600  # 2026-01-01T00:00:00 UTC, DETERMINISTIC's -rtc base
 @case("linux/rtc-wall-clock-gic2")
 def _rtc(t):
     """Linux's clock comes from its PL031 (rtc-pl031, hctosys): `date +%s` in the guest is the
-    hypervisor's wall clock (its `date`, from the host's RTC) to within a couple of seconds. A
-    guest that sets its RTC (hwclock -w) moves only its own clock."""
+    hypervisor's wall clock (its `date`, from the host's RTC) to within a couple of seconds. Its
+    alarm interrupt comes on time while Linux sleeps without touching the RTC. A guest that sets
+    its RTC (hwclock -w) moves only its own clock."""
     with tempfile.TemporaryDirectory() as d:
         q = boot(t, d, 2)
         start = mark(q)
@@ -303,6 +304,10 @@ def _rtc(t):
         check(RTC_BASE <= before and before - 2 <= guest <= after + 2,
               f"guest date {guest} is not within the host's {before}..{after} (+-2 s)")
         attach(q, "linux")
+        m = sh(q, "echo +2 > /sys/class/rtc/rtc0/wakealarm && sleep 4 && echo alarm-irqs "
+                  "$(grep rtc-pl031 /proc/interrupts)", r"alarm-irqs\s+\d+:((?:\s+\d+)+)\s+\D")
+        check(sum(int(n) for n in m.group(1).split()) == 1,
+              f"the RTC alarm interrupt came {m.group(1)} times, want once")
         sh(q, "date -s @1000000000 >/dev/null && hwclock -w && echo rtc-now "
               "$(cat /sys/class/rtc/rtc0/since_epoch)", r"rtc-now (1000000\d\d\d)\r?\n")
         detach(q)
