@@ -15,6 +15,7 @@
 #include "vmm/vcpu_run.h"
 #include "vmm/vcpu_sysreg.h"
 #include "vmm/vdebug.h"
+#include "vmm/vfault.h"
 #include "vmm/vgic_hw.h"
 #include "vmm/vm.h"
 #include "vmm/vpmu.h"
@@ -224,14 +225,18 @@ void vcpu_trap_sync(struct trap_frame *tf)
         v->exits[EXIT_FP]++;
         vcpu_arch_fp_trap(v);
         break;
-    case EC_IABT_LOW:
+    case EC_IABT_LOW: {
+        char what[64];
         v->exits[EXIT_OTHER]++;
-        if (esr & VCPU_ISS_S1PTW)
+        if (esr & VCPU_ISS_S1PTW) {
             vcpu_fault_s1ptw(v, tf, "instruction fetch");
-        else
-            vcpu_fatal(v, tf, "instruction fetch outside its memory at IPA 0x%lx",
-                       (unsigned long)(vcpu_fault_ipa_page() | (tf->far & 0xfff)));
+        } else {
+            snprintf(what, sizeof(what), "instruction fetch outside its memory at IPA 0x%lx",
+                     (unsigned long)(vcpu_fault_ipa_page() | (tf->far & 0xfff)));
+            vfault_outside(v, tf, true, what);
+        }
         break;
+    }
     case EC_SVE:
         v->exits[EXIT_OTHER]++;
         vcpu_fatal(v, tf, "SVE is not offered to guests");

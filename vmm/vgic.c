@@ -241,6 +241,9 @@ void vgic_set_level(struct vgic *vg, unsigned vcpu, uint32_t intid, bool level)
         if (irq->edge && level && !irq->line)
             irq->latch = true;
         irq->line = level;
+        /* Fallen before the guest took it: the LR that offers it must be withdrawn. */
+        if (!level && !irq->latch && irq->in_lr && (irq->lr_state & VGIC_LR_PENDING))
+            vgic_kick(vg, (unsigned)vgic_irq_owner(vg, vcpu, intid), &d);
         vgic_irq_changed(vg, vcpu, intid, before, &d);
         /*
          * A forwarded interrupt whose source stopped before the guest took it: take it back out

@@ -218,6 +218,11 @@ static int vm_boot(struct vm *vm)
         err = vm_load_images(vm, msg, sizeof(msg));
     if (!err)
         err = vm_disks_open(vm, msg, sizeof(msg));
+    if (!err) {
+        err = vm_rtc_open(vm, msg, sizeof(msg));
+        if (err)
+            vm_disks_close(vm);
+    }
     if (err) {
         kprintf("guest %s: %s\n", vm->m.name, msg);
         vm_passthrough_detach(vm);
@@ -228,6 +233,7 @@ static int vm_boot(struct vm *vm)
     vm->live_threads = vm->nr_vcpus;
     vm->started_ns = time_now_ns();
     vm->generation++;
+    vm->fault_reported = false;
     __atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
     for (unsigned i = 0; i < vm->nr_vcpus; i++) {
         char name[THREAD_NAME_MAX];
@@ -331,6 +337,7 @@ void vm_request_stop(struct vm *vm, bool reset, const char *fmt, ...)
         __atomic_store_n(&vm->state, VM_STOPPING, __ATOMIC_RELEASE);
         /* Under the lock: the teardown that frees the disks waits for it (vm_vcpu_exited). */
         vm_disks_stop(vm);
+        vm_rtc_stop(vm);
     }
     spin_unlock_irqrestore(&vm->lock, flags);
     if (!first)
@@ -355,6 +362,7 @@ static void vm_teardown(struct vm *vm)
     if (vconsole_focused() == &vm->console)
         vconsole_focus(NULL);
     vm_disks_close(vm);
+    vm_rtc_close(vm);
     vm_passthrough_detach(vm);
     ram_free(vm);
     stage2_destroy(&vm->s2);

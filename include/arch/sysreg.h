@@ -103,6 +103,22 @@ static inline void wfi(void)
 #define EC_SP_ALIGN 0x26
 #define EC_SERROR   0x2f
 #define EC_BRK64    0x3c
+
+/* ESR_ELx fields (Arm ARM D17.2.37). */
+#define ESR_EC_SHIFT 26
+#define ESR_IL       (1UL << 25) /* a 32-bit instruction */
+#define ESR_ISS_WNR  (1UL << 6)  /* data abort: caused by a write */
+#define ESR_FSC_SEA  0x10UL      /* fault status: synchronous external abort, not on a walk */
+
+/* PSTATE as saved in SPSR_ELx (Arm ARM C5.2.18, "SPSR_EL1"). */
+#define PSR_MODE_MASK   0x1fUL
+#define PSR_MODE_EL0T   0x0UL
+#define PSR_MODE_EL1T   0x4UL
+#define PSR_MODE_EL1H   0x5UL
+#define PSR_MODE_32     0x10UL /* M[4]: taken from AArch32 */
+#define PSR_MODE_32_USR 0x10UL /* AArch32 User mode: EL0 */
+#define PSR_DAIF_MASK   0x3c0UL
+#define PSR_NZCV_MASK   0xf0000000UL
 #endif
 
 #endif

@@ -17,6 +17,7 @@
 #include "vmm/vgic.h"
 #include "vmm/vpl011.h"
 #include "vmm/vpmu.h"
+#include "vmm/vm_rtc.h"
 
 #define VM_MAX       8 /* VMs that exist at once (running or stopped, for status and logs) */
 #define VM_MAX_VCPUS GUEST_SMP_MAX
@@ -143,10 +144,12 @@ struct vm {
     unsigned nr_disks;
     struct vgic vgic;
     struct vpl011 uart;
+    struct vm_rtc rtc;
     struct vconsole console;
     struct wait_queue stopped_wq; /* `guest stop` waits here for VM_STOPPED */
     uint64_t started_ns;
     unsigned generation; /* starts of this slot, so a reset VM keeps its place */
+    bool fault_reported; /* atomic: an external abort was injected and reported (vfault.c) */
 };
 
 /* Start the guest of a validated manifest in a new VM (plan from guest_validate): 0, or -errno
