@@ -165,8 +165,8 @@ static void trap_wfi(struct vcpu *v)
     struct vm *vm = v->vm;
 
     v->exits[EXIT_WFI]++;
+    vtimer_resample(v); /* may kick this vCPU itself: before the flag is cleared */
     __atomic_store_n(&v->kick, false, __ATOMIC_RELAXED);
-    vtimer_resample(v);
     vgic_hw_refresh(v);
     if (vgic_pending(&vm->vgic, v->id))
         return;
