@@ -24,9 +24,8 @@ void vgic_unlock(struct vgic *vg, unsigned long flags, const struct vgic_defer *
     spin_unlock_irqrestore(&vg->lock, flags);
     for (unsigned i = 0; i < d->nr; i++)
         vg->ops->deactivated(vg->ctx, d->deact[i].vcpu, d->deact[i].intid);
-    for (unsigned v = 0; v < vg->nr_vcpus; v++)
-        if (d->kick & (1u << v))
-            vg->ops->kick(vg->ctx, v);
+    for (uint32_t k = d->kick; k; k &= k - 1)
+        vg->ops->kick(vg->ctx, (unsigned)__builtin_ctz(k));
 }
 
 void vgic_kick(struct vgic *vg, unsigned vcpu, struct vgic_defer *d)
@@ -53,24 +52,6 @@ void vgic_ctlr_write(struct vgic *vg, uint32_t val, struct vgic_defer *d)
     if (vg->ctlr != old)
         for (unsigned v = 0; v < vg->nr_vcpus; v++)
             vgic_kick(vg, v, d);
-}
-
-struct vgic_irq *vgic_get_irq(struct vgic *vg, unsigned vcpu, uint32_t intid)
-{
-    if (intid < VGIC_NR_PRIVATE)
-        return vcpu < vg->nr_vcpus ? &vg->cpu[vcpu].priv[intid] : NULL;
-    return intid < VGIC_NR_IRQS ? &vg->spi[intid - VGIC_NR_PRIVATE] : NULL;
-}
-
-/* A GICv2 SGI carries its source; each source's is its own interrupt (GICv2, GICD_SGIR). */
-bool vgic_is_v2_sgi(const struct vgic *vg, uint32_t intid)
-{
-    return vg->version == 2 && intid < VGIC_NR_SGIS;
-}
-
-bool vgic_irq_pending(const struct vgic_irq *irq)
-{
-    return irq->latch || irq->sgi_src || (!irq->edge && irq->line);
 }
 
 bool vgic_irq_pending_read(const struct vgic_irq *irq)
@@ -229,7 +210,9 @@ static struct vgic_irq *line_irq(struct vgic *vg, unsigned vcpu, uint32_t intid)
 
 void vgic_set_level(struct vgic *vg, unsigned vcpu, uint32_t intid, bool level)
 {
-    struct vgic_defer d = {0};
+    struct vgic_defer d;
+
+    vgic_defer_init(&d);
     unsigned long flags = vgic_lock(vg);
     struct vgic_irq *irq = line_irq(vg, vcpu, intid);
 
@@ -260,7 +243,9 @@ void vgic_set_level(struct vgic *vg, unsigned vcpu, uint32_t intid, bool level)
 
 void vgic_inject_edge(struct vgic *vg, unsigned vcpu, uint32_t intid)
 {
-    struct vgic_defer d = {0};
+    struct vgic_defer d;
+
+    vgic_defer_init(&d);
     unsigned long flags = vgic_lock(vg);
     struct vgic_irq *irq = line_irq(vg, vcpu, intid);
 

@@ -75,8 +75,9 @@ static void sync_locked(struct vgic *vg, unsigned vcpu, const struct vgic_lr *lr
 
 void vgic_sync(struct vgic *vg, unsigned vcpu, const struct vgic_lr *lrs, unsigned n)
 {
-    struct vgic_defer d = {0};
+    struct vgic_defer d;
 
+    vgic_defer_init(&d);
     if (vcpu >= vg->nr_vcpus)
         return;
     unsigned long flags = vgic_lock(vg);
@@ -184,7 +185,9 @@ static uint32_t hw_live(struct vgic *vg, unsigned vcpu)
 
 unsigned vgic_flush(struct vgic *vg, unsigned vcpu, struct vgic_lr *lrs, unsigned max, bool *more)
 {
-    struct vgic_defer d = {0};
+    struct vgic_defer d;
+
+    vgic_defer_init(&d);
     uint32_t best[VGIC_MAX_LRS]; /* lr_key, ascending */
     unsigned n = 0, total = 0;
 

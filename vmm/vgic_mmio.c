@@ -219,7 +219,13 @@ static int frame_of(const struct vgic *vg, uint64_t offset, uint32_t *rel, unsig
 static int mmio_access(struct vgic *vg, unsigned vcpu, uint64_t offset, unsigned size,
                        uint64_t *val, bool write)
 {
-    struct vgic_access a = {.vcpu = vcpu, .target = vcpu, .size = size, .write = write};
+    struct vgic_access a;
+
+    a.vcpu = a.target = vcpu;
+    a.size = size;
+    a.write = write;
+    a.privates = false;
+    vgic_defer_init(&a.defer);
     unsigned rd = 0;
     int frame = frame_of(vg, offset, &a.offset, &rd);
     int rc;

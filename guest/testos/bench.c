@@ -41,6 +41,12 @@ BENCH_LOOP(loop_mmio_read, "\tldr w9, [%1]", "x9", "memory", "cc")
 /* ACTLR_EL1: harmless to read bare; hypervisors trap it with HCR_EL2.TACR (KVM and Xen do). */
 BENCH_LOOP(loop_actlr_read, "\tmrs x9, actlr_el1", "x9", "cc")
 
+/* `hint #42`: a NOP that starts a new window of an instruction-count profiler (insnprof). */
+static inline void bench_mark(void)
+{
+    __asm__ volatile("hint #42" ::: "memory");
+}
+
 static uint64_t ticks_to_instructions(uint64_t ticks, uint64_t ops)
 {
     return (ticks * 1000000000ULL / timer_frequency() + ops / 2) / ops;
@@ -74,6 +80,7 @@ static uint64_t timer_latency(uint64_t delay, bool wfi_wait)
     static uint64_t samples[TIMER_SAMPLES];
     struct timer_event *ev = &smp_this_cpu()->timer[TIMER_VIRT];
 
+    bench_mark();
     for (unsigned int i = 0; i < TIMER_SAMPLES; i++) {
         uint32_t before = __atomic_load_n(&ev->count, __ATOMIC_ACQUIRE);
         uint64_t deadline = timer_virtual_count() + delay;
@@ -86,6 +93,7 @@ static uint64_t timer_latency(uint64_t delay, bool wfi_wait)
                 ;
         samples[i] = ev->stamp - deadline;
     }
+    bench_mark();
     return median(samples, TIMER_SAMPLES);
 }
 
@@ -100,6 +108,7 @@ static uint64_t bench_vtimer_round_trip(void)
     uint32_t start = __atomic_load_n(&ev->count, __ATOMIC_ACQUIRE);
 
     ev->refire = IRQ_ROUND_TRIPS;
+    bench_mark();
     uint64_t t0 = timer_virtual_count();
     timer_arm(TIMER_VIRT, 0); /* long past: asserted at once */
     for (uint32_t n = 1; n <= IRQ_ROUND_TRIPS; n++) {
@@ -108,6 +117,7 @@ static uint64_t bench_vtimer_round_trip(void)
         write_sysreg(cntv_ctl_el0, TIMER_CTL_ENABLE);
     }
     uint64_t t = timer_virtual_count() - t0;
+    bench_mark();
     write_sysreg(cntv_ctl_el0, 0);
     ev->refire = 0;
     return t;
@@ -117,6 +127,7 @@ static uint64_t bench_vtimer_round_trip(void)
 static uint64_t bench_sgi_self_round_trip(void)
 {
     struct cpu *me = smp_this_cpu();
+    bench_mark();
     uint64_t t0 = timer_virtual_count();
 
     for (unsigned int i = 0; i < IRQ_ROUND_TRIPS; i++) {
@@ -126,13 +137,16 @@ static uint64_t bench_sgi_self_round_trip(void)
         while (__atomic_load_n(&me->selfs, __ATOMIC_ACQUIRE) == before)
             ;
     }
-    return timer_virtual_count() - t0;
+    uint64_t t = timer_virtual_count() - t0;
+    bench_mark();
+    return t;
 }
 
 /* cpu0 -> cpu1 -> cpu0, the boot CPU sleeping in WFI for the answer. */
 static uint64_t bench_sgi_round_trip(void)
 {
     struct cpu *boot = &smp_cpus[0];
+    bench_mark();
     uint64_t t0 = timer_virtual_count();
 
     for (unsigned int i = 0; i < SGI_ROUND_TRIPS; i++) {
@@ -140,7 +154,9 @@ static uint64_t bench_sgi_round_trip(void)
         smp_ping(1);
         smp_wait_irq(&boot->pongs, pongs + 1);
     }
-    return timer_virtual_count() - t0;
+    uint64_t t = timer_virtual_count() - t0;
+    bench_mark();
+    return t;
 }
 
 /** Print one `TESTOS BENCH <name> <instructions per operation>` line per figure. */
