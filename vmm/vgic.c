@@ -208,36 +208,42 @@ static struct vgic_irq *line_irq(struct vgic *vg, unsigned vcpu, uint32_t intid)
     return intid < VGIC_NR_SGIS ? NULL : vgic_get_irq(vg, vcpu, intid);
 }
 
+void vgic_set_level_locked(struct vgic *vg, unsigned vcpu, uint32_t intid, bool level,
+                           struct vgic_defer *d)
+{
+    struct vgic_irq *irq = line_irq(vg, vcpu, intid);
+
+    /* The timer and devices restate their level often: an unchanged line changes nothing. */
+    if (!irq || irq->line == level)
+        return;
+    int before = vgic_irq_signalled(vg, vcpu, intid);
+
+    /* An edge-triggered input becomes pending on its rising edge. */
+    if (irq->edge && level && !irq->line)
+        irq->latch = true;
+    irq->line = level;
+    /* Fallen before the guest took it: the LR that offers it must be withdrawn. */
+    if (!level && !irq->latch && irq->in_lr && (irq->lr_state & VGIC_LR_PENDING))
+        vgic_kick(vg, (unsigned)vgic_irq_owner(vg, vcpu, intid), d);
+    vgic_irq_changed(vg, vcpu, intid, before, d);
+    /*
+     * A forwarded interrupt whose source stopped before the guest took it: take it back out of
+     * its LR; the flush then sees it no longer owes a physical deactivation.
+     */
+    if (irq->hw && !level && !irq->active) {
+        vgic_irq_unflight(vg, vcpu, intid, d);
+        irq->latch = false;
+        vgic_kick(vg, intid < VGIC_NR_PRIVATE ? vcpu : irq->home, d);
+    }
+}
+
 void vgic_set_level(struct vgic *vg, unsigned vcpu, uint32_t intid, bool level)
 {
     struct vgic_defer d;
 
     vgic_defer_init(&d);
     unsigned long flags = vgic_lock(vg);
-    struct vgic_irq *irq = line_irq(vg, vcpu, intid);
-
-    /* The timer and devices restate their level often: an unchanged line changes nothing. */
-    if (irq && irq->line != level) {
-        int before = vgic_irq_signalled(vg, vcpu, intid);
-
-        /* An edge-triggered input becomes pending on its rising edge. */
-        if (irq->edge && level && !irq->line)
-            irq->latch = true;
-        irq->line = level;
-        /* Fallen before the guest took it: the LR that offers it must be withdrawn. */
-        if (!level && !irq->latch && irq->in_lr && (irq->lr_state & VGIC_LR_PENDING))
-            vgic_kick(vg, (unsigned)vgic_irq_owner(vg, vcpu, intid), &d);
-        vgic_irq_changed(vg, vcpu, intid, before, &d);
-        /*
-         * A forwarded interrupt whose source stopped before the guest took it: take it back out
-         * of its LR; the flush then sees it no longer owes a physical deactivation.
-         */
-        if (irq->hw && !level && !irq->active) {
-            vgic_irq_unflight(vg, vcpu, intid, &d);
-            irq->latch = false;
-            vgic_kick(vg, intid < VGIC_NR_PRIVATE ? vcpu : irq->home, &d);
-        }
-    }
+    vgic_set_level_locked(vg, vcpu, intid, level, &d);
     vgic_unlock(vg, flags, &d);
 }
 

@@ -149,29 +149,34 @@ static void hcr_write(uint32_t v)
         write_sysreg(ICH_HCR_EL2, v);
 }
 
-/* What each vCPU last wrote, to know an LR's INTID and flags when it comes back. */
-void vgic_hw_sync(struct vcpu *v)
+/*
+ * The LRs of the last flush as the guest left them (only their state changes; the rest is what
+ * vcpu->vgic_lrs says we wrote). A hardware-mapped LR that came back invalid was deactivated by
+ * the guest, and with it the physical PPI.
+ */
+static unsigned read_back(struct vcpu *v, struct vgic_lr *back)
 {
-    struct vgic_lr lrs[VM_MAX_LRS];
     unsigned n = v->vgic.nr_used;
 
-    if (!n)
-        return;
     for (unsigned i = 0; i < n; i++) {
-        lrs[i] = v->vgic_lrs[i];
-        lr_decode_state(lr_read(i), &lrs[i]);
-        /* The guest's deactivation of a hardware-mapped LR deactivated the physical PPI. */
-        if (lrs[i].hw && lrs[i].intid < 32 && lrs[i].state == VGIC_LR_INVALID)
-            v->vgic.hw_active &= ~(1u << lrs[i].intid);
+        back[i] = v->vgic_lrs[i];
+        lr_decode_state(lr_read(i), &back[i]);
+        if (back[i].hw && back[i].intid < 32 && back[i].state == VGIC_LR_INVALID)
+            v->vgic.hw_active &= ~(1u << back[i].intid);
     }
-    vgic_sync(&v->vm->vgic, v->id, lrs, n);
+    return n;
 }
 
-static void flush(struct vcpu *v)
+/* Fold the LRs back, raise forwarded PPI raise (if >= 0), refill them: one vGIC lock. */
+static void refresh(struct vcpu *v, int raise)
 {
-    unsigned old = v->vgic.nr_used;
-    bool more = false;
-    unsigned n = vgic_flush(&v->vm->vgic, v->id, v->vgic_lrs, nr_lrs, &more);
+    struct vgic_lr back[VM_MAX_LRS];
+    unsigned old = v->vgic.nr_used, nback = read_back(v, back);
+    bool more;
+
+    if (raise >= 0)
+        v->vgic.hw_active |= 1u << raise;
+    unsigned n = vgic_refresh(&v->vm->vgic, v->id, back, nback, raise, v->vgic_lrs, nr_lrs, &more);
 
     for (unsigned i = 0; i < n; i++)
         lr_write(i, vgic_hw_lr_encode(version, &v->vgic_lrs[i]));
@@ -179,28 +184,26 @@ static void flush(struct vcpu *v)
         lr_write(i, 0);
     v->vgic.nr_used = n;
     /* More pending than LRs: a maintenance interrupt once at most one LR is left in use. */
-    v->vgic.hcr = HCR_EN | (more ? HCR_UIE : 0);
-    hcr_write((uint32_t)v->vgic.hcr);
+    uint64_t hcr = HCR_EN | (more ? HCR_UIE : 0);
+    if (hcr != v->vgic.hcr) {
+        v->vgic.hcr = hcr;
+        hcr_write((uint32_t)hcr);
+    }
     /* Forwarded PPIs the model dropped without the guest (see vgic_set_hw): end them here. */
-    uint32_t done = v->vgic.hw_active & ~v->vm->vgic.cpu[v->id].hw_live;
+    uint32_t live = v->vm->vgic.cpu[v->id].hw_live, done = v->vgic.hw_active & ~live;
     for (; done; done &= done - 1)
         irq_deactivate((unsigned)__builtin_ctz(done));
-    v->vgic.hw_active &= v->vm->vgic.cpu[v->id].hw_live;
+    v->vgic.hw_active &= live;
 }
 
 void vgic_hw_forwarded(struct vcpu *v, unsigned intid)
 {
-    /* The LR of the last instance may have come back deactivated: fold it first. */
-    vgic_hw_sync(v);
-    v->vgic.hw_active |= 1u << intid;
-    vgic_set_level(&v->vm->vgic, v->id, intid, true);
-    flush(v);
+    refresh(v, (int)intid);
 }
 
 void vgic_hw_refresh(struct vcpu *v)
 {
-    vgic_hw_sync(v);
-    flush(v);
+    refresh(v, -1);
 }
 
 /*

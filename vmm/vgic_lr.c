@@ -183,22 +183,15 @@ static uint32_t hw_live(struct vgic *vg, unsigned vcpu)
     return live;
 }
 
-unsigned vgic_flush(struct vgic *vg, unsigned vcpu, struct vgic_lr *lrs, unsigned max, bool *more)
+/* Fill up to max LRs for vcpu from the model (the last flush's LRs already folded back). */
+static unsigned flush_locked(struct vgic *vg, unsigned vcpu, struct vgic_lr *lrs, unsigned max,
+                             bool *more)
 {
-    struct vgic_defer d;
-
-    vgic_defer_init(&d);
     uint32_t best[VGIC_MAX_LRS]; /* lr_key, ascending */
     unsigned n = 0, total = 0;
 
-    *more = false;
-    if (vcpu >= vg->nr_vcpus)
-        return 0;
     if (max > VGIC_MAX_LRS)
         max = VGIC_MAX_LRS;
-    unsigned long flags = vgic_lock(vg);
-    /* A flush without a sync of the last one: those LRs are as they were written. */
-    sync_locked(vg, vcpu, NULL, 0, &d);
     __atomic_store_n(&vg->cpu[vcpu].needs_flush, 0, __ATOMIC_RELAXED);
     /* Only what is pending, active or in an LR can want one: word 0 private, then the SPIs. */
     for (unsigned w = 0; w < VGIC_BUSY_WORDS; w++) {
@@ -223,6 +216,30 @@ unsigned vgic_flush(struct vgic *vg, unsigned vcpu, struct vgic_lr *lrs, unsigne
     vg->cpu[vcpu].nr_lr = (uint8_t)n;
     vg->cpu[vcpu].hw_live = hw_live(vg, vcpu);
     *more = total > n;
+    return n;
+}
+
+unsigned vgic_flush(struct vgic *vg, unsigned vcpu, struct vgic_lr *lrs, unsigned max, bool *more)
+{
+    return vgic_refresh(vg, vcpu, NULL, 0, -1, lrs, max, more);
+}
+
+unsigned vgic_refresh(struct vgic *vg, unsigned vcpu, const struct vgic_lr *back, unsigned nback,
+                      int raise, struct vgic_lr *lrs, unsigned max, bool *more)
+{
+    struct vgic_defer d;
+
+    *more = false;
+    if (vcpu >= vg->nr_vcpus)
+        return 0;
+    vgic_defer_init(&d);
+    unsigned long flags = vgic_lock(vg);
+    /* Without LRs read back, the last flush's came back as they were written. */
+    sync_locked(vg, vcpu, back, nback, &d);
+    if (raise >= 0)
+        vgic_set_level_locked(vg, vcpu, (uint32_t)raise, true, &d);
+    unsigned n = flush_locked(vg, vcpu, lrs, max, more);
+    d.kick &= ~(1u << vcpu); /* the caller is that vCPU, about to run with these LRs */
     vgic_unlock(vg, flags, &d);
     return n;
 }

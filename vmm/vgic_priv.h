@@ -125,6 +125,10 @@ void vgic_kick(struct vgic *vg, unsigned vcpu, struct vgic_defer *d);
 void vgic_ctlr_write(struct vgic *vg, uint32_t val, struct vgic_defer *d);
 void vgic_defer_deactivated(struct vgic_defer *d, unsigned vcpu, uint32_t intid);
 
+/* vgic_set_level with the lock held. */
+void vgic_set_level_locked(struct vgic *vg, unsigned vcpu, uint32_t intid, bool level,
+                           struct vgic_defer *d);
+
 /* Access a per-INTID register array; a->offset lies in r. 0 or -EINVAL. */
 int vgic_irq_reg_access(struct vgic *vg, struct vgic_access *a, const struct vgic_irq_reg *r);
 /* The first of n arrays that holds a->offset, or NULL. */

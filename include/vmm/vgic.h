@@ -138,6 +138,13 @@ void vgic_set_hw(struct vgic *vg, unsigned vcpu, uint32_t intid, bool on);
  */
 unsigned vgic_flush(struct vgic *vg, unsigned vcpu, struct vgic_lr *lrs, unsigned max, bool *more);
 /*
+ * vgic_sync of the nback LRs read back (none: they came back as written), then, if raise >= 0,
+ * vgic_set_level(raise, true), then vgic_flush: all under one acquisition of the lock. The
+ * exit path of a vCPU that has something new.
+ */
+unsigned vgic_refresh(struct vgic *vg, unsigned vcpu, const struct vgic_lr *back, unsigned nback,
+                      int raise, struct vgic_lr *lrs, unsigned max, bool *more);
+/*
  * After vcpu ran: the LRs of the last vgic_flush as read back (only state may have changed), in
  * any order. Afterwards the model owns them again: vgic_flush before the guest runs again.
  */

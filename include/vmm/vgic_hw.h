@@ -11,10 +11,8 @@ struct vgic_lr;
 int vgic_hw_init(void);
 /* Number of list registers this GIC has. */
 unsigned vgic_hw_nr_lrs(void);
-/* With the vCPU loaded: write its pending interrupts into the LRs / read them back into the
- * model (vgic_flush / vgic_sync). refresh = sync then flush. */
+/* With the vCPU loaded: read its LRs back into the model and write what is pending now. */
 void vgic_hw_refresh(struct vcpu *v);
-void vgic_hw_sync(struct vcpu *v);
 /*
  * The loaded vCPU's forwarded PPI intid was acknowledged here and stays active: give it to the
  * guest, whose deactivation (HW bit in the LR) ends the physical one.
