@@ -61,7 +61,7 @@ bool vgic_irq_pending_read(const struct vgic_irq *irq)
 }
 
 /* Where an SPI goes when it next becomes pending: -1 if that is no vCPU of ours. */
-static int spi_route(const struct vgic *vg, uint32_t intid)
+int vgic_spi_route(const struct vgic *vg, uint32_t intid)
 {
     unsigned i = intid - VGIC_NR_PRIVATE;
 
@@ -78,45 +78,6 @@ static int spi_route(const struct vgic *vg, uint32_t intid)
     if ((r & IROUTER_AFF123) || (r & IROUTER_AFF0) >= vg->nr_vcpus)
         return -1;
     return (int)(r & IROUTER_AFF0);
-}
-
-int vgic_irq_owner(const struct vgic *vg, unsigned vcpu, uint32_t intid)
-{
-    if (intid < VGIC_NR_PRIVATE)
-        return (int)vcpu;
-    const struct vgic_irq *irq = &vg->spi[intid - VGIC_NR_PRIVATE];
-    /* Active or in an LR, it stays with that vCPU until deactivated or back from the LR. */
-    if (irq->in_lr || irq->active)
-        return irq->home;
-    return spi_route(vg, intid);
-}
-
-int vgic_irq_signalled(struct vgic *vg, unsigned vcpu, uint32_t intid)
-{
-    const struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
-    uint32_t grp = irq->group1 ? VGIC_CTLR_GRP1 : VGIC_CTLR_GRP0;
-
-    if (!vgic_irq_pending(irq) || !irq->enabled || !(vg->ctlr & grp))
-        return -1;
-    return vgic_irq_owner(vg, vcpu, intid);
-}
-
-void vgic_irq_track(struct vgic *vg, unsigned vcpu, uint32_t intid)
-{
-    const struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
-    bool busy = vgic_irq_pending(irq) || irq->active || irq->in_lr;
-
-    if (intid < VGIC_NR_PRIVATE) {
-        uint32_t bit = 1u << intid;
-
-        vg->cpu[vcpu].priv_busy =
-            busy ? vg->cpu[vcpu].priv_busy | bit : vg->cpu[vcpu].priv_busy & ~bit;
-    } else {
-        unsigned i = intid - VGIC_NR_PRIVATE;
-        uint64_t bit = 1UL << (i % 64);
-
-        vg->spi_busy[i / 64] = busy ? vg->spi_busy[i / 64] | bit : vg->spi_busy[i / 64] & ~bit;
-    }
 }
 
 void vgic_irq_changed(struct vgic *vg, unsigned vcpu, uint32_t intid, int before,

@@ -8,7 +8,7 @@
  */
 static void fold(struct vgic *vg, unsigned vcpu, uint32_t intid, unsigned got, struct vgic_defer *d)
 {
-    struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
+    struct vgic_irq *irq = vgic_irq_at(vg, vcpu, intid);
     unsigned put = irq->lr_state;
     bool acked = (put & VGIC_LR_PENDING) && !(got & VGIC_LR_PENDING);
     bool deact = ((put & VGIC_LR_ACTIVE) && (!(got & VGIC_LR_ACTIVE) || acked)) ||
@@ -53,7 +53,7 @@ static void sync_locked(struct vgic *vg, unsigned vcpu, const struct vgic_lr *lr
 
     for (unsigned i = 0; i < c->nr_lr; i++) {
         uint32_t intid = c->lr_intid[i];
-        struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
+        struct vgic_irq *irq = vgic_irq_at(vg, vcpu, intid);
         unsigned got = irq->lr_state;
 
         for (unsigned j = 0; j < n; j++)
@@ -88,7 +88,7 @@ void vgic_sync(struct vgic *vg, unsigned vcpu, const struct vgic_lr *lrs, unsign
 /* The LR for irq, and what leaves the model for it. */
 static struct vgic_lr make_lr(struct vgic *vg, unsigned vcpu, uint32_t intid)
 {
-    struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
+    struct vgic_irq *irq = vgic_irq_at(vg, vcpu, intid);
     bool pend = vgic_irq_signalled(vg, vcpu, intid) >= 0;
     struct vgic_lr lr = {.intid = intid,
                          .priority = irq->priority,
@@ -146,7 +146,7 @@ static uint32_t lr_key(const struct vgic_irq *irq, uint32_t intid)
 /* Whether intid goes in one of vcpu's LRs: active there, or pending and signalled to it. */
 static bool wants_lr(struct vgic *vg, unsigned vcpu, uint32_t intid)
 {
-    const struct vgic_irq *irq = vgic_get_irq(vg, vcpu, intid);
+    const struct vgic_irq *irq = vgic_irq_at(vg, vcpu, intid);
 
     if (irq->active)
         return vgic_irq_owner(vg, vcpu, intid) == (int)vcpu;
@@ -203,7 +203,7 @@ static unsigned flush_locked(struct vgic *vg, unsigned vcpu, struct vgic_lr *lrs
 
             if (!wants_lr(vg, vcpu, intid))
                 continue;
-            n = best_insert(best, n, max, lr_key(vgic_get_irq(vg, vcpu, intid), intid));
+            n = best_insert(best, n, max, lr_key(vgic_irq_at(vg, vcpu, intid), intid));
             total++;
         }
     }

@@ -97,12 +97,56 @@ static inline bool vgic_irq_pending(const struct vgic_irq *irq)
 }
 /* Pending as a register read shows it (also the instance in an LR). */
 bool vgic_irq_pending_read(const struct vgic_irq *irq);
+/* The model's own lookup: vcpu is known to be valid and intid below VGIC_NR_IRQS. */
+static inline struct vgic_irq *vgic_irq_at(struct vgic *vg, unsigned vcpu, uint32_t intid)
+{
+    return intid < VGIC_NR_PRIVATE ? &vg->cpu[vcpu].priv[intid] : &vg->spi[intid - VGIC_NR_PRIVATE];
+}
+
+/* Where SPI intid goes when it next becomes pending: -1 if that is no vCPU of ours. */
+int vgic_spi_route(const struct vgic *vg, uint32_t intid);
+
 /* The vCPU that handles intid (private: vcpu), or -1: an SPI routed to no vCPU. */
-int vgic_irq_owner(const struct vgic *vg, unsigned vcpu, uint32_t intid);
+static inline int vgic_irq_owner(const struct vgic *vg, unsigned vcpu, uint32_t intid)
+{
+    if (intid < VGIC_NR_PRIVATE)
+        return (int)vcpu;
+    const struct vgic_irq *irq = &vg->spi[intid - VGIC_NR_PRIVATE];
+    /* Active or in an LR, it stays with that vCPU until deactivated or back from the LR. */
+    if (irq->in_lr || irq->active)
+        return irq->home;
+    return vgic_spi_route(vg, intid);
+}
+
 /* The vCPU that intid is now signalled to (pending, enabled, group enabled), or -1. */
-int vgic_irq_signalled(struct vgic *vg, unsigned vcpu, uint32_t intid);
+static inline int vgic_irq_signalled(struct vgic *vg, unsigned vcpu, uint32_t intid)
+{
+    const struct vgic_irq *irq = vgic_irq_at(vg, vcpu, intid);
+    uint32_t grp = irq->group1 ? VGIC_CTLR_GRP1 : VGIC_CTLR_GRP0;
+
+    if (!vgic_irq_pending(irq) || !irq->enabled || !(vg->ctlr & grp))
+        return -1;
+    return vgic_irq_owner(vg, vcpu, intid);
+}
+
 /* Bring intid's bit in priv_busy or spi_busy up to date with its state. */
-void vgic_irq_track(struct vgic *vg, unsigned vcpu, uint32_t intid);
+static inline void vgic_irq_track(struct vgic *vg, unsigned vcpu, uint32_t intid)
+{
+    const struct vgic_irq *irq = vgic_irq_at(vg, vcpu, intid);
+    bool busy = vgic_irq_pending(irq) || irq->active || irq->in_lr;
+
+    if (intid < VGIC_NR_PRIVATE) {
+        uint32_t bit = 1u << intid;
+
+        vg->cpu[vcpu].priv_busy =
+            busy ? vg->cpu[vcpu].priv_busy | bit : vg->cpu[vcpu].priv_busy & ~bit;
+    } else {
+        unsigned i = intid - VGIC_NR_PRIVATE;
+        uint64_t bit = 1UL << (i % 64);
+
+        vg->spi_busy[i / 64] = busy ? vg->spi_busy[i / 64] | bit : vg->spi_busy[i / 64] & ~bit;
+    }
+}
 /*
  * The candidates for vcpu's LRs, a word at a time: word 0 is its private INTIDs (priv_busy),
  * words 1.. the SPIs (spi_busy); bit b of word w stands for INTID *base + b.
