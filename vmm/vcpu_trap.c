@@ -7,6 +7,7 @@
 #include "kernel/panic.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
+#include "kernel/time.h"
 #include "kernel/wait.h"
 #include "lib/printf.h"
 #include "vmm/vcpu_arch.h"
@@ -160,6 +161,30 @@ static void trap_sysreg(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
  * the vGIC or a timer has something for it or the VM stops. A wake-up without an interrupt is
  * allowed: WFI may complete early (Arm ARM D1.16.2).
  */
+/*
+ * Woken ahead of a timer deadline by the vCPU's learnt wake-up cost: spin the rest (at most
+ * WFI_ADVANCE_MAX ticks, IRQs masked) so the interrupt goes in the moment the timer fires; then
+ * learn from how early or late this wake-up was (KVM x86's adaptive timer advance, per vCPU).
+ */
+#define WFI_ADVANCE_MAX 512 /* ticks: 8 us at 62.5 MHz */
+
+static void wfi_meet_deadline(struct vcpu *v, uint64_t deadline)
+{
+    uint64_t now = timer_counter();
+
+    if (now >= deadline) {
+        uint64_t late = (now - deadline) / 2;
+        v->wfi_advance =
+            v->wfi_advance + late > WFI_ADVANCE_MAX ? WFI_ADVANCE_MAX : v->wfi_advance + late;
+        return;
+    }
+    if (deadline - now > v->wfi_advance)
+        return; /* woken for something else: the guest looks and waits again if it must */
+    v->wfi_advance -= (deadline - now) / 8 + 1;
+    while (timer_counter() < deadline && !__atomic_load_n(&v->kick, __ATOMIC_ACQUIRE))
+        ;
+}
+
 static void trap_wfi(struct vcpu *v)
 {
     struct vm *vm = v->vm;
@@ -171,11 +196,14 @@ static void trap_wfi(struct vcpu *v)
     if (vgic_pending(&vm->vgic, v->id))
         return;
     uint64_t deadline = vtimer_next_deadline(v);
+    uint64_t wake = deadline > v->wfi_advance ? deadline - v->wfi_advance : deadline;
     v->state = VCPU_WFI;
     arch_irq_enable();
-    wait_event_until(&v->wq, v->kick || vm_stopping(vm), deadline);
+    wait_event_until(&v->wq, v->kick || vm_stopping(vm), deadline == UINT64_MAX ? deadline : wake);
     arch_irq_disable();
     v->state = VCPU_ON;
+    if (deadline != UINT64_MAX && !v->kick)
+        wfi_meet_deadline(v, deadline);
     vtimer_inject_if_fired(v);
     if (v->ptimer.ctl)
         vtimer_ptimer_update(v);

@@ -112,8 +112,9 @@ struct vcpu {
     volatile int pcpu;                   /* physical CPU it was last loaded on, -1 before */
     uint64_t mpidr;                      /* VMPIDR_EL2 */
     struct wait_queue wq;                /* WFI and PSCI-off sleep here */
-    volatile bool kick;         /* something needs its attention: recheck before sleeping */
-    bool off_requested;         /* own: PSCI CPU_OFF called, leave the guest */
+    volatile bool kick;   /* something needs its attention: recheck before sleeping */
+    uint64_t wfi_advance; /* own: ticks a WFI sleeper wakes ahead of its timer (vcpu_trap.c) */
+    bool off_requested;   /* own: PSCI CPU_OFF called, leave the guest */
     uint64_t exits[EXIT_KINDS]; /* own */
 };
 
