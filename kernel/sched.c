@@ -609,6 +609,14 @@ void sched_run_idle(void)
     }
 }
 
+bool sched_cpu_contended(void)
+{
+    const struct sched_rq *rq = &rqs[cpu_id()];
+
+    return __atomic_load_n(&rq->queue.nr_queued, __ATOMIC_RELAXED) != 0 ||
+           __atomic_load_n(&this_cpu()->need_resched, __ATOMIC_RELAXED);
+}
+
 uint64_t sched_idle_ticks(void)
 {
     uint64_t total = 0;

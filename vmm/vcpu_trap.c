@@ -185,6 +185,45 @@ static void wfi_meet_deadline(struct vcpu *v, uint64_t deadline)
         ;
 }
 
+/*
+ * Halt polling, as KVM does it: before a WFI sleeps, watch for a kick for up to v->poll_ticks
+ * while no other thread wants this CPU; a wake-up that comes that soon costs no switch away and
+ * back. The window grows while wake-ups come within WFI_POLL_MAX and shrinks to nothing when
+ * they do not, so an idle guest soon stops polling. YIELD in the loop lets the CPU (or, under
+ * QEMU's round-robin TCG, the other vCPUs) run meanwhile. IRQs are on: kicks arrive by IPI.
+ */
+#define WFI_POLL_MAX   2048 /* ticks: 33 us at 62.5 MHz */
+#define WFI_POLL_START 256
+
+static bool wfi_poll(struct vcpu *v, uint64_t until)
+{
+    uint64_t start = timer_counter(), end = start + v->poll_ticks;
+
+    if (end > until)
+        end = until;
+    for (uint64_t now = start; now < end; now = timer_counter()) {
+        if (__atomic_load_n(&v->kick, __ATOMIC_ACQUIRE) || vm_stopping(v->vm))
+            return true;
+        if (sched_cpu_contended())
+            return false;
+        __asm__ volatile("yield" ::: "memory");
+    }
+    return false;
+}
+
+/* After a sleep of slept ticks that a kick ended (or not): adapt the polling window. */
+static void wfi_poll_adapt(struct vcpu *v, bool polled_ok, bool kicked, uint64_t slept)
+{
+    if (polled_ok)
+        return;
+    if (kicked && slept <= WFI_POLL_MAX)
+        v->poll_ticks = v->poll_ticks
+                            ? (v->poll_ticks * 2 > WFI_POLL_MAX ? WFI_POLL_MAX : v->poll_ticks * 2)
+                            : WFI_POLL_START;
+    else
+        v->poll_ticks /= 2;
+}
+
 static void trap_wfi(struct vcpu *v)
 {
     struct vm *vm = v->vm;
@@ -192,14 +231,18 @@ static void trap_wfi(struct vcpu *v)
     v->exits[EXIT_WFI]++;
     vtimer_resample(v); /* may kick this vCPU itself: before the flag is cleared */
     __atomic_store_n(&v->kick, false, __ATOMIC_RELAXED);
-    vgic_hw_refresh(v);
-    if (vgic_pending(&vm->vgic, v->id))
+    if (vgic_hw_refresh(v))
         return;
     uint64_t deadline = vtimer_next_deadline(v);
     uint64_t wake = deadline > v->wfi_advance ? deadline - v->wfi_advance : deadline;
     v->state = VCPU_WFI;
     arch_irq_enable();
-    wait_event_until(&v->wq, v->kick || vm_stopping(vm), deadline == UINT64_MAX ? deadline : wake);
+    bool polled = v->poll_ticks && wfi_poll(v, deadline == UINT64_MAX ? deadline : wake);
+    uint64_t slept = timer_counter();
+    if (!polled)
+        wait_event_until(&v->wq, v->kick || vm_stopping(vm),
+                         deadline == UINT64_MAX ? deadline : wake);
+    wfi_poll_adapt(v, polled, v->kick, timer_counter() - slept);
     arch_irq_disable();
     v->state = VCPU_ON;
     if (deadline != UINT64_MAX && !v->kick)

@@ -167,8 +167,9 @@ static unsigned read_back(struct vcpu *v, struct vgic_lr *back)
     return n;
 }
 
-/* Fold the LRs back, raise forwarded PPI raise (if >= 0), refill them: one vGIC lock. */
-static void refresh(struct vcpu *v, int raise)
+/* Fold the LRs back, raise forwarded PPI raise (if >= 0), refill them: one vGIC lock. True if
+ * more interrupts wait than fit. */
+static bool refresh(struct vcpu *v, int raise)
 {
     struct vgic_lr back[VM_MAX_LRS];
     unsigned old = v->vgic.nr_used, nback = read_back(v, back);
@@ -194,6 +195,7 @@ static void refresh(struct vcpu *v, int raise)
     for (; done; done &= done - 1)
         irq_deactivate((unsigned)__builtin_ctz(done));
     v->vgic.hw_active &= live;
+    return more;
 }
 
 void vgic_hw_forwarded(struct vcpu *v, unsigned intid)
@@ -201,9 +203,13 @@ void vgic_hw_forwarded(struct vcpu *v, unsigned intid)
     refresh(v, (int)intid);
 }
 
-void vgic_hw_refresh(struct vcpu *v)
+bool vgic_hw_refresh(struct vcpu *v)
 {
-    refresh(v, -1);
+    bool pending = refresh(v, -1);
+
+    for (unsigned i = 0; i < v->vgic.nr_used && !pending; i++)
+        pending = v->vgic_lrs[i].state & VGIC_LR_PENDING;
+    return pending;
 }
 
 /*

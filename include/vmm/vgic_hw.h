@@ -2,6 +2,7 @@
 #ifndef VMM_VGIC_HW_H
 #define VMM_VGIC_HW_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vcpu;
@@ -11,8 +12,11 @@ struct vgic_lr;
 int vgic_hw_init(void);
 /* Number of list registers this GIC has. */
 unsigned vgic_hw_nr_lrs(void);
-/* With the vCPU loaded: read its LRs back into the model and write what is pending now. */
-void vgic_hw_refresh(struct vcpu *v);
+/*
+ * With the vCPU loaded: read its LRs back into the model and write what is pending now. True if
+ * the guest has a pending interrupt to take (what vgic_pending would say, without a second look).
+ */
+bool vgic_hw_refresh(struct vcpu *v);
 /*
  * The loaded vCPU's forwarded PPI intid was acknowledged here and stays active: give it to the
  * guest, whose deactivation (HW bit in the LR) ends the physical one.

@@ -114,6 +114,7 @@ struct vcpu {
     struct wait_queue wq;                /* WFI and PSCI-off sleep here */
     volatile bool kick;   /* something needs its attention: recheck before sleeping */
     uint64_t wfi_advance; /* own: ticks a WFI sleeper wakes ahead of its timer (vcpu_trap.c) */
+    uint64_t poll_ticks;  /* own: how long a WFI polls for a kick before it sleeps */
     bool off_requested;   /* own: PSCI CPU_OFF called, leave the guest */
     uint64_t exits[EXIT_KINDS]; /* own */
 };
