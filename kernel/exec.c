@@ -6,6 +6,7 @@
 #include "kernel/fd.h"
 #include "kernel/kmalloc.h"
 #include "kernel/proc.h"
+#include "kernel/signal.h"
 #include "kernel/time.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -247,6 +248,8 @@ static void exec_start_frame(struct trap_frame *tf, uint64_t entry, uint64_t sp)
     tf->spsr = UENTRY_SPSR_EL0T;
 }
 
+static void exec_set_exe(struct proc *p, const char *abs);
+
 /** Scratch space of an exec: paths and the argument strings. */
 struct exec_buf {
     char path[VFS_PATH_MAX];
@@ -292,9 +295,11 @@ int exec_spawn(const char *path, int argc, char *const argv[], const char **why)
         struct trap_frame start;
         p->as = as;
         as = NULL;
+        exec_set_exe(p, eb->abs);
         fd_init_console(p);
+        proc_new_session(p);
         exec_start_frame(&start, entry, sp);
-        err = uthread_create(p, p->pid, &start, 0, NULL, THREAD_PRIO_DEFAULT, CPUMASK_ALL, 0);
+        err = uthread_create(p, p->pid, &start, 0, NULL, THREAD_PRIO_DEFAULT, CPUMASK_ALL, 0, 0);
         if (err)
             proc_abort(p);
     }
@@ -303,6 +308,14 @@ int exec_spawn(const char *path, int argc, char *const argv[], const char **why)
     int pid = err ? err : p->pid;
     kfree(eb);
     return pid;
+}
+
+/* Remember the program's path for /proc/self/exe. Caller holds p->lock or p has not started. */
+static void exec_set_exe(struct proc *p, const char *abs)
+{
+    memset(p->exe, 0, sizeof(p->exe));
+    if (strlen(abs) < sizeof(p->exe))
+        strcpy(p->exe, abs);
 }
 
 /* execve in a process with other threads: they leave first (Linux de_thread). */
@@ -344,9 +357,11 @@ static void exec_commit(struct uthread *self, struct aspace *as, const char *abs
     p->as = as;
     memset(p->name, 0, sizeof(p->name));
     strncpy(p->name, path_basename(abs), PROC_NAME_MAX - 1);
+    exec_set_exe(p, abs);
     spin_unlock_irqrestore(&p->lock, flags);
     aspace_put(old);
     fd_close_on_exec(p);
+    signal_exec(p);
     exec_start_frame(self->tf, entry, sp);
     self->tls = 0;
     memset(&self->fp, 0, sizeof(self->fp));
@@ -376,6 +391,13 @@ int64_t exec_syscall(uint64_t upath, uint64_t uargv, uint64_t uenvp)
         memcpy(eb->cwd, p->cwd, VFS_PATH_MAX);
         spin_unlock_irqrestore(&p->lock, flags);
         err = vfs_normalize(eb->cwd, eb->path, eb->abs);
+    }
+    /* There is no /proc; busybox runs its own applets through this name. */
+    if (!err && !strcmp(eb->abs, "/proc/self/exe")) {
+        unsigned long flags = spin_lock_irqsave(&p->lock);
+        strcpy(eb->abs, p->exe);
+        spin_unlock_irqrestore(&p->lock, flags);
+        err = eb->abs[0] ? 0 : -ENOENT;
     }
     if (!err)
         err = args_from_user(&args, s, uargv, &args.argc);

@@ -11,6 +11,7 @@
 #define AT_REMOVEDIR  0x200
 #define AT_EMPTY_PATH 0x1000
 #define W_OK          2
+#define S_IFIFO       0010000
 #define S_IFCHR       0020000
 #define S_IFDIR       0040000
 #define S_IFREG       0100000
@@ -88,7 +89,8 @@ int64_t sys_openat(const uint64_t *a)
 {
     int flags = (int)a[2];
     struct path_buf *pb = kmalloc(sizeof(*pb));
-    struct fd e = {FD_FILE, NULL, flags & (O_ACCMODE | O_APPEND), (flags & O_CLOEXEC) != 0};
+    struct fd e = {FD_FILE, NULL, NULL, flags & (O_ACCMODE | O_APPEND | O_NONBLOCK),
+                   (flags & O_CLOEXEC) != 0};
 
     if (!pb)
         return -ENOMEM;
@@ -249,15 +251,18 @@ static int64_t vfs_time_to_epoch(const struct vfs_time *t)
     return days * 86400 + t->hour * 3600 + t->minute * 60 + t->second;
 }
 
-static int stat_out(uint64_t ubuf, const struct vfs_stat *st, bool console)
+/* kind: FD_CONSOLE, FD_PIPE, or FD_FILE for what st describes. */
+static int stat_out(uint64_t ubuf, const struct vfs_stat *st, enum fd_kind kind)
 {
     struct user_stat us;
 
     memset(&us, 0, sizeof(us));
     us.st_nlink = 1;
     us.st_blksize = 4096;
-    if (console) {
+    if (kind == FD_CONSOLE) {
         us.st_mode = S_IFCHR | 0620;
+    } else if (kind == FD_PIPE) {
+        us.st_mode = S_IFIFO | 0600;
     } else {
         us.st_mode = st->is_dir ? S_IFDIR | 0755 : S_IFREG | (st->read_only ? 0444 : 0644);
         us.st_size = (int64_t)st->size;
@@ -280,7 +285,7 @@ static int64_t fstat_fd(int fd, uint64_t ubuf)
     if (e.kind == FD_FILE)
         err = vfs_fstat(e.file, &st);
     if (!err)
-        err = stat_out(ubuf, &st, e.kind == FD_CONSOLE);
+        err = stat_out(ubuf, &st, e.kind);
     fd_release(&e);
     return err;
 }
@@ -305,7 +310,7 @@ int64_t sys_newfstatat(const uint64_t *a)
     if (!err)
         err = vfs_stat(pb->abs, &st);
     if (!err)
-        err = stat_out(a[2], &st, false);
+        err = stat_out(a[2], &st, FD_FILE);
     kfree(pb);
     return err;
 }

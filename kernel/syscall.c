@@ -1,6 +1,9 @@
 /* syscall.c - the system call table (Linux arm64 numbers, include/uapi/asm-generic/unistd.h). */
 #include "kernel/syscall.h"
+#include "kernel/signal.h"
 #include "lib/errno.h"
+
+#define NR_RT_SIGRETURN 139
 
 static const syscall_fn syscall_table[] = {
     [17] = sys_getcwd,
@@ -16,6 +19,7 @@ static const syscall_fn syscall_table[] = {
     [49] = sys_chdir,
     [56] = sys_openat,
     [57] = sys_close,
+    [59] = sys_pipe2,
     [61] = sys_getdents64,
     [62] = sys_lseek,
     [63] = sys_read,
@@ -23,6 +27,7 @@ static const syscall_fn syscall_table[] = {
     [65] = sys_readv,
     [66] = sys_writev,
     [67] = sys_pread64,
+    [73] = sys_ppoll,
     [79] = sys_newfstatat,
     [80] = sys_fstat,
     [81] = sys_sync,
@@ -42,10 +47,17 @@ static const syscall_fn syscall_table[] = {
     [129] = sys_kill,
     [130] = sys_tkill,
     [131] = sys_tgkill,
+    [133] = sys_rt_sigsuspend,
     [134] = sys_rt_sigaction,
     [135] = sys_rt_sigprocmask,
+    [136] = sys_rt_sigpending,
+    [139] = sys_rt_sigreturn,
     [140] = sys_setpriority,
     [141] = sys_getpriority,
+    [154] = sys_setpgid,
+    [155] = sys_getpgid,
+    [156] = sys_getsid,
+    [157] = sys_setsid,
     [160] = sys_uname,
     [168] = sys_getcpu,
     [169] = sys_gettimeofday,
@@ -70,8 +82,16 @@ static const syscall_fn syscall_table[] = {
 
 void syscall_dispatch(struct trap_frame *tf)
 {
+    struct uthread *ut = uthread_current();
     uint64_t nr = tf->x[8];
     syscall_fn fn = nr < sizeof(syscall_table) / sizeof(syscall_table[0]) ? syscall_table[nr] : 0;
 
-    tf->x[0] = (uint64_t)(fn ? fn(tf->x) : -ENOSYS);
+    ut->syscall_x0 = tf->x[0];
+    int64_t ret = fn ? fn(tf->x) : -ENOSYS;
+    /* Interrupted: signal_deliver restarts it, or makes it -EINTR for a handler. */
+    if (ret == -ERESTARTSYS && nr != NR_RT_SIGRETURN) {
+        ut->syscall_restart = true;
+        ret = -EINTR;
+    }
+    tf->x[0] = (uint64_t)ret;
 }

@@ -4,6 +4,7 @@
 #include "kernel/printk.h"
 #include "kernel/proc.h"
 #include "kernel/shell.h"
+#include "kernel/tty.h"
 #include "kernel/vma.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -30,7 +31,14 @@ static int cmd_run(int argc, char **argv)
         kprintf("[%d] %s\n", pid, argv[1]);
         return 0;
     }
+    /* The program's session has the console (its ^C, its modes) until it ends. */
+    struct proc *p = proc_find(pid);
+    if (p) {
+        tty_foreground_begin(p);
+        proc_put(p);
+    }
     int err = proc_wait(NULL, pid, &status, false);
+    tty_foreground_end();
     if (err < 0) {
         kprintf("run: %s: %s\n", argv[1], errno_str(err));
         return -1;

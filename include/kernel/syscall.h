@@ -21,6 +21,7 @@ int64_t sys_dup(const uint64_t *a);
 int64_t sys_dup3(const uint64_t *a);
 int64_t sys_fcntl(const uint64_t *a);
 int64_t sys_ioctl(const uint64_t *a);
+int64_t sys_pipe2(const uint64_t *a);
 int64_t sys_mkdirat(const uint64_t *a);
 int64_t sys_unlinkat(const uint64_t *a);
 int64_t sys_renameat(const uint64_t *a);
@@ -47,11 +48,10 @@ int64_t sys_syncfs(const uint64_t *a);
 int64_t sys_exit(const uint64_t *a);
 int64_t sys_exit_group(const uint64_t *a);
 int64_t sys_set_tid_address(const uint64_t *a);
-int64_t sys_kill(const uint64_t *a);
-int64_t sys_tkill(const uint64_t *a);
-int64_t sys_tgkill(const uint64_t *a);
-int64_t sys_rt_sigaction(const uint64_t *a);
-int64_t sys_rt_sigprocmask(const uint64_t *a);
+int64_t sys_setpgid(const uint64_t *a);
+int64_t sys_getpgid(const uint64_t *a);
+int64_t sys_getsid(const uint64_t *a);
+int64_t sys_setsid(const uint64_t *a);
 int64_t sys_uname(const uint64_t *a);
 int64_t sys_getpid(const uint64_t *a);
 int64_t sys_getppid(const uint64_t *a);
@@ -60,6 +60,19 @@ int64_t sys_gettid(const uint64_t *a);
 int64_t sys_clone(const uint64_t *a);
 int64_t sys_execve(const uint64_t *a);
 int64_t sys_wait4(const uint64_t *a);
+
+/* sys_signal.c, signal.c */
+int64_t sys_kill(const uint64_t *a);
+int64_t sys_tkill(const uint64_t *a);
+int64_t sys_tgkill(const uint64_t *a);
+int64_t sys_rt_sigaction(const uint64_t *a);
+int64_t sys_rt_sigprocmask(const uint64_t *a);
+int64_t sys_rt_sigpending(const uint64_t *a);
+int64_t sys_rt_sigsuspend(const uint64_t *a);
+int64_t sys_rt_sigreturn(const uint64_t *a);
+
+/* sys_poll.c */
+int64_t sys_ppoll(const uint64_t *a);
 
 /* sys_sched.c */
 int64_t sys_futex(const uint64_t *a);
