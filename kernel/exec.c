@@ -202,6 +202,18 @@ static uint64_t exec_build_stack(struct aspace *as, const struct elf_image *img,
     return err ? 0 : sp;
 }
 
+/*
+ * The page handlers return through when the program gave no restorer (glibc on arm64 relies on
+ * the kernel's): mov x8, #139 (rt_sigreturn); svc #0.
+ */
+static int exec_map_sigpage(struct aspace *as)
+{
+    static const uint32_t trampoline[] = {0xd2801168, 0xd4000001};
+    int err = aspace_map_fixed(as, ASPACE_SIGPAGE, PAGE_SIZE, UVM_READ | UVM_EXEC, VMA_IMAGE);
+
+    return err ? err : aspace_write(as, ASPACE_SIGPAGE, trampoline, sizeof(trampoline));
+}
+
 /* A new address space holding the program f, ready to start at *entry with *sp. */
 static int exec_build(const struct exec_file *f, const struct exec_args *args, const char *execfn,
                       struct aspace **out, uint64_t *entry, uint64_t *sp, const char **why)
@@ -215,6 +227,8 @@ static int exec_build(const struct exec_file *f, const struct exec_args *args, c
     if (!as)
         return -ENOMEM;
     err = exec_load_segments(as, &img, f);
+    if (!err)
+        err = exec_map_sigpage(as);
     if (!err)
         err = aspace_map_fixed(as, ASPACE_STACK_TOP - ASPACE_STACK_SIZE, ASPACE_STACK_SIZE,
                                UVM_READ | UVM_WRITE, VMA_STACK);

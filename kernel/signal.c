@@ -133,7 +133,7 @@ static bool signal_setup_frame(struct uthread *ut, int sig, const struct sig_act
     tf->x[1] = sp + __builtin_offsetof(struct sig_frame, info);
     tf->x[2] = sp + __builtin_offsetof(struct sig_frame, uc);
     tf->x[29] = sp + __builtin_offsetof(struct sig_frame, fp);
-    tf->x[30] = act->restorer;
+    tf->x[30] = (act->flags & SA_RESTORER) ? act->restorer : ASPACE_SIGPAGE;
     tf->sp = sp;
     tf->elr = act->handler;
     uint64_t mask = old_mask | act->mask | ((act->flags & SA_NODEFER) ? 0 : SIG_BIT(sig));

@@ -244,6 +244,22 @@ static int64_t console_io(uint64_t ubuf, uint64_t len, bool write, bool nonblock
     return done;
 }
 
+/* read from /dev/zero. */
+static int64_t zero_io(uint64_t ubuf, uint64_t len)
+{
+    static const char zeros[256];
+    int64_t done = 0;
+
+    while ((uint64_t)done < len) {
+        size_t n =
+            len - (uint64_t)done < sizeof(zeros) ? (size_t)(len - (uint64_t)done) : sizeof(zeros);
+        if (uvm_copy_out(uvm(), ubuf + (uint64_t)done, zeros, n))
+            return done ? done : -EFAULT;
+        done += (int64_t)n;
+    }
+    return done;
+}
+
 static int64_t fd_io(int fd, uint64_t ubuf, uint64_t len, bool write, int64_t off)
 {
     struct fd e;
@@ -260,6 +276,8 @@ static int64_t fd_io(int fd, uint64_t ubuf, uint64_t len, bool write, int64_t of
         ret = off >= 0 ? -ESPIPE : console_io(ubuf, len, write, e.flags & O_NONBLOCK);
     else if (e.kind == FD_PIPE)
         ret = off >= 0 ? -ESPIPE : pipe_io(&e, ubuf, len, write);
+    else if (e.kind == FD_NULL || e.kind == FD_ZERO)
+        ret = write ? (int64_t)len : e.kind == FD_NULL ? 0 : zero_io(ubuf, len);
     else
         ret = file_io(&e, ubuf, len, write, off);
     fd_release(&e);
@@ -322,7 +340,9 @@ int64_t sys_lseek(const uint64_t *a)
 
     if (err)
         return err;
-    int64_t ret = e.kind != FD_FILE ? -ESPIPE : vfs_lseek(e.file, (int64_t)a[1], (int)a[2]);
+    int64_t ret = e.kind == FD_FILE ? vfs_lseek(e.file, (int64_t)a[1], (int)a[2])
+                  : e.kind == FD_NULL || e.kind == FD_ZERO ? 0 /* as Linux: always at 0 */
+                                                           : -ESPIPE;
     fd_release(&e);
     return ret;
 }

@@ -1,5 +1,6 @@
 /* sys_path.c - system calls on paths and directories: open, mkdir, unlink, rename, chdir, stat. */
 #include "fs/vfs.h"
+#include "kernel/dev.h"
 #include "kernel/fd.h"
 #include "kernel/kmalloc.h"
 #include "kernel/proc.h"
@@ -95,14 +96,17 @@ int64_t sys_openat(const uint64_t *a)
     if (!pb)
         return -ENOMEM;
     int err = path_get((int)a[0], a[1], pb);
-    if (!err)
+    int dev = err ? -ENOENT : dev_lookup(pb->abs);
+    if (dev >= 0)
+        e.kind = (enum fd_kind)dev;
+    else if (!err)
         err = vfs_open(pb->abs, flags & O_OPEN_FLAGS, &e.file);
     kfree(pb);
     if (err)
         return err;
     int fd = fd_install(proc_current(), &e, 0);
     if (fd < 0)
-        vfs_close(e.file);
+        fd_release(&e);
     return fd;
 }
 
@@ -259,8 +263,8 @@ static int stat_out(uint64_t ubuf, const struct vfs_stat *st, enum fd_kind kind)
     memset(&us, 0, sizeof(us));
     us.st_nlink = 1;
     us.st_blksize = 4096;
-    if (kind == FD_CONSOLE) {
-        us.st_mode = S_IFCHR | 0620;
+    if (kind == FD_CONSOLE || kind == FD_NULL || kind == FD_ZERO) {
+        us.st_mode = S_IFCHR | (kind == FD_CONSOLE ? 0620 : 0666);
     } else if (kind == FD_PIPE) {
         us.st_mode = S_IFIFO | 0600;
     } else {
@@ -307,10 +311,11 @@ int64_t sys_newfstatat(const uint64_t *a)
     if (!pb)
         return -ENOMEM;
     int err = path_get((int)a[0], a[1], pb);
-    if (!err)
+    int dev = err ? -ENOENT : dev_lookup(pb->abs);
+    if (!err && dev < 0)
         err = vfs_stat(pb->abs, &st);
     if (!err)
-        err = stat_out(a[2], &st, FD_FILE);
+        err = stat_out(a[2], &st, dev >= 0 ? (enum fd_kind)dev : FD_FILE);
     kfree(pb);
     return err;
 }
@@ -323,6 +328,10 @@ int64_t sys_faccessat(const uint64_t *a)
     if (!pb)
         return -ENOMEM;
     int err = path_get((int)a[0], a[1], pb);
+    if (!err && dev_lookup(pb->abs) >= 0) {
+        kfree(pb);
+        return 0;
+    }
     if (!err)
         err = vfs_stat(pb->abs, &st);
     if (!err && (a[2] & W_OK) && st.read_only)

@@ -78,9 +78,6 @@ int64_t sys_rt_sigaction(const uint64_t *a)
         return -EFAULT;
     if (a[1] && (SIG_BIT(sig) & SIG_UNBLOCKABLE))
         return -EINVAL;
-    /* No vDSO here: a handler must come with its return trampoline (libc always gives one). */
-    if (a[1] && act.handler > SIG_IGN && (!(act.flags & SA_RESTORER) || !act.restorer))
-        return -EINVAL;
     unsigned long flags = spin_lock_irqsave(&p->lock);
     old = p->sig_actions[sig - 1];
     if (a[1]) {

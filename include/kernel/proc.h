@@ -36,9 +36,9 @@
 #define PROC_STATUS_REPORTED      0x80    /* WCOREDUMP: the kernel printed why it died */
 #define PROC_KILLED               0x10000 /* in proc->killed, above any wait status */
 
-enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_PIPE };
+enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_PIPE, FD_NULL, FD_ZERO };
 
-/** One descriptor: the console, a VFS file or a pipe end (one reference to it). */
+/** One descriptor: the console, a VFS file, a pipe end (one reference to it), /dev/null or zero. */
 struct fd {
     enum fd_kind kind;
     struct file *file; /* FD_FILE */
