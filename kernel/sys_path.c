@@ -339,3 +339,49 @@ int64_t sys_faccessat(const uint64_t *a)
     kfree(pb);
     return err;
 }
+
+int64_t sys_symlinkat(const uint64_t *a)
+{
+    (void)a;
+    return -EPERM; /* FAT32 has no symbolic links */
+}
+
+int64_t sys_linkat(const uint64_t *a)
+{
+    (void)a;
+    return -EPERM; /* nor hard links: a file is its one directory entry */
+}
+
+int64_t sys_readlinkat(const uint64_t *a)
+{
+    struct proc *p = proc_current();
+    struct path_buf *pb = kmalloc(sizeof(*pb));
+    struct vfs_stat st;
+    int64_t ret;
+
+    if (!pb)
+        return -ENOMEM;
+    if ((int64_t)a[3] <= 0) {
+        kfree(pb);
+        return -EINVAL;
+    }
+    ret = path_get((int)a[0], a[1], pb);
+    if (!ret && !strcmp(pb->abs, "/proc/self/exe")) {
+        /* The one link there is: the program's path (no /proc otherwise). */
+        unsigned long flags = spin_lock_irqsave(&p->lock);
+        strcpy(pb->cwd, p->exe);
+        spin_unlock_irqrestore(&p->lock, flags);
+        size_t len = strlen(pb->cwd);
+        ret = (int64_t)(len < a[3] ? len : a[3]);
+        if (!len)
+            ret = -ENOENT;
+        else if (uvm_copy_out(uvm(), a[2], pb->cwd, (size_t)ret))
+            ret = -EFAULT;
+    } else if (!ret) {
+        ret = dev_lookup(pb->abs) >= 0 ? 0 : vfs_stat(pb->abs, &st);
+        if (!ret)
+            ret = -EINVAL; /* it exists, and nothing on FAT32 is a link */
+    }
+    kfree(pb);
+    return ret;
+}

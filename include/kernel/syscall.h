@@ -44,6 +44,20 @@ int64_t sys_fsync(const uint64_t *a);
 int64_t sys_fdatasync(const uint64_t *a);
 int64_t sys_syncfs(const uint64_t *a);
 
+/* sys_path.c: links */
+int64_t sys_symlinkat(const uint64_t *a);
+int64_t sys_linkat(const uint64_t *a);
+int64_t sys_readlinkat(const uint64_t *a);
+
+/* sys_info.c */
+int64_t sys_prlimit64(const uint64_t *a);
+int64_t sys_getrlimit(const uint64_t *a);
+int64_t sys_setrlimit(const uint64_t *a);
+int64_t sys_getgroups(const uint64_t *a);
+int64_t sys_set_robust_list(const uint64_t *a);
+int64_t sys_sysinfo(const uint64_t *a);
+int64_t sys_prctl(const uint64_t *a);
+
 /* sys_proc.c */
 int64_t sys_exit(const uint64_t *a);
 int64_t sys_exit_group(const uint64_t *a);

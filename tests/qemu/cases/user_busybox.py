@@ -110,6 +110,13 @@ CASES = [
     ("date-year", "date +%Y | grep -c '^[0-9][0-9][0-9][0-9]$'", "1\n", 0),
     ("uname", "uname -s", "Avatar\n", 0),
     ("sleep-fraction", "sleep 0.1 && echo slept", "slept\n", 0),
+    # System information and limits.
+    ("ulimit-n", "ulimit -n", "64\n", 0),
+    ("ulimit-raise-refused", "ulimit -n 1000 2>/dev/null || echo refused", "refused\n", 0),
+    ("readlink-exe", "readlink /proc/self/exe", "/bin/busybox\n", 0),
+    ("ln-refused", "ln -s /t/x /t/y 2>/dev/null; echo $?", "1\n", 0),
+    ("uptime-load", "uptime | grep -c 'load average: [0-9]*[.][0-9][0-9], [0-9]*[.][0-9][0-9], "
+     "[0-9]*[.][0-9][0-9]$'", "1\n", 0),
 ]
 
 
