@@ -62,6 +62,22 @@ static int node_store(struct fat32_vol *vol, struct fat32_node *node)
     return fat32_buf_store(vol);
 }
 
+int fat32_fsetattr(struct fat32_vol *vol, struct fat32_node *node, int read_only,
+                   const struct fat32_time *mtime)
+{
+    uint8_t *e;
+    int r = vol->read_only ? -EROFS : node_load(vol, node, &e);
+
+    if (r < 0)
+        return r;
+    if (read_only >= 0)
+        e[DE_ATTR] = (uint8_t)((e[DE_ATTR] & ~FAT32_ATTR_READ_ONLY) |
+                               (read_only ? FAT32_ATTR_READ_ONLY : 0));
+    if (mtime)
+        fat32_stamp_mtime(e, mtime);
+    return fat32_buf_store(vol);
+}
+
 /**
  * Finds cluster number idx of the file, allocating missing ones when grow is set. Returns 0,
  * 1 when the chain ends first, or an errno. The last cluster reached is remembered, so

@@ -71,6 +71,35 @@ int fat32_unlink(struct fat32_vol *vol, const char *path)
     return r;
 }
 
+int fat32_setattr(struct fat32_vol *vol, const char *path, int read_only,
+                  const struct fat32_time *mtime)
+{
+    struct fat_lookup *lk;
+    uint8_t *e;
+    int r = fat32_lookup_alloc(vol, path, &lk);
+
+    if (r < 0)
+        return r;
+    if (lk->is_root)
+        r = -EPERM; /* the root directory has no entry to hold attributes */
+    else if (!lk->found)
+        r = -ENOENT;
+    else if (vol->read_only)
+        r = -EROFS;
+    if (r == 0)
+        r = fat32_entry_load(vol, lk->f.sector, lk->f.offset, &e);
+    if (r == 0) {
+        if (read_only >= 0)
+            e[DE_ATTR] = (uint8_t)((e[DE_ATTR] & ~FAT32_ATTR_READ_ONLY) |
+                                   (read_only ? FAT32_ATTR_READ_ONLY : 0));
+        if (mtime)
+            fat32_stamp_mtime(e, mtime);
+        r = fat32_buf_store(vol);
+    }
+    kfree(lk);
+    return r;
+}
+
 int fat32_rmdir(struct fat32_vol *vol, const char *path)
 {
     struct fat_lookup *lk;

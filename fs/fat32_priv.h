@@ -185,6 +185,8 @@ int fat32_buf_load(struct fat32_vol *vol, uint32_t sector);
 int fat32_buf_zero(struct fat32_vol *vol, uint32_t sector);
 int fat32_buf_store(struct fat32_vol *vol);
 void fat32_stamp_now(struct fat32_vol *vol, uint8_t *ent, bool created);
+/* Sets the modification (and access) stamp of a short entry to t. */
+void fat32_stamp_mtime(uint8_t *ent, const struct fat32_time *t);
 void fat32_entry_stat(const uint8_t *ent, struct fat32_stat *out);
 
 /* fat32_fat.c: the allocation table and cluster chains. */

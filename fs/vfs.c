@@ -391,6 +391,16 @@ int vfs_fstat(struct file *f, struct vfs_stat *out)
     return err;
 }
 
+int vfs_fsetattr(struct file *f, const struct vfs_setattr *attr)
+{
+    if (f->is_dir || !f->mnt->ops->fsetattr)
+        return -EPERM;
+    mnt_lock(f->mnt);
+    int err = f->mnt->ops->fsetattr(f->mnt->fs, f->node, attr);
+    mnt_unlock(f->mnt);
+    return err;
+}
+
 int vfs_ftruncate(struct file *f, uint64_t size)
 {
     int err;
@@ -433,6 +443,11 @@ int vfs_mkdir(const char *path)
 int vfs_unlink(const char *path)
 {
     return VFS_PATH_OP(path, m->ops->unlink(m->fs, rel));
+}
+
+int vfs_setattr(const char *path, const struct vfs_setattr *attr)
+{
+    return VFS_PATH_OP(path, m->ops->setattr ? m->ops->setattr(m->fs, rel, attr) : -EPERM);
 }
 
 int vfs_rmdir(const char *path)

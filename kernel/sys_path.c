@@ -1,5 +1,6 @@
 /* sys_path.c - system calls on paths and directories: open, mkdir, unlink, rename, chdir, stat. */
 #include "fs/vfs.h"
+#include "drivers/pl031.h"
 #include "kernel/dev.h"
 #include "kernel/fd.h"
 #include "kernel/kmalloc.h"
@@ -8,18 +9,22 @@
 #include "lib/errno.h"
 #include "lib/string.h"
 
-#define AT_FDCWD      (-100)
-#define AT_REMOVEDIR  0x200
-#define AT_EMPTY_PATH 0x1000
-#define W_OK          2
-#define S_IFIFO       0010000
-#define S_IFCHR       0020000
-#define S_IFDIR       0040000
-#define S_IFREG       0100000
-#define DT_DIR        4
-#define DT_REG        8
-#define DIRENT_HEAD   19 /* d_ino, d_off, d_reclen, d_type */
-#define O_OPEN_FLAGS  (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_DIRECTORY)
+#define AT_FDCWD            (-100)
+#define AT_REMOVEDIR        0x200
+#define AT_EMPTY_PATH       0x1000
+#define AT_SYMLINK_NOFOLLOW 0x100
+#define CLOCK_REALTIME      0
+#define UTIME_NOW           ((1L << 30) - 1)
+#define UTIME_OMIT          ((1L << 30) - 2)
+#define W_OK                2
+#define S_IFIFO             0010000
+#define S_IFCHR             0020000
+#define S_IFDIR             0040000
+#define S_IFREG             0100000
+#define DT_DIR              4
+#define DT_REG              8
+#define DIRENT_HEAD         19 /* d_ino, d_off, d_reclen, d_type */
+#define O_OPEN_FLAGS        (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_DIRECTORY)
 
 /** struct stat of arm64 (asm-generic/stat.h). */
 struct user_stat {
@@ -384,4 +389,68 @@ int64_t sys_readlinkat(const uint64_t *a)
     }
     kfree(pb);
     return ret;
+}
+
+/* Change attr of the file at (dirfd, upath); devices have nothing to change. */
+static int64_t path_setattr(int dirfd, uint64_t upath, const struct vfs_setattr *attr)
+{
+    struct path_buf *pb = kmalloc(sizeof(*pb));
+
+    if (!pb)
+        return -ENOMEM;
+    int err = path_get(dirfd, upath, pb);
+    if (!err)
+        err = dev_lookup(pb->abs) >= 0 ? 0 : vfs_setattr(pb->abs, attr);
+    kfree(pb);
+    return err;
+}
+
+int64_t sys_fchmodat(const uint64_t *a)
+{
+    /* FAT32 keeps one permission bit: read-only, set when nobody may write (other bits, such
+     * as the file type some callers pass along, are ignored as in Linux). */
+    struct vfs_setattr attr = {(a[2] & 0222) ? 0 : 1, false, {0, 0, 0, 0, 0, 0}};
+
+    return path_setattr((int)a[0], a[1], &attr);
+}
+
+int64_t sys_utimensat(const uint64_t *a)
+{
+    struct user_timespec {
+        int64_t sec, nsec;
+    } ts[2];
+    struct vfs_setattr attr = {-1, true, {0, 0, 0, 0, 0, 0}};
+    uint64_t secs = sys_clock_ns(CLOCK_REALTIME) / 1000000000ULL;
+
+    if (a[3] & ~(uint64_t)AT_SYMLINK_NOFOLLOW)
+        return -EINVAL;
+    if (a[2]) {
+        if (uvm_copy_in(uvm(), ts, a[2], sizeof(ts)))
+            return -EFAULT;
+        for (int i = 0; i < 2; i++) {
+            if (ts[i].nsec != UTIME_NOW && ts[i].nsec != UTIME_OMIT &&
+                (ts[i].nsec < 0 || ts[i].nsec >= 1000000000 || ts[i].sec < 0))
+                return -EINVAL;
+        }
+        /* FAT32 has one time stamp to set: the modification time (access is a date). */
+        if (ts[1].nsec == UTIME_OMIT)
+            attr.set_mtime = false;
+        else if (ts[1].nsec != UTIME_NOW)
+            secs = (uint64_t)ts[1].sec;
+    }
+    struct rtc_time t;
+    rtc_to_date(secs, &t);
+    attr.mtime = (struct vfs_time){t.year, t.month, t.day, t.hour, t.minute, t.second};
+    if (!attr.set_mtime)
+        return 0;
+    if (a[1])
+        return path_setattr((int)a[0], a[1], &attr);
+    /* futimens: no path, the descriptor's file. */
+    struct fd e;
+    int err = fd_get(proc_current(), (int)a[0], &e);
+    if (err)
+        return err;
+    err = e.kind == FD_FILE ? vfs_fsetattr(e.file, &attr) : e.kind == FD_PIPE ? -EPERM : 0;
+    fd_release(&e);
+    return err;
 }

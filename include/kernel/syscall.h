@@ -48,6 +48,8 @@ int64_t sys_syncfs(const uint64_t *a);
 int64_t sys_symlinkat(const uint64_t *a);
 int64_t sys_linkat(const uint64_t *a);
 int64_t sys_readlinkat(const uint64_t *a);
+int64_t sys_fchmodat(const uint64_t *a);
+int64_t sys_utimensat(const uint64_t *a);
 
 /* sys_info.c */
 int64_t sys_prlimit64(const uint64_t *a);

@@ -113,6 +113,12 @@ CASES = [
     # System information and limits.
     ("ulimit-n", "ulimit -n", "64\n", 0),
     ("ulimit-raise-refused", "ulimit -n 1000 2>/dev/null || echo refused", "refused\n", 0),
+    ("chmod-read-only", "echo x > /t/ro; chmod a-w /t/ro; (echo y > /t/ro) 2>/dev/null || echo denied; "
+     "chmod u+w /t/ro; echo z > /t/ro && cat /t/ro", "denied\nz\n", 0),
+    ("chmod-ls-mode", "echo x > /t/ro2; chmod 444 /t/ro2; ls -l /t/ro2 | cut -c1-10", "-r--r--r--\n", 0),
+    ("touch-date", "touch -d '2001-02-03 04:05:06' /t/tm; date -r /t/tm '+%Y-%m-%d %H:%M:%S'",
+     "2001-02-03 04:05:06\n", 0),
+    ("touch-creates", "touch /t/new1 && [ -f /t/new1 ] && echo made", "made\n", 0),
     ("readlink-exe", "readlink /proc/self/exe", "/bin/busybox\n", 0),
     ("ln-refused", "ln -s /t/x /t/y 2>/dev/null; echo $?", "1\n", 0),
     ("uptime-load", "uptime | grep -c 'load average: [0-9]*[.][0-9][0-9], [0-9]*[.][0-9][0-9], "
