@@ -474,6 +474,20 @@ int vfs_rename(const char *from, const char *to)
     return err;
 }
 
+int vfs_mount_entry(int i, char *path, size_t max, const char **type, const char **source)
+{
+    spin_lock(&mounts_lock);
+    int err = i >= 0 && i < nmounts ? 0 : -ENOENT;
+    if (!err) {
+        strncpy(path, mounts[i].path, max - 1);
+        path[max - 1] = '\0';
+        *type = mounts[i].ops->type;
+        *source = mounts[i].source;
+    }
+    spin_unlock(&mounts_lock);
+    return err;
+}
+
 int vfs_statfs(const char *path, struct vfs_statfs *out, const char **source)
 {
     int err = VFS_PATH_OP(path, m->ops->statfs(m->fs, out));

@@ -263,6 +263,7 @@ static void exec_start_frame(struct trap_frame *tf, uint64_t entry, uint64_t sp)
 }
 
 static void exec_set_exe(struct proc *p, const char *abs);
+static void exec_set_cmdline(struct proc *p, const struct exec_args *args);
 
 /** Scratch space of an exec: paths and the argument strings. */
 struct exec_buf {
@@ -310,6 +311,7 @@ int exec_spawn(const char *path, int argc, char *const argv[], const char **why)
         p->as = as;
         as = NULL;
         exec_set_exe(p, eb->abs);
+        exec_set_cmdline(p, &args);
         fd_init_console(p);
         proc_new_session(p);
         exec_start_frame(&start, entry, sp);
@@ -330,6 +332,20 @@ static void exec_set_exe(struct proc *p, const char *abs)
     memset(p->exe, 0, sizeof(p->exe));
     if (strlen(abs) < sizeof(p->exe))
         strcpy(p->exe, abs);
+}
+
+/* Keep argv (as far as it fits) for /proc/<pid>/cmdline. Caller holds p->lock or p has not started.
+ */
+static void exec_set_cmdline(struct proc *p, const struct exec_args *args)
+{
+    size_t len = 0;
+
+    for (int i = 0; i < args->argc; i++)
+        len += strlen(args->buf + len) + 1;
+    if (len > PROC_CMDLINE_MAX)
+        len = PROC_CMDLINE_MAX;
+    memcpy(p->cmdline, args->buf, len);
+    p->cmdline_len = (unsigned int)len;
 }
 
 /* execve in a process with other threads: they leave first (Linux de_thread). */
@@ -361,8 +377,8 @@ static int exec_single_thread(struct uthread *self)
 }
 
 /* The point of no return: the process becomes the new program. */
-static void exec_commit(struct uthread *self, struct aspace *as, const char *abs, uint64_t entry,
-                        uint64_t sp)
+static void exec_commit(struct uthread *self, struct aspace *as, const char *abs,
+                        const struct exec_args *args, uint64_t entry, uint64_t sp)
 {
     struct proc *p = self->proc;
     unsigned long flags = spin_lock_irqsave(&p->lock);
@@ -372,6 +388,7 @@ static void exec_commit(struct uthread *self, struct aspace *as, const char *abs
     memset(p->name, 0, sizeof(p->name));
     strncpy(p->name, path_basename(abs), PROC_NAME_MAX - 1);
     exec_set_exe(p, abs);
+    exec_set_cmdline(p, args);
     spin_unlock_irqrestore(&p->lock, flags);
     aspace_put(old);
     fd_close_on_exec(p);
@@ -425,7 +442,7 @@ int64_t exec_syscall(uint64_t upath, uint64_t uargv, uint64_t uenvp)
     if (!err)
         err = exec_single_thread(self);
     if (!err) {
-        exec_commit(self, as, eb->abs, entry, sp);
+        exec_commit(self, as, eb->abs, &args, entry, sp);
         as = NULL;
     }
     if (as)

@@ -4,6 +4,8 @@
 #include "kernel/fd.h"
 #include "kernel/futex.h"
 #include "kernel/kmalloc.h"
+#include "kernel/printk.h"
+#include "kernel/procfs.h"
 #include "kernel/signal.h"
 #include "kernel/vma.h"
 #include "lib/errno.h"
@@ -26,6 +28,9 @@ void proc_init(void)
 {
     vma_commit_init();
     futex_init();
+    int err = procfs_mount();
+    if (err)
+        kprintf("proc: cannot mount /proc: %s\n", errno_str(err));
 }
 
 static struct proc *proc_of(struct list_node *n, bool sibling)
@@ -62,6 +67,15 @@ static int proc_new_id(void)
             return id;
     }
     return -EAGAIN;
+}
+
+int proc_last_pid(void)
+{
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+    int id = next_id > 1 ? next_id - 1 : PROC_ID_MAX - 1;
+
+    spin_unlock_irqrestore(&proc_lock, flags);
+    return id;
 }
 
 int proc_alloc_tid(void)
@@ -518,38 +532,72 @@ void proc_vfork_wait(struct proc *child)
                        __atomic_load_n(&child->vfork_done, __ATOMIC_ACQUIRE), SCHED_NO_DEADLINE);
 }
 
+/* Fill one proc_info. Caller holds proc_lock. */
+static void proc_fill_info(struct proc *p, struct proc_info *i)
+{
+    memset(i, 0, sizeof(*i));
+    i->pid = p->pid;
+    i->ppid = p->parent ? p->parent->pid : 0;
+    i->state = p->state;
+    i->pgid = p->pgid;
+    i->sid = p->sid;
+    spin_lock(&p->lock);
+    memcpy(i->name, p->name, PROC_NAME_MAX);
+    i->nthreads = p->nthreads;
+    struct list_node *first = list_first(&p->threads);
+    const struct thread *kt =
+        first ? __atomic_load_n(&list_entry(first, struct uthread, link)->kt, __ATOMIC_ACQUIRE)
+              : NULL;
+    if (kt) {
+        /* Read as it is: a display, not a decision. A thread not started yet shows -1. */
+        i->prio = kt->rq_link.prio;
+        i->cpu = kt->cpu;
+    } else {
+        i->prio = -1;
+    }
+    if (p->as) {
+        i->resident_kib = p->as->resident * (PAGE_SIZE / 1024);
+        i->virtual_kib = p->as->committed * (PAGE_SIZE / 1024);
+    }
+    spin_unlock(&p->lock);
+}
+
 unsigned int proc_snapshot(struct proc_info *out, unsigned int max)
 {
     unsigned long flags = spin_lock_irqsave(&proc_lock);
     unsigned int n = 0;
 
     for (struct list_node *l = proc_list.next; l != &proc_list; l = l->next, n++) {
-        struct proc *p = proc_of(l, false);
-        if (n >= max)
-            continue;
-        struct proc_info *i = &out[n];
-        memset(i, 0, sizeof(*i));
-        i->pid = p->pid;
-        i->ppid = p->parent ? p->parent->pid : 0;
-        i->state = p->state;
-        spin_lock(&p->lock);
-        memcpy(i->name, p->name, PROC_NAME_MAX);
-        i->nthreads = p->nthreads;
-        struct list_node *first = list_first(&p->threads);
-        const struct thread *kt =
-            first ? __atomic_load_n(&list_entry(first, struct uthread, link)->kt, __ATOMIC_ACQUIRE)
-                  : NULL;
-        if (kt) {
-            /* Read as it is: a display, not a decision. A thread not started yet shows -1. */
-            i->prio = kt->rq_link.prio;
-            i->cpu = kt->cpu;
-        } else {
-            i->prio = -1;
-        }
-        if (p->as)
-            i->resident_kib = p->as->resident * (PAGE_SIZE / 1024);
-        spin_unlock(&p->lock);
+        if (n < max)
+            proc_fill_info(proc_of(l, false), &out[n]);
     }
     spin_unlock_irqrestore(&proc_lock, flags);
     return n;
+}
+
+int proc_info_of(int pid, struct proc_info *out)
+{
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+    struct proc *p = proc_lookup(proc_current(), pid);
+
+    if (p)
+        proc_fill_info(p, out);
+    spin_unlock_irqrestore(&proc_lock, flags);
+    return p ? 0 : -ESRCH;
+}
+
+long proc_cmdline(int pid, char *buf, size_t max)
+{
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+    struct proc *p = proc_lookup(proc_current(), pid);
+    long len = -ESRCH;
+
+    if (p) {
+        spin_lock(&p->lock);
+        len = (long)(p->cmdline_len < max ? p->cmdline_len : max);
+        memcpy(buf, p->cmdline, (size_t)len);
+        spin_unlock(&p->lock);
+    }
+    spin_unlock_irqrestore(&proc_lock, flags);
+    return len;
 }

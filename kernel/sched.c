@@ -515,8 +515,7 @@ void sched_apply_affinity(struct thread *t)
     sched_irq_restore(flags);
 }
 
-/* Threads running or queued on all CPUs (for the load average). */
-static unsigned int sched_runnable(void)
+unsigned int sched_runnable(void)
 {
     struct rq_load load[MAX_CPUS];
     unsigned int n = 0;

@@ -161,6 +161,8 @@ static int64_t clone_process(uint64_t flags, const struct trap_frame *start, uin
         unsigned long irq = spin_lock_irqsave(&p->lock);
         memcpy(child->cwd, p->cwd, VFS_PATH_MAX);
         memcpy(child->exe, p->exe, PROC_EXE_MAX);
+        memcpy(child->cmdline, p->cmdline, PROC_CMDLINE_MAX);
+        child->cmdline_len = p->cmdline_len;
         spin_unlock_irqrestore(&p->lock, irq);
     }
     int pid = child->pid;

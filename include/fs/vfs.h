@@ -120,6 +120,8 @@ int vfs_rename(const char *from, const char *to);
 int vfs_setattr(const char *path, const struct vfs_setattr *attr);
 /* The same for an open file (not a directory). */
 int vfs_fsetattr(struct file *f, const struct vfs_setattr *attr);
+/* Mount number i (0..): its path (cut to max), type and source; -ENOENT past the last. */
+int vfs_mount_entry(int i, char *path, size_t max, const char **type, const char **source);
 int vfs_statfs(const char *path, struct vfs_statfs *out, const char **source);
 /* Every mount's file system written back and its disk flushed; the first error. */
 int vfs_sync_all(void);

@@ -17,6 +17,7 @@
 #define PROC_MAX_FDS     64
 #define PROC_MAX_THREADS 64
 #define PROC_EXE_MAX     256 /* longest program path /proc/self/exe can name */
+#define PROC_CMDLINE_MAX 256 /* argv kept for /proc/<pid>/cmdline (longer ones are cut) */
 
 /* Linux signal numbers (the ones the kernel raises or treats specially) and wait statuses. */
 #define SIGINT                    2
@@ -78,8 +79,10 @@ struct proc {
     spinlock_t lock;
     struct aspace *as;
     struct fd fds[PROC_MAX_FDS];
-    char *cwd;                /* VFS_PATH_MAX bytes */
-    char exe[PROC_EXE_MAX];   /* the program's absolute path ("" if too long) */
+    char *cwd;                      /* VFS_PATH_MAX bytes */
+    char exe[PROC_EXE_MAX];         /* the program's absolute path ("" if too long) */
+    char cmdline[PROC_CMDLINE_MAX]; /* lock: argv, each string NUL-terminated */
+    unsigned int cmdline_len;
     struct list_node threads; /* struct uthread */
     unsigned int nthreads;
     unsigned int child_events; /* proc_lock: bumped when a child exits (wait4 sleeps on it) */
@@ -127,6 +130,8 @@ struct proc_info {
     int prio;         /* main (first) thread's priority */
     unsigned int cpu; /* its CPU */
     uint64_t resident_kib;
+    uint64_t virtual_kib; /* every region, committed in full */
+    int pgid, sid;
 };
 
 void proc_init(void);
@@ -145,6 +150,8 @@ struct proc *proc_alloc(struct proc *parent, const char *name);
 void proc_abort(struct proc *p);
 void proc_get(struct proc *p);
 void proc_put(struct proc *p);
+/* The id handed out last (/proc/loadavg). */
+int proc_last_pid(void);
 /* A fresh thread id (pids and tids share one name space). */
 int proc_alloc_tid(void);
 /* The last thread of p has left: release its memory and files, become a zombie. */
@@ -205,6 +212,10 @@ void proc_vfork_wait(struct proc *child);
 
 /* Copy up to max processes into out; returns how many there are. */
 unsigned int proc_snapshot(struct proc_info *out, unsigned int max);
+/* One process's line (pid 0: the caller's): 0 or -ESRCH. */
+int proc_info_of(int pid, struct proc_info *out);
+/* Its argv (NUL-separated) into buf: the length, or -ESRCH. */
+long proc_cmdline(int pid, char *buf, size_t max);
 
 /*
  * Sleep on wq until cond or the process is killed (or deadline): like wait_event_until, but

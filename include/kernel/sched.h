@@ -48,6 +48,8 @@ cpumask_t sched_online_cpus(void);
  * sleep=off that time is skipped, not executed: benchmarks subtract it to count instructions.
  */
 uint64_t sched_idle_ticks(void);
+/* Threads running or queued on all CPUs now (the load average samples it). */
+unsigned int sched_runnable(void);
 
 /* The timer interrupt, once per tick on each CPU: round robin and periodic balancing. */
 void sched_tick(void);

@@ -121,6 +121,15 @@ CASES = [
     ("touch-creates", "touch /t/new1 && [ -f /t/new1 ] && echo made", "made\n", 0),
     ("readlink-exe", "readlink /proc/self/exe", "/bin/busybox\n", 0),
     ("ln-refused", "ln -s /t/x /t/y 2>/dev/null; echo $?", "1\n", 0),
+    # /proc.
+    ("proc-uptime", "wc -w < /proc/uptime", "2\n", 0),
+    ("proc-meminfo", "grep -c '^MemTotal: *[1-9][0-9]* kB$' /proc/meminfo", "1\n", 0),
+    ("proc-mounts", "grep -c '^proc /proc proc ' /proc/mounts; grep -c ' / fat32 ' /proc/mounts", "1\n1\n", 0),
+    ("proc-self-cmdline", "cat /proc/self/cmdline | tr '\\0' ,; echo", "cat,/proc/self/cmdline,\n", 0),
+    ("proc-pid-stat", "[ \"$(cut -d' ' -f1,3 /proc/$$/stat)\" = \"$$ R\" ] && echo ok", "ok\n", 0),
+    ("proc-status-ppid", "[ \"$(grep ^PPid: /proc/$$/status | cut -f2)\" = \"$PPID\" ] && echo ok", "ok\n", 0),
+    ("proc-ls-has-pid", "ls /proc | grep -c \"^$$\\$\"", "1\n", 0),
+    ("ps-lists-child", "sleep 5 & ps -o pid,ppid | grep -c \"^ *$! *$$$\"; kill $!", "1\n", 0),
     ("uptime-load", "uptime | grep -c 'load average: [0-9]*[.][0-9][0-9], [0-9]*[.][0-9][0-9], "
      "[0-9]*[.][0-9][0-9]$'", "1\n", 0),
 ]
