@@ -61,12 +61,21 @@ int fat32_unlink(struct fat32_vol *vol, const char *path)
 
     if (r < 0)
         return r;
-    if (fat_entry_is_dir(lk->f.ent))
+    struct fat32_node *open = fat32_node_find(vol, lk->f.sector, lk->f.offset);
+    if (fat_entry_is_dir(lk->f.ent)) {
         r = -EISDIR;
-    else if (fat32_node_find(vol, lk->f.sector, lk->f.offset))
-        r = -EBUSY;
-    else
+    } else if (open) {
+        /* POSIX: the name goes now, the data when the last user closes it. The node no longer
+         * names a slot, so a new entry created there is not mistaken for it. */
+        r = fat32_dir_remove(vol, &lk->f);
+        if (r == 0) {
+            open->unlinked = true;
+            open->entry_sector = 0;
+            open->entry_offset = UINT32_MAX;
+        }
+    } else {
         r = entry_release(vol, &lk->f);
+    }
     kfree(lk);
     return r;
 }

@@ -65,6 +65,7 @@ struct fat32_node {
     uint32_t size;
     uint32_t seek_index; /* last cluster reached: its position in the chain and number */
     uint32_t seek_cluster;
+    bool unlinked; /* its entry is gone (POSIX unlink while open): the last close frees the chain */
 };
 
 /** A mounted volume. Sector numbers are in FAT sectors (bytes_per_sector) from the volume start. */

@@ -1,4 +1,4 @@
-/* dev.c - /dev/null, /dev/zero, /dev/tty and /dev/console (FAT32 has no device nodes). */
+/* dev.c - /dev/null, zero, tty, console, urandom and random (FAT32 has no device nodes). */
 #include "kernel/dev.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -7,10 +7,8 @@ static const struct {
     const char *path;
     enum fd_kind kind;
 } dev_table[] = {
-    {"/dev/null", FD_NULL},
-    {"/dev/zero", FD_ZERO},
-    {"/dev/tty", FD_CONSOLE},
-    {"/dev/console", FD_CONSOLE},
+    {"/dev/null", FD_NULL},       {"/dev/zero", FD_ZERO},      {"/dev/tty", FD_CONSOLE},
+    {"/dev/console", FD_CONSOLE}, {"/dev/urandom", FD_RANDOM}, {"/dev/random", FD_RANDOM},
 };
 
 int dev_lookup(const char *abs)

@@ -278,6 +278,8 @@ static int64_t fd_io(int fd, uint64_t ubuf, uint64_t len, bool write, int64_t of
         ret = off >= 0 ? -ESPIPE : pipe_io(&e, ubuf, len, write);
     else if (e.kind == FD_NULL || e.kind == FD_ZERO)
         ret = write ? (int64_t)len : e.kind == FD_NULL ? 0 : zero_io(ubuf, len);
+    else if (e.kind == FD_RANDOM) /* getrandom's bytes, up to 256 a read; writes are dropped */
+        ret = write ? (int64_t)len : sys_getrandom((const uint64_t[]){ubuf, len, 0});
     else
         ret = file_io(&e, ubuf, len, write, off);
     fd_release(&e);
@@ -341,8 +343,9 @@ int64_t sys_lseek(const uint64_t *a)
     if (err)
         return err;
     int64_t ret = e.kind == FD_FILE ? vfs_lseek(e.file, (int64_t)a[1], (int)a[2])
-                  : e.kind == FD_NULL || e.kind == FD_ZERO ? 0 /* as Linux: always at 0 */
-                                                           : -ESPIPE;
+                  : e.kind == FD_NULL || e.kind == FD_ZERO || e.kind == FD_RANDOM
+                      ? 0 /* as Linux: always at 0 */
+                      : -ESPIPE;
     fd_release(&e);
     return ret;
 }

@@ -268,7 +268,7 @@ static int stat_out(uint64_t ubuf, const struct vfs_stat *st, enum fd_kind kind)
     memset(&us, 0, sizeof(us));
     us.st_nlink = 1;
     us.st_blksize = 4096;
-    if (kind == FD_CONSOLE || kind == FD_NULL || kind == FD_ZERO) {
+    if (kind == FD_CONSOLE || kind == FD_NULL || kind == FD_ZERO || kind == FD_RANDOM) {
         us.st_mode = S_IFCHR | (kind == FD_CONSOLE ? 0620 : 0666);
     } else if (kind == FD_PIPE) {
         us.st_mode = S_IFIFO | 0600;

@@ -95,8 +95,9 @@ const char *fat32_error(const struct fat32_vol *vol);          /* last -EUCLEAN 
 /* Names. */
 int fat32_stat(struct fat32_vol *vol, const char *path, struct fat32_stat *out);
 int fat32_mkdir(struct fat32_vol *vol, const char *path);
-int fat32_unlink(struct fat32_vol *vol, const char *path); /* files; -EBUSY while open */
-int fat32_rmdir(struct fat32_vol *vol, const char *path);  /* empty directories only */
+/* Files; one still open loses its name now and its clusters at the last close (POSIX). */
+int fat32_unlink(struct fat32_vol *vol, const char *path);
+int fat32_rmdir(struct fat32_vol *vol, const char *path); /* empty directories only */
 /* The read-only attribute (read_only 0 or 1; -1: unchanged) and, unless NULL, the mtime. */
 int fat32_setattr(struct fat32_vol *vol, const char *path, int read_only,
                   const struct fat32_time *mtime);

@@ -37,9 +37,9 @@
 #define PROC_STATUS_REPORTED      0x80    /* WCOREDUMP: the kernel printed why it died */
 #define PROC_KILLED               0x10000 /* in proc->killed, above any wait status */
 
-enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_PIPE, FD_NULL, FD_ZERO };
+enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_PIPE, FD_NULL, FD_ZERO, FD_RANDOM };
 
-/** One descriptor: the console, a VFS file, a pipe end (one reference to it), /dev/null or zero. */
+/** One descriptor: the console, a VFS file, a pipe end (one reference to it), or a /dev device. */
 struct fd {
     enum fd_kind kind;
     struct file *file; /* FD_FILE */

@@ -59,7 +59,11 @@ CASES = [
     ("redir-group-stderr", "{ echo to-err >&2; } 2>&1 | cat", "to-err\n", 0),
     ("redir-exec-fd", "exec 3> /t/o5; echo via3 >&3; exec 3>&-; cat /t/o5", "via3\n", 0),
     ("redir-truncate", "echo long-line > /t/o6; echo s > /t/o6; cat /t/o6", "s\n", 0),
+    ("unlink-open-file", "echo kept > /t/u1; exec 3< /t/u1; rm /t/u1; [ -e /t/u1 ] || cat <&3; exec 3<&-",
+     "kept\n", 0),
     ("dev-null-read", "cat /dev/null; echo rc=$?", "rc=0\n", 0),
+    ("dev-urandom", "head -c 1000 /dev/urandom | wc -c; [ \"$(head -c 16 /dev/urandom | od -An -tx1)\" != "
+     "\"$(head -c 16 /dev/urandom | od -An -tx1)\" ] && echo differ", "1000\ndiffer\n", 0),
     ("dev-zero-dd", "dd if=/dev/zero bs=512 count=4 2>/dev/null | wc -c", "2048\n", 0),
     # Signals and traps.
     ("trap-int", "trap 'echo got INT' INT; kill -INT $$; echo after", "got INT\nafter\n", 0),
