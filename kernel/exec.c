@@ -8,6 +8,7 @@
 #include "kernel/proc.h"
 #include "kernel/signal.h"
 #include "kernel/time.h"
+#include "kernel/tty.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 
@@ -273,7 +274,7 @@ struct exec_buf {
     char args[EXEC_ARG_BYTES];
 };
 
-int exec_spawn(const char *path, int argc, char *const argv[], const char **why)
+int exec_spawn(const char *path, int argc, char *const argv[], bool foreground, const char **why)
 {
     struct exec_buf *eb = kmalloc(sizeof(*eb));
     struct exec_args args = {eb ? eb->args : NULL, 0, 0, 0};
@@ -314,10 +315,16 @@ int exec_spawn(const char *path, int argc, char *const argv[], const char **why)
         exec_set_cmdline(p, &args);
         fd_init_console(p);
         proc_new_session(p);
+        /* The console is its terminal before its first instruction (a shell asks at once). */
+        if (foreground)
+            tty_foreground_begin(p);
         exec_start_frame(&start, entry, sp);
         err = uthread_create(p, p->pid, &start, 0, NULL, THREAD_PRIO_DEFAULT, CPUMASK_ALL, 0, 0);
-        if (err)
+        if (err) {
+            if (foreground)
+                tty_foreground_end();
             proc_abort(p);
+        }
     }
     if (as)
         aspace_put(as);

@@ -21,7 +21,8 @@ static int cmd_run(int argc, char **argv)
         kprintf("usage: run <program> [args] [&]\n");
         return -1;
     }
-    int pid = exec_spawn(argv[1], argc - 1, argv + 1, &why);
+    /* A foreground program's session has the console (its ^C, its modes) until it ends. */
+    int pid = exec_spawn(argv[1], argc - 1, argv + 1, !background, &why);
     if (pid < 0) {
         kprintf("run: %s: %s%s%s\n", argv[1], errno_str(pid), *why ? ": " : "", why);
         return -1;
@@ -30,12 +31,6 @@ static int cmd_run(int argc, char **argv)
         proc_detach(pid);
         kprintf("[%d] %s\n", pid, argv[1]);
         return 0;
-    }
-    /* The program's session has the console (its ^C, its modes) until it ends. */
-    struct proc *p = proc_find(pid);
-    if (p) {
-        tty_foreground_begin(p);
-        proc_put(p);
     }
     int err = proc_wait(NULL, pid, &status, false);
     tty_foreground_end();

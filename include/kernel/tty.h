@@ -20,9 +20,9 @@ int64_t tty_ioctl(unsigned int cmd, uint64_t arg);
 /* poll events (POLLIN, POLLOUT) of the console now. */
 short tty_poll(void);
 /*
- * The shell's `run` hands the console to p's session (p leads it and its group) until
- * tty_foreground_end: typed bytes go through the line discipline, ^C signals the foreground
- * group. Outside, the shell reads the console itself.
+ * The shell's `run` (through exec_spawn) hands the console to p's session (p leads it and its
+ * group), before p runs, until tty_foreground_end: typed bytes go through the line discipline, ^C
+ * signals the foreground group. Outside, the shell reads the console itself.
  */
 void tty_foreground_begin(struct proc *p);
 void tty_foreground_end(void);

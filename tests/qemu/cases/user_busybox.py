@@ -230,6 +230,8 @@ def _interactive(t):
         q.send("run /bin/busybox sh")
         prompt = r"/ # (?:\x1b\[6n)?"  # lineedit asks where the cursor is (ESC [ 6 n)
         q.expect(prompt)
+        check("job control turned off" not in q.output,
+              "busybox sh found no controlling terminal:\n" + "\n".join(q.tail(10)))
         q.send("echo hello | tr a-z A-Z")
         q.expect(r"\nHELLO\n")
         q.expect(prompt)
