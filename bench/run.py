@@ -153,8 +153,12 @@ GUEST_BENCH_ROWS = [
     ("gicd_typer_read", "guest read of GICD_TYPER (vGIC distributor)"),
     ("pl011_fr_read", "guest read of PL011 FR (emulated UART)"),
     ("sysreg_trap_read", "trapped system-register read (ACTLR_EL1)"),
-    ("vtimer_irq_latency", "virtual timer deadline to guest IRQ handler"),
-    ("sgi_round_trip", "virtual IPI round trip (vCPU0 -> vCPU1 -> vCPU0)"),
+    ("vtimer_round_trip", "virtual timer IRQ round trip (fire, handler, EOI), per IRQ"),
+    ("sgi_self_round_trip", "SGI to self round trip (send, handler, EOI), per IRQ"),
+    ("vtimer_irq_latency", "virtual timer latency, guest busy: deadline to IRQ vector (median)"),
+    ("wfi_wake_100us", "timer wake-up latency, guest in WFI, 100 us deadline (median)"),
+    ("wfi_wake_1ms", "timer wake-up latency, guest in WFI, 1 ms deadline (median)"),
+    ("sgi_round_trip", "cross-vCPU IPI round trip, receiver in WFI (vCPU0 -> vCPU1 -> vCPU0)"),
 ]
 
 

@@ -9,6 +9,7 @@ struct irq_desc {
     irq_handler_t fn;
     void *arg;
     uint64_t count; /* updated by whichever CPU takes the interrupt; statistics only */
+    bool forwarded; /* irq_set_forwarded: the handler deactivates, or a guest does */
 };
 
 static const struct gic_ops *gic;
@@ -70,6 +71,23 @@ void irq_disable_local(unsigned int intid)
     gic->disable(intid);
 }
 
+void irq_set_forwarded(unsigned int intid, bool forwarded)
+{
+    if (intid < GIC_MAX_INTID)
+        irq_table[intid].forwarded = forwarded;
+}
+
+void irq_deactivate(unsigned int intid)
+{
+    gic->deactivate(intid);
+}
+
+void irq_set_active_local(unsigned int intid, bool active)
+{
+    if (intid < 32)
+        gic->set_active_local(intid, active);
+}
+
 void gic_send_sgi(unsigned int cpu, unsigned int sgi)
 {
     gic->send_sgi(cpu, sgi);
@@ -96,8 +114,11 @@ void gic_handle_irq(void)
             d->fn(intid, d->arg);
         else
             kprintf("irq: unexpected interrupt %u on cpu%u (disabled)\n", intid, cpu_id());
+        /* EOImode 1: the EOI drops the priority; deactivation is separate (GICC_DIR/ICC_DIR). */
         gic->eoi(iar);
         if (!d->fn)
             gic->disable(intid);
+        if (!d->forwarded || !d->fn)
+            gic->deactivate(iar);
     }
 }

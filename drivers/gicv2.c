@@ -10,6 +10,8 @@
 #define GICD_ISENABLER  0x100
 #define GICD_ICENABLER  0x180
 #define GICD_ICPENDR    0x280
+#define GICD_ISACTIVER  0x300
+#define GICD_ICACTIVER  0x380
 #define GICD_IPRIORITYR 0x400
 #define GICD_ITARGETSR  0x800
 #define GICD_SGIR       0xf00
@@ -19,6 +21,10 @@
 #define GICC_BPR  0x008
 #define GICC_IAR  0x00c
 #define GICC_EOIR 0x010
+#define GICC_DIR  0x1000
+
+#define GICC_CTLR_ENABLE  1u
+#define GICC_CTLR_EOIMODE (1u << 9) /* GICC_EOIR drops priority, GICC_DIR deactivates */
 
 #define IRQ_PRIORITY 0xa0
 
@@ -55,7 +61,7 @@ static void gicv2_cpu_init(void)
         mmio_write32(gicd + GICD_IPRIORITYR + i, 0x01010101u * IRQ_PRIORITY);
     mmio_write32(gicc + GICC_PMR, 0xff);
     mmio_write32(gicc + GICC_BPR, 0);
-    mmio_write32(gicc + GICC_CTLR, 1);
+    mmio_write32(gicc + GICC_CTLR, GICC_CTLR_ENABLE | GICC_CTLR_EOIMODE);
 }
 
 static void gicv2_route_here(unsigned int intid)
@@ -88,6 +94,17 @@ static void gicv2_eoi(uint32_t iar)
     mmio_write32(gicc + GICC_EOIR, iar);
 }
 
+static void gicv2_deactivate(uint32_t iar)
+{
+    mmio_write32(gicc + GICC_DIR, iar);
+}
+
+/* GICD_I[SC]ACTIVER0 are banked per CPU: this CPU's SGIs and PPIs. */
+static void gicv2_set_active_local(unsigned int intid, bool active)
+{
+    mmio_write32(gicd + (active ? GICD_ISACTIVER : GICD_ICACTIVER), 1u << intid);
+}
+
 static void gicv2_send_sgi(unsigned int cpu, unsigned int sgi)
 {
     /* Prior writes must be visible before the target sees the interrupt. */
@@ -104,5 +121,7 @@ const struct gic_ops gicv2_ops = {
     .disable = gicv2_disable,
     .ack = gicv2_ack,
     .eoi = gicv2_eoi,
+    .deactivate = gicv2_deactivate,
+    .set_active_local = gicv2_set_active_local,
     .send_sgi = gicv2_send_sgi,
 };

@@ -26,6 +26,8 @@
 #define GICR_IGROUPR0         (GICR_SGI + 0x080)
 #define GICR_ISENABLER0       (GICR_SGI + 0x100)
 #define GICR_ICENABLER0       (GICR_SGI + 0x180)
+#define GICR_ISACTIVER0       (GICR_SGI + 0x300)
+#define GICR_ICACTIVER0       (GICR_SGI + 0x380)
 #define GICR_IPRIORITYR       (GICR_SGI + 0x400)
 #define GICR_FRAME            0x20000
 #define TYPER_LAST            (1u << 4)
@@ -42,6 +44,9 @@
 #define ICC_SRE_EL1     S3_0_C12_C12_5
 #define ICC_IGRPEN1_EL1 S3_0_C12_C12_7
 #define ICC_SGI1R_EL1   S3_0_C12_C11_5
+#define ICC_DIR_EL1     S3_0_C12_C11_1
+
+#define ICC_CTLR_EOIMODE (1u << 1) /* ICC_EOIR1_EL1 drops priority, ICC_DIR_EL1 deactivates */
 
 #define IRQ_PRIORITY 0xa0
 
@@ -127,7 +132,7 @@ static void gicv3_cpu_init(void)
     isb();
     write_sysreg(ICC_PMR_EL1, 0xff);
     write_sysreg(ICC_BPR1_EL1, 0);
-    write_sysreg(ICC_CTLR_EL1, 0); /* EOI both drops priority and deactivates */
+    write_sysreg(ICC_CTLR_EL1, ICC_CTLR_EOIMODE);
     write_sysreg(ICC_IGRPEN1_EL1, 1);
     isb();
 }
@@ -176,6 +181,20 @@ static void gicv3_eoi(uint32_t iar)
     isb();
 }
 
+static void gicv3_deactivate(uint32_t iar)
+{
+    write_sysreg(ICC_DIR_EL1, iar);
+    isb();
+}
+
+static void gicv3_set_active_local(unsigned int intid, bool active)
+{
+    uintptr_t rd = rdist[cpu_id()];
+
+    if (rd)
+        mmio_write32(rd + (active ? GICR_ISACTIVER0 : GICR_ICACTIVER0), 1u << intid);
+}
+
 static void gicv3_send_sgi(unsigned int cpu, unsigned int sgi)
 {
     uint64_t mpidr = percpu_data[cpu].mpidr;
@@ -197,5 +216,7 @@ const struct gic_ops gicv3_ops = {
     .disable = gicv3_disable,
     .ack = gicv3_ack,
     .eoi = gicv3_eoi,
+    .deactivate = gicv3_deactivate,
+    .set_active_local = gicv3_set_active_local,
     .send_sgi = gicv3_send_sgi,
 };

@@ -2,19 +2,35 @@
 #include "drivers/pl031.h"
 #include "arch/memlayout.h"
 #include "arch/mmio.h"
+#include "kernel/time.h"
 
-#define RTC_DR 0x000 /* data register: seconds since the epoch */
-
-static uintptr_t rtc_base;
+/*
+ * The RTC is read once; after that the time is its seconds plus the system counter's progress, so
+ * wall-clock seconds tick exactly with the counter the CPUs (and guests) time themselves by.
+ */
+static uint64_t rtc_base_seconds;
+static uint64_t rtc_base_count;
 
 void pl031_init(uint64_t base_pa)
 {
-    rtc_base = base_pa ? (uintptr_t)phys_to_virt(base_pa) : 0;
+    if (!base_pa)
+        return;
+    rtc_base_seconds = mmio_read32((uintptr_t)phys_to_virt(base_pa) + PL031_DR);
+    rtc_base_count = timer_counter();
 }
 
 uint64_t rtc_seconds(void)
 {
-    return rtc_base ? mmio_read32(rtc_base + RTC_DR) : 0;
+    if (!rtc_base_seconds)
+        return 0;
+    return rtc_base_seconds + (timer_counter() - rtc_base_count) / timer_frequency();
+}
+
+uint64_t rtc_counter_at(uint64_t seconds)
+{
+    if (seconds <= rtc_seconds())
+        return timer_counter();
+    return rtc_base_count + (seconds - rtc_base_seconds) * timer_frequency();
 }
 
 void rtc_to_date(uint64_t secs, struct rtc_time *out)

@@ -130,6 +130,7 @@ static int guest_info(const char *id_or_name)
             "memory:", size_text(m->memory_size, mem, sizeof(mem)), GUEST_RAM_BASE,
             (unsigned long)(GUEST_RAM_BASE + m->memory_size - 1));
     kprintf("  %-10s %s\n", "bootargs:", m->bootargs[0] ? m->bootargs : "none");
+    kprintf("  %-10s %s\n", "on_fault:", manifest_fault_policy_name(m->on_fault));
     for (unsigned i = 0; i < m->ndevices; i++) {
         const struct guest_device *d = &m->devices[i];
         if (d->kind == GUEST_DEV_VIRTIO_BLK)

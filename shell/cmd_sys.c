@@ -1,9 +1,11 @@
-/* cmd_sys.c - system shell commands: help, version, cpus, mem, uptime, poweroff, panic-test. */
+/* cmd_sys.c - system shell commands: help, version, cpus, mem, uptime, date, poweroff,
+ * panic-test. */
 #include "arch/cpu.h"
 #include "arch/memlayout.h"
 #include "arch/mmu.h"
 #include "arch/psci.h"
 #include "drivers/gic.h"
+#include "drivers/pl031.h"
 #include "fs/bcache.h"
 #include "fs/vfs.h"
 #include "kernel/kmalloc.h"
@@ -119,6 +121,24 @@ static int cmd_uptime(int argc, char **argv)
 }
 SHELL_COMMAND(uptime, "uptime", "", "time since reset and time all CPUs spent idle (counter time)",
               cmd_uptime);
+
+static int cmd_date(int argc, char **argv)
+{
+    uint64_t now = rtc_seconds();
+    struct rtc_time t;
+
+    (void)argc;
+    (void)argv;
+    if (!now) {
+        kprintf("date: no real-time clock\n");
+        return -ENODEV;
+    }
+    rtc_to_date(now, &t);
+    kprintf("date: %lu s since the epoch, %04u-%02u-%02u %02u:%02u:%02u UTC\n", (unsigned long)now,
+            t.year, t.month, t.day, t.hour, t.minute, t.second);
+    return 0;
+}
+SHELL_COMMAND(date, "date", "", "wall-clock time from the real-time clock", cmd_date);
 
 static int cmd_poweroff(int argc, char **argv)
 {

@@ -8,6 +8,7 @@
 #include "lib/printf.h"
 #include "lib/string.h"
 #include "vmm/layout.h"
+#include "vmm/vm_dtb.h"
 
 #define PROBE_BYTES 512 /* read from each file to show it is readable */
 #define SECTOR      512
@@ -82,6 +83,41 @@ static uint64_t check_input(struct check *c, const char *what, const char *path)
         return 0;
     vfs_close(f);
     return size;
+}
+
+/*
+ * The dtb as `guest start` will use it: patched to the VM (vm_dtb_patch) into a scratch buffer,
+ * so that a tree start would refuse (root cells it cannot write, no CPU node for a vCPU, ...) is
+ * refused here too. Needs the plan for the initrd's place.
+ */
+static void check_dtb_patch(struct check *c, const struct guest_manifest *m,
+                            const struct load_plan *plan)
+{
+    struct vm_dtb_config cfg = {
+        .ram_base = GUEST_RAM_BASE,
+        .ram_size = m->memory_size,
+        .ncpus = m->smp_cores,
+        .bootargs = m->bootargs,
+        .psci_method = "hvc",
+    };
+    char err[LOADER_ERR_MAX];
+    void *in = NULL, *out = NULL;
+    size_t in_size, out_size;
+
+    if (plan->initrd_size) {
+        cfg.initrd_start = plan->initrd_ipa;
+        cfg.initrd_end = plan->initrd_ipa + plan->initrd_size;
+    }
+    err[0] = '\0';
+    int e = vfs_read_file(m->dtb_path, &in, &in_size, LOADER_DTB_MAX);
+    if (!e && !(out = kmalloc(LOADER_DTB_MAX)))
+        e = -ENOMEM;
+    if (e)
+        report(c, "dtb %s: %s", m->dtb_path, errno_str(e));
+    else if (vm_dtb_patch(in, in_size, &cfg, out, LOADER_DTB_MAX, &out_size, err, sizeof(err)))
+        report(c, "dtb %s: %s", m->dtb_path, err[0] ? err : "refused by the patch for the VM");
+    kfree(out);
+    kfree(in);
 }
 
 /* The dtb: at most 2 MiB and a well-formed flattened device tree. Its size, or 0. */
@@ -168,10 +204,9 @@ int guest_validate(const struct guest_manifest *m, const struct guest_host *host
 {
     struct check *c = kzalloc(sizeof(*c));
     char msg[MANIFEST_ERR_MAX];
-    uint64_t size;
     /* Every guest gets a device tree: its dtb file, else one generated at start. Either way
      * the last 2 MiB of its RAM are the dtb's, so they are kept free here. */
-    uint64_t dtb_size = LOADER_DTB_MAX, initrd_size = 0;
+    uint64_t dtb_size = LOADER_DTB_MAX, dtb_file = 0, initrd_size = 0;
     int count;
 
     if (!c) {
@@ -184,11 +219,13 @@ int guest_validate(const struct guest_manifest *m, const struct guest_host *host
     if (manifest_check(m, msg, sizeof(msg), NULL)) {
         report(c, "manifest: %s", msg);
     } else {
-        if (m->dtb_path[0] && (size = check_dtb(c, m->dtb_path)) != 0)
-            dtb_size = size;
+        if (m->dtb_path[0] && (dtb_file = check_dtb(c, m->dtb_path)) != 0)
+            dtb_size = dtb_file;
         if (m->initrd_path[0])
             initrd_size = check_input(c, "initrd", m->initrd_path);
         check_kernel(c, m, dtb_size, initrd_size, plan);
+        if (dtb_file && !c->count)
+            check_dtb_patch(c, m, plan);
         for (unsigned i = 0; i < m->ndevices; i++) {
             if (m->devices[i].kind == GUEST_DEV_VIRTIO_BLK)
                 check_disk(c, &m->devices[i]);

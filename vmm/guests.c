@@ -10,8 +10,8 @@
 
 /** What one scan found; installed as the registry when it is complete. */
 struct scan {
-    struct guest_entry *table[GUESTS_MAX];
-    unsigned count;
+    struct guest_entry **table; /* kmalloc'd, cap slots; grows as guests are found */
+    unsigned count, cap;
     char refused[GUESTS_MAX_REFUSED][MANIFEST_ERR_MAX];
     unsigned nrefused;
     struct vfs_dirent dirent;
@@ -24,7 +24,7 @@ struct scan {
  * it and swaps its result in, so readers never wait on the disk.
  */
 static spinlock_t lock = SPINLOCK_INIT;
-static struct guest_entry *registry[GUESTS_MAX]; /* in id order */
+static struct guest_entry **registry; /* count entries, in id order (kmalloc'd) */
 static unsigned count;
 static char refused[GUESTS_MAX_REFUSED][MANIFEST_ERR_MAX];
 static unsigned nrefused;
@@ -57,7 +57,24 @@ static const struct guest_entry *scan_find_name(const struct scan *s, const char
     return NULL;
 }
 
-/* Add m (from source) unless its name is taken or the table is full. */
+/* Room for twice as many guests: 0, or -ENOMEM (the table is unchanged). The number of guests
+ * is bounded by memory only. */
+static int scan_grow(struct scan *s)
+{
+    unsigned cap = s->cap ? 2 * s->cap : GUESTS_TABLE_MIN;
+    struct guest_entry **t;
+
+    if (cap > UINT32_MAX / sizeof(*t) || !(t = kmalloc(cap * sizeof(*t))))
+        return -ENOMEM;
+    if (s->count)
+        memcpy(t, s->table, s->count * sizeof(*t));
+    kfree(s->table);
+    s->table = t;
+    s->cap = cap;
+    return 0;
+}
+
+/* Add m (from source) unless its name is taken or there is no memory for it. */
 static void scan_add(struct scan *s, const struct guest_manifest *m, const char *source)
 {
     const struct guest_entry *other = scan_find_name(s, m->name);
@@ -71,8 +88,8 @@ static void scan_add(struct scan *s, const struct guest_manifest *m, const char 
             refuse(s, "%s: guest name '%s' is already taken by %s", source, m->name, other->source);
         return;
     }
-    if (s->count == GUESTS_MAX) {
-        refuse(s, "%s: too many guests (at most %d)", source, GUESTS_MAX);
+    if (s->count == s->cap && scan_grow(s)) {
+        refuse(s, "%s: out of memory", source);
         return;
     }
     e = kmalloc(sizeof(*e));
@@ -188,7 +205,7 @@ static void scan_assign_ids(struct scan *s)
 
 int guests_scan(void)
 {
-    struct guest_entry *old[GUESTS_MAX];
+    struct guest_entry **old;
     struct scan *s = kzalloc(sizeof(*s));
     unsigned nold, n;
 
@@ -200,8 +217,8 @@ int guests_scan(void)
     spin_lock(&lock);
     scan_assign_ids(s);
     nold = count;
-    memcpy(old, registry, sizeof(old));
-    memcpy(registry, s->table, sizeof(registry));
+    old = registry;
+    registry = s->table;
     count = n = s->count;
     memcpy(refused, s->refused, sizeof(refused));
     nrefused = s->nrefused;
@@ -209,6 +226,7 @@ int guests_scan(void)
 
     for (unsigned i = 0; i < nold; i++)
         kfree(old[i]);
+    kfree(old);
     kfree(s);
     return (int)n;
 }

@@ -65,6 +65,11 @@ bool manifest_name_valid(const char *name)
     return true;
 }
 
+const char *manifest_fault_policy_name(enum guest_fault_policy policy)
+{
+    return policy == GUEST_FAULT_STOP ? "stop" : "inject";
+}
+
 const char *manifest_device_kind_name(enum guest_device_kind kind)
 {
     switch (kind) {
@@ -114,6 +119,8 @@ static int check_cpu_and_memory(const struct guest_manifest *m, char *err, size_
 {
     uint64_t ram_end = GUEST_RAM_BASE + m->memory_size;
 
+    if (m->on_fault != GUEST_FAULT_INJECT && m->on_fault != GUEST_FAULT_STOP)
+        return check_fail(err, errlen, where, "on_fault", -1, "on_fault must be inject or stop");
     if (m->smp_cores < 1 || m->smp_cores > GUEST_SMP_MAX)
         return check_fail(err, errlen, where, "smp", -1, "smp must be 1..%d, got %u", GUEST_SMP_MAX,
                           m->smp_cores);

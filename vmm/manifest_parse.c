@@ -23,6 +23,7 @@
  *   bootargs    = <text>                         the rest of the line
  *   device      = virtio-blk,image=<path>[,readonly]             repeatable
  *   passthrough = <label>@0x<base>[,size=<size>][,irq=<intid>]   repeatable; size default 4K
+ *   on_fault    = inject | stop                  default inject
  *
  * Paths are absolute or relative to the directory holding the guest.cfg. Every key but device
  * and passthrough may appear once; unknown keys, bad values and control characters are errors
@@ -33,7 +34,7 @@
 
 static const char *const key_names[NR_KEYS] = {
     "name", "kernel", "dtb",      "initrd", "load_addr",   "entry",
-    "smp",  "memory", "bootargs", "device", "passthrough",
+    "smp",  "memory", "bootargs", "device", "passthrough", "on_fault",
 };
 
 static int mp_smp(struct mparse *p, struct slice v)
@@ -65,6 +66,18 @@ static int mp_memory(struct mparse *p, struct slice v)
     return 0;
 }
 
+static int mp_on_fault(struct mparse *p, struct slice v)
+{
+    if (slice_is(v, "inject"))
+        p->m->on_fault = GUEST_FAULT_INJECT;
+    else if (slice_is(v, "stop"))
+        p->m->on_fault = GUEST_FAULT_STOP;
+    else
+        return manifest_fail(p, p->line, "on_fault must be inject or stop, got '%.*s'", shown(v),
+                             v.s);
+    return 0;
+}
+
 static int mp_setting(struct mparse *p, enum manifest_key key, struct slice v)
 {
     struct guest_manifest *m = p->m;
@@ -85,6 +98,7 @@ static int mp_setting(struct mparse *p, enum manifest_key key, struct slice v)
         return 0;
     case KEY_DEVICE: return manifest_device(p, v);
     case KEY_PASSTHROUGH: return manifest_passthrough(p, v);
+    case KEY_ON_FAULT: return mp_on_fault(p, v);
     default: return manifest_fail(p, p->line, "internal: key %d", (int)key);
     }
 }
@@ -121,7 +135,7 @@ static int mp_line(struct mparse *p, struct slice line)
         return manifest_fail(
             p, p->line,
             "unknown key '%.*s' (keys: name, kernel, dtb, initrd, load_addr, entry, "
-            "smp, memory, bootargs, device, passthrough)",
+            "smp, memory, bootargs, device, passthrough, on_fault)",
             shown(key), key.s);
     if (p->key_line[k] && k != KEY_DEVICE && k != KEY_PASSTHROUGH)
         return manifest_fail(p, p->line, "duplicate key '%s' (first set on line %d)", key_names[k],

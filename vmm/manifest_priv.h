@@ -25,6 +25,7 @@ enum manifest_key {
     KEY_BOOTARGS,
     KEY_DEVICE,
     KEY_PASSTHROUGH,
+    KEY_ON_FAULT,
     NR_KEYS,
 };
 

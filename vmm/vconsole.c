@@ -119,10 +119,21 @@ static void vconsole_end_line(struct vconsole *c)
     c->len = 0;
 }
 
-/* How a byte is kept in the line: escapes and bells reach the terminal only in the raw stream. */
-static char vconsole_printable(uint8_t byte)
+/*
+ * How a byte is kept in the line: a control byte other than tab as caret notation (^[ for ESC, ^G
+ * for BEL, ^? for DEL), so a prefixed line or a log shows that it was there without letting a
+ * guest drive the host terminal; escapes and bells reach the terminal only in the focused VM's
+ * raw stream. Returns the number of characters written to out (1 or 2).
+ */
+static size_t vconsole_printable(uint8_t byte, char out[2])
 {
-    return (byte < 0x20 && byte != '\t') || byte == 0x7f ? '?' : (char)byte;
+    if ((byte < 0x20 && byte != '\t') || byte == 0x7f) {
+        out[0] = '^';
+        out[1] = (char)(byte ^ 0x40);
+        return 2;
+    }
+    out[0] = (char)byte;
+    return 1;
 }
 
 void vconsole_putc(struct vconsole *c, uint8_t byte)
@@ -134,9 +145,12 @@ void vconsole_putc(struct vconsole *c, uint8_t byte)
     if (byte == '\n') {
         vconsole_end_line(c);
     } else if (byte != '\r') {
-        if (c->len == VCONSOLE_LINE_MAX)
+        char shown[2];
+        size_t n = vconsole_printable(byte, shown);
+        if (c->len + n > VCONSOLE_LINE_MAX)
             vconsole_end_line(c);
-        c->line[c->len++] = vconsole_printable(byte);
+        memcpy(c->line + c->len, shown, n);
+        c->len += n;
     }
     spin_unlock_irqrestore(&mux.lock, flags);
 }

@@ -12,20 +12,22 @@
  * HCR_EL2 while a guest runs (Arm ARM D13.2.48): stage 2 on (VM), physical interrupts to EL2
  * (IMO/FMO/AMO, which also turns on the virtual interrupt delivery), WFI trapped (TWI) so a waiting
  * vCPU gives its CPU away, WFE trapped (TWE) to yield, SMC trapped (TSC) so PSCI works on both
- * conduits, ACTLR_EL1 trapped (TACR: implementation-defined state is not the guest's), barriers
+ * conduits, ACTLR_EL1 trapped (TACR: implementation-defined state is not the guest's) and the
+ * other IMPLEMENTATION DEFINED registers too (TIDCP: op0 3, CRn 11 and 15; the guest gets an
+ * UNDEF for them, vcpu_trap.c), barriers
  * and invalidations broadcast inner shareable (FB, BSU=IS) so a vCPU moved to another CPU finds
  * no stale TLB entries, and AArch64 EL1 (RW).
  */
 #define HCR_FB     (1UL << 9)
 #define HCR_BSU_IS (1UL << 10)
+#define HCR_TIDCP  (1UL << 20)
 #define HCR_TACR   (1UL << 21)
 #define HCR_GUEST                                                                                  \
     (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI | HCR_TWE |   \
-     HCR_TSC | HCR_TACR | HCR_RW)
+     HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_RW)
 #define CPTR_TFP         (1UL << 10)
 #define CPTR_TZ          (1UL << 8) /* SVE: not offered to guests (Z registers are not switched) */
 #define CNTHCTL_EL1PCTEN 1UL        /* the physical counter stays readable; its timer traps */
-#define VTIMER_PPI       27
 #define CNT_CTL_ENABLE   1UL
 
 /* The vCPU whose FP/SIMD registers this CPU holds (written only by the CPU itself). */
@@ -42,6 +44,22 @@ void vcpu_arch_reset(struct vcpu *v, uint64_t entry, uint64_t arg)
     v->sys = (struct vcpu_sysregs){.sctlr = SCTLR_EL1_RES1};
     v->fp = (struct fpsimd_state){0};
     v->ptimer = (struct vcpu_ptimer){0};
+    vdebug_reset(&v->dbg);
+    v->pmu = (struct vpmu_state){0};
+}
+
+void vcpu_arch_warm_boot(struct trap_frame *tf, uint64_t entry, uint64_t arg)
+{
+    tf->x[0] = arg;
+    tf->elr = entry;
+    tf->spsr = VCPU_SPSR_EL1H_MASKED;
+    write_sysreg(sctlr_el1, SCTLR_EL1_RES1);
+    isb();
+}
+
+uint64_t vcpu_arch_mdcr(const struct vcpu *v)
+{
+    return vpmu_mdcr() | vdebug_mdcr(v);
 }
 
 static void sysregs_save(struct vcpu_sysregs *s)
@@ -124,11 +142,12 @@ void vcpu_arch_load(struct vcpu *v)
     write_sysreg(cnthctl_el2, CNTHCTL_EL1PCTEN);
     write_sysreg(cntvoff_el2, vm->cntvoff);
     write_sysreg(cptr_el2, CPTR_EL2_RES1 | CPTR_TFP | CPTR_TZ);
+    write_sysreg(mdcr_el2, vcpu_arch_mdcr(v));
     isb();
     sysregs_restore(&v->sys);
+    vdebug_load(v);
+    vpmu_load(v);
     tlb_check_last_ran(v, cpu);
-    if (v->vtimer_masked)
-        irq_disable_local(VTIMER_PPI);
     write_sysreg(cntv_cval_el0, v->sys.cntv_cval);
     write_sysreg(cntv_ctl_el0, v->sys.cntv_ctl);
     vgic_hw_load(v);
@@ -143,13 +162,13 @@ void vcpu_arch_put(struct vcpu *v)
 
     vgic_hw_put(v);
     sysregs_save(&v->sys);
+    vdebug_put(v);
+    vpmu_put(v);
     v->sys.cntv_ctl = read_sysreg(cntv_ctl_el0);
     v->sys.cntv_cval = read_sysreg(cntv_cval_el0);
     /* The guest's timer must not fire here for whoever runs next. */
     write_sysreg(cntv_ctl_el0, 0);
     isb();
-    if (v->vtimer_masked)
-        irq_enable_local(VTIMER_PPI);
     if (fp_owner[cpu] == v) {
         fpsimd_save(&v->fp);
         fp_owner[cpu] = NULL;

@@ -5,13 +5,20 @@
 #include "arch/sysreg.h"
 #include "drivers/gic.h"
 #include "kernel/panic.h"
+#include "kernel/printk.h"
 #include "kernel/sched.h"
 #include "kernel/wait.h"
 #include "lib/printf.h"
 #include "vmm/vcpu_arch.h"
+#include "vmm/vcpu_exc.h"
+#include "vmm/vcpu_inject.h"
 #include "vmm/vcpu_run.h"
+#include "vmm/vcpu_sysreg.h"
+#include "vmm/vdebug.h"
+#include "vmm/vfault.h"
 #include "vmm/vgic_hw.h"
 #include "vmm/vm.h"
+#include "vmm/vpmu.h"
 
 /* Exception classes (Arm ARM D17.2.37, ESR_EL2.EC). */
 #define EC_WFX      0x01
@@ -23,20 +30,17 @@
 #define EC_IABT_LOW 0x20
 #define EC_DABT_LOW 0x24
 
-#define ISS_WFE   1u
-#define INSN_SIZE 4
+#define SPSR_M_EL_MASK (3UL << 2) /* PSTATE.EL the trap came from (0: EL0) */
+#define ISS_WFE        1u
+#define INSN_SIZE      4
 
-/* MSR/MRS trap syndrome (Arm ARM D17.2.37 "ISS encoding for an exception from MSR, MRS"). */
-#define SYSREG_KEY(op0, op1, crn, crm, op2)                                                        \
-    ((op0) << 20 | (op2) << 17 | (op1) << 14 | (crn) << 10 | (crm) << 1)
-#define SYSREG_KEY_MASK  0x3ffc1eu
-#define SYSREG_READ      1u
-#define SYSREG_RT(esr)   ((unsigned)((esr) >> 5) & 0x1f)
-#define SR_ACTLR_EL1     SYSREG_KEY(3u, 0u, 1u, 0u, 1u)
-#define SR_CNTP_TVAL_EL0 SYSREG_KEY(3u, 3u, 14u, 2u, 0u)
-#define SR_CNTP_CTL_EL0  SYSREG_KEY(3u, 3u, 14u, 2u, 1u)
-#define SR_CNTP_CVAL_EL0 SYSREG_KEY(3u, 3u, 14u, 2u, 2u)
-#define SR_ICC_SGI1R_EL1 SYSREG_KEY(3u, 0u, 12u, 11u, 5u)
+#define SR_ACTLR_EL1      VCPU_SYSREG(3u, 0u, 1u, 0u, 1u)
+#define SR_CNTP_TVAL_EL0  VCPU_SYSREG(3u, 3u, 14u, 2u, 0u)
+#define SR_CNTP_CTL_EL0   VCPU_SYSREG(3u, 3u, 14u, 2u, 1u)
+#define SR_CNTP_CVAL_EL0  VCPU_SYSREG(3u, 3u, 14u, 2u, 2u)
+#define SR_ICC_SGI1R_EL1  VCPU_SYSREG(3u, 0u, 12u, 11u, 5u)
+#define SR_ICC_ASGI1R_EL1 VCPU_SYSREG(3u, 0u, 12u, 11u, 6u)
+#define SR_ICC_SGI0R_EL1  VCPU_SYSREG(3u, 0u, 12u, 11u, 7u)
 
 void vcpu_fatal(struct vcpu *v, struct trap_frame *tf, const char *fmt, ...)
 {
@@ -50,6 +54,15 @@ void vcpu_fatal(struct vcpu *v, struct trap_frame *tf, const char *fmt, ...)
                     (unsigned long)tf->esr, (unsigned long)tf->elr);
 }
 
+void vcpu_fault_s1ptw(struct vcpu *v, struct trap_frame *tf, const char *access)
+{
+    /* HPFAR names the page of the guest's own table entry; FAR is the VA being translated. */
+    vcpu_fatal(v, tf,
+               "stage-1 table walk for the %s of VA 0x%lx: table entry in IPA page 0x%lx, "
+               "outside its memory",
+               access, (unsigned long)tf->far, (unsigned long)vcpu_fault_ipa_page());
+}
+
 static uint64_t reg_get(const struct trap_frame *tf, unsigned rt)
 {
     return rt == 31 ? 0 : tf->x[rt];
@@ -61,32 +74,80 @@ static void reg_set(struct trap_frame *tf, unsigned rt, uint64_t val)
         tf->x[rt] = val;
 }
 
-static void trap_sysreg(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
+/* The emulation of one trapped register: VCPU_SYSREG_DONE/RETRY, or a negative errno when the
+ * register is not one the guest has (it gets an UNDEF). */
+static int sysreg_access(struct vcpu *v, const struct trap_frame *tf, uint32_t key, bool read,
+                         uint64_t *val)
 {
-    uint32_t key = (uint32_t)esr & SYSREG_KEY_MASK;
-    bool read = esr & SYSREG_READ;
-    unsigned rt = SYSREG_RT(esr);
-    uint64_t val = reg_get(tf, rt);
-    int err = 0;
-
-    v->exits[EXIT_SYSREG]++;
     switch (key) {
     case SR_ACTLR_EL1:
         /* Implementation defined: the guest reads the real value and cannot change it. */
         if (read)
-            val = read_sysreg(actlr_el1);
-        break;
-    case SR_CNTP_TVAL_EL0: err = vtimer_ptimer_access(v, 0, read, &val); break;
-    case SR_CNTP_CTL_EL0: err = vtimer_ptimer_access(v, 1, read, &val); break;
-    case SR_CNTP_CVAL_EL0: err = vtimer_ptimer_access(v, 2, read, &val); break;
-    case SR_ICC_SGI1R_EL1: err = read ? -EINVAL : vgic_sgi1r_write(&v->vm->vgic, v->id, val); break;
-    default: err = -ENOENT; break;
+            *val = read_sysreg(actlr_el1);
+        return VCPU_SYSREG_DONE;
+    case SR_CNTP_TVAL_EL0: return vtimer_ptimer_access(v, 0, read, val);
+    case SR_CNTP_CTL_EL0: return vtimer_ptimer_access(v, 1, read, val);
+    case SR_CNTP_CVAL_EL0: return vtimer_ptimer_access(v, 2, read, val);
+    /*
+     * The guest's GICv3 has one security state (GICD_CTLR.DS = 1) and its interrupts are Group 1:
+     * SGI0R (Group 0) and ASGI1R (the other security state's Group 1) raise the same SGIs as
+     * SGI1R, the register layout being the same (GICv3 spec 12.11, ICC_SGI0R_EL1).
+     */
+    case SR_ICC_SGI1R_EL1:
+    case SR_ICC_ASGI1R_EL1:
+    case SR_ICC_SGI0R_EL1: return read ? -EINVAL : vgic_sgi1r_write(&v->vm->vgic, v->id, *val);
+    default:
+        if (VCPU_SYSREG_OP0(key) == 2)
+            return vdebug_access(v, key, read, val);
+        return vpmu_access(v, key, read, (tf->spsr & SPSR_M_EL_MASK) == 0, val);
     }
-    if (err) {
-        vcpu_fatal(v, tf, "unhandled system register %s (op0 %u op1 %u CRn %u CRm %u op2 %u)",
-                   read ? "read" : "write", (unsigned)(esr >> 20) & 3, (unsigned)(esr >> 14) & 7,
-                   (unsigned)(esr >> 10) & 15, (unsigned)(esr >> 1) & 15,
-                   (unsigned)(esr >> 17) & 7);
+}
+
+/*
+ * A register Avatar does not give the guest (IMPLEMENTATION DEFINED ones trapped by HCR_EL2.TIDCP
+ * among them): the guest takes an UNDEF, as on hardware without that register. One line per VM
+ * names the first such register, so a guest probing many does not flood the console.
+ */
+static void sysreg_undef(struct vcpu *v, struct trap_frame *tf, uint32_t key, bool read)
+{
+    if (!__atomic_exchange_n(&v->vm->sysreg_undef_reported, true, __ATOMIC_RELAXED))
+        kprintf("guest %s: vCPU %u: %s of system register S%u_%u_C%u_C%u_%u at PC 0x%lx: "
+                "undefined instruction for the guest (reported once)\n",
+                v->vm->m.name, v->id, read ? "read" : "write", VCPU_SYSREG_OP0(key),
+                VCPU_SYSREG_OP1(key), VCPU_SYSREG_CRN(key), VCPU_SYSREG_CRM(key),
+                VCPU_SYSREG_OP2(key), (unsigned long)tf->elr);
+    vcpu_inject_undef(tf);
+}
+
+/*
+ * A coprocessor access from AArch32 EL0 (EC 0x03-0x06, 0x0c: MCR/MRC, MCRR/MRRC, LDC/STC to
+ * CP15/CP14) that MDCR_EL2's PMU and debug traps catch: Avatar emulates none, so the guest gets
+ * an UNDEF, as for an unhandled AArch64 register.
+ */
+static void trap_aarch32_cp(struct vcpu *v, struct trap_frame *tf, unsigned ec)
+{
+    v->exits[EXIT_SYSREG]++;
+    if (!__atomic_exchange_n(&v->vm->sysreg_undef_reported, true, __ATOMIC_RELAXED))
+        kprintf("guest %s: vCPU %u: AArch32 coprocessor access (exception class 0x%x) at PC "
+                "0x%lx: undefined instruction for the guest (reported once)\n",
+                v->vm->m.name, v->id, ec, (unsigned long)tf->elr);
+    vcpu_inject_undef(tf);
+}
+
+static void trap_sysreg(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
+{
+    uint32_t key = (uint32_t)esr & VCPU_SYSREG_MASK;
+    bool read = esr & VCPU_SYSREG_READ;
+    unsigned rt = VCPU_SYSREG_RT(esr);
+    uint64_t val = reg_get(tf, rt);
+    int ret;
+
+    v->exits[EXIT_SYSREG]++;
+    ret = sysreg_access(v, tf, key, read, &val);
+    if (ret == VCPU_SYSREG_RETRY)
+        return;
+    if (ret < 0) {
+        sysreg_undef(v, tf, key, read);
         return;
     }
     if (read)
@@ -104,6 +165,7 @@ static void trap_wfi(struct vcpu *v)
     struct vm *vm = v->vm;
 
     v->exits[EXIT_WFI]++;
+    vtimer_resample(v); /* may kick this vCPU itself: before the flag is cleared */
     __atomic_store_n(&v->kick, false, __ATOMIC_RELAXED);
     vgic_hw_refresh(v);
     if (vgic_pending(&vm->vgic, v->id))
@@ -117,6 +179,11 @@ static void trap_wfi(struct vcpu *v)
     vtimer_inject_if_fired(v);
     if (v->ptimer.ctl)
         vtimer_ptimer_update(v);
+}
+
+void vcpu_wait_interrupt(struct vcpu *v)
+{
+    trap_wfi(v);
 }
 
 void vcpu_trap_sync(struct trap_frame *tf)
@@ -144,7 +211,7 @@ void vcpu_trap_sync(struct trap_frame *tf)
         break;
     case EC_SYSREG: trap_sysreg(v, tf, esr); break;
     case EC_WFX:
-        tf->elr += INSN_SIZE;
+        tf->elr += (esr & VCPU_ESR_IL) ? INSN_SIZE : INSN_SIZE / 2; /* IL 0: 16-bit T32 */
         if (esr & ISS_WFE) {
             v->exits[EXIT_WFE]++;
             arch_irq_enable();
@@ -158,16 +225,28 @@ void vcpu_trap_sync(struct trap_frame *tf)
         v->exits[EXIT_FP]++;
         vcpu_arch_fp_trap(v);
         break;
-    case EC_IABT_LOW:
+    case EC_IABT_LOW: {
+        char what[64];
         v->exits[EXIT_OTHER]++;
-        vcpu_fatal(v, tf, "instruction fetch outside its memory at IPA 0x%lx",
-                   (unsigned long)((read_sysreg(hpfar_el2) >> 4) << 12 | (tf->far & 0xfff)));
+        if (esr & VCPU_ISS_S1PTW) {
+            vcpu_fault_s1ptw(v, tf, "instruction fetch");
+        } else {
+            snprintf(what, sizeof(what), "instruction fetch outside its memory at IPA 0x%lx",
+                     (unsigned long)(vcpu_fault_ipa_page() | (tf->far & 0xfff)));
+            vfault_outside(v, tf, true, what);
+        }
         break;
+    }
     case EC_SVE:
         v->exits[EXIT_OTHER]++;
         vcpu_fatal(v, tf, "SVE is not offered to guests");
         break;
     default:
+        /* Rare: kept out of the switch, whose shape the common exits' cost depends on. */
+        if ((ec >= EC_CP15_32 && ec <= EC_CP14_LS) || ec == EC_CP14_64) {
+            trap_aarch32_cp(v, tf, ec);
+            break;
+        }
         v->exits[EXIT_OTHER]++;
         vcpu_fatal(v, tf, "unhandled trap, exception class 0x%x", ec);
         break;

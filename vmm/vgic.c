@@ -24,9 +24,8 @@ void vgic_unlock(struct vgic *vg, unsigned long flags, const struct vgic_defer *
     spin_unlock_irqrestore(&vg->lock, flags);
     for (unsigned i = 0; i < d->nr; i++)
         vg->ops->deactivated(vg->ctx, d->deact[i].vcpu, d->deact[i].intid);
-    for (unsigned v = 0; v < vg->nr_vcpus; v++)
-        if (d->kick & (1u << v))
-            vg->ops->kick(vg->ctx, v);
+    for (uint32_t k = d->kick; k; k &= k - 1)
+        vg->ops->kick(vg->ctx, (unsigned)__builtin_ctz(k));
 }
 
 void vgic_kick(struct vgic *vg, unsigned vcpu, struct vgic_defer *d)
@@ -53,24 +52,6 @@ void vgic_ctlr_write(struct vgic *vg, uint32_t val, struct vgic_defer *d)
     if (vg->ctlr != old)
         for (unsigned v = 0; v < vg->nr_vcpus; v++)
             vgic_kick(vg, v, d);
-}
-
-struct vgic_irq *vgic_get_irq(struct vgic *vg, unsigned vcpu, uint32_t intid)
-{
-    if (intid < VGIC_NR_PRIVATE)
-        return vcpu < vg->nr_vcpus ? &vg->cpu[vcpu].priv[intid] : NULL;
-    return intid < VGIC_NR_IRQS ? &vg->spi[intid - VGIC_NR_PRIVATE] : NULL;
-}
-
-/* A GICv2 SGI carries its source; each source's is its own interrupt (GICv2, GICD_SGIR). */
-bool vgic_is_v2_sgi(const struct vgic *vg, uint32_t intid)
-{
-    return vg->version == 2 && intid < VGIC_NR_SGIS;
-}
-
-bool vgic_irq_pending(const struct vgic_irq *irq)
-{
-    return irq->latch || irq->sgi_src || (!irq->edge && irq->line);
 }
 
 bool vgic_irq_pending_read(const struct vgic_irq *irq)
@@ -167,11 +148,12 @@ void vgic_irq_unflight(struct vgic *vg, unsigned vcpu, uint32_t intid, struct vg
 
 static void irq_reset(struct vgic *vg, struct vgic_irq *irq, uint32_t intid)
 {
-    bool line = irq->line, notify = irq->notify;
+    bool line = irq->line, notify = irq->notify, hw = irq->hw;
 
     memset(irq, 0, sizeof(*irq));
-    irq->line = line;
+    irq->line = line && !hw; /* a forwarded interrupt comes again from the hardware */
     irq->notify = notify;
+    irq->hw = hw;
     /* SGIs: edge-triggered, and enabled from reset as KVM has them (GICv2, GICD_ISENABLERn). */
     irq->edge = intid < VGIC_NR_SGIS;
     irq->enabled = intid < VGIC_NR_SGIS;
@@ -228,7 +210,9 @@ static struct vgic_irq *line_irq(struct vgic *vg, unsigned vcpu, uint32_t intid)
 
 void vgic_set_level(struct vgic *vg, unsigned vcpu, uint32_t intid, bool level)
 {
-    struct vgic_defer d = {0};
+    struct vgic_defer d;
+
+    vgic_defer_init(&d);
     unsigned long flags = vgic_lock(vg);
     struct vgic_irq *irq = line_irq(vg, vcpu, intid);
 
@@ -240,14 +224,28 @@ void vgic_set_level(struct vgic *vg, unsigned vcpu, uint32_t intid, bool level)
         if (irq->edge && level && !irq->line)
             irq->latch = true;
         irq->line = level;
+        /* Fallen before the guest took it: the LR that offers it must be withdrawn. */
+        if (!level && !irq->latch && irq->in_lr && (irq->lr_state & VGIC_LR_PENDING))
+            vgic_kick(vg, (unsigned)vgic_irq_owner(vg, vcpu, intid), &d);
         vgic_irq_changed(vg, vcpu, intid, before, &d);
+        /*
+         * A forwarded interrupt whose source stopped before the guest took it: take it back out
+         * of its LR; the flush then sees it no longer owes a physical deactivation.
+         */
+        if (irq->hw && !level && !irq->active) {
+            vgic_irq_unflight(vg, vcpu, intid, &d);
+            irq->latch = false;
+            vgic_kick(vg, intid < VGIC_NR_PRIVATE ? vcpu : irq->home, &d);
+        }
     }
     vgic_unlock(vg, flags, &d);
 }
 
 void vgic_inject_edge(struct vgic *vg, unsigned vcpu, uint32_t intid)
 {
-    struct vgic_defer d = {0};
+    struct vgic_defer d;
+
+    vgic_defer_init(&d);
     unsigned long flags = vgic_lock(vg);
     struct vgic_irq *irq = line_irq(vg, vcpu, intid);
 
@@ -267,6 +265,16 @@ void vgic_set_notify(struct vgic *vg, unsigned vcpu, uint32_t intid, bool on)
 
     if (irq)
         irq->notify = on;
+    spin_unlock_irqrestore(&vg->lock, flags);
+}
+
+void vgic_set_hw(struct vgic *vg, unsigned vcpu, uint32_t intid, bool on)
+{
+    unsigned long flags = vgic_lock(vg);
+    struct vgic_irq *irq = line_irq(vg, vcpu, intid);
+
+    if (irq)
+        irq->hw = on;
     spin_unlock_irqrestore(&vg->lock, flags);
 }
 

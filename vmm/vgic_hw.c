@@ -16,11 +16,12 @@
 #define GICH_LR(n) (0x100 + 4 * (n))
 
 #define V2_LR_ID_MASK     0x3ffu
-#define V2_LR_CPUID_SHIFT 10
+#define V2_LR_CPUID_SHIFT 10 /* HW = 1: the physical INTID (PhysicalID, bits [19:10]) */
 #define V2_LR_EOI         (1u << 19)
 #define V2_LR_PRIO_SHIFT  23 /* the top 5 bits of the 8-bit priority */
 #define V2_LR_STATE_SHIFT 28
 #define V2_LR_GRP1        (1u << 30)
+#define V2_LR_HW          (1u << 31)
 
 /* GICv3 (IHI 0069, 12.4 "The virtual interface control registers"), by encoding. */
 #define ICH_AP0R0_EL2 S3_4_C12_C8_0
@@ -30,10 +31,12 @@
 #define ICH_VMCR_EL2  S3_4_C12_C11_7
 #define ICC_SRE_EL1   S3_0_C12_C12_5
 
-#define V3_LR_EOI         (1UL << 41)
-#define V3_LR_PRIO_SHIFT  48
-#define V3_LR_GROUP       (1UL << 60)
-#define V3_LR_STATE_SHIFT 62
+#define V3_LR_PINTID_SHIFT 32 /* HW = 1: the physical INTID (pINTID, bits [44:32]) */
+#define V3_LR_EOI          (1UL << 41)
+#define V3_LR_PRIO_SHIFT   48
+#define V3_LR_GROUP        (1UL << 60)
+#define V3_LR_HW           (1UL << 61)
+#define V3_LR_STATE_SHIFT  62
 
 #define HCR_EN  1u
 #define HCR_UIE 2u
@@ -92,22 +95,28 @@ static void ich_lr_write(unsigned n, uint64_t v)
 #undef LR_WRITE
 }
 
-static uint64_t lr_encode(const struct vgic_lr *lr)
+uint64_t vgic_hw_lr_encode(int gic_version, const struct vgic_lr *lr)
 {
-    if (version == 2) {
+    if (gic_version == 2) {
         uint32_t v = (lr->intid & V2_LR_ID_MASK) | (uint32_t)(lr->state & 3) << V2_LR_STATE_SHIFT |
                      (uint32_t)(lr->priority >> 3) << V2_LR_PRIO_SHIFT;
-        if (lr->intid < 16)
+        if (lr->hw)
+            v |= V2_LR_HW | (lr->intid & V2_LR_ID_MASK) << V2_LR_CPUID_SHIFT;
+        else if (lr->intid < 16)
             v |= (uint32_t)(lr->source & 7) << V2_LR_CPUID_SHIFT;
-        if (lr->notify_eoi)
+        if (lr->notify_eoi && !lr->hw)
             v |= V2_LR_EOI;
         if (lr->group1)
             v |= V2_LR_GRP1;
         return v;
     }
-    return lr->intid | (uint64_t)lr->priority << V3_LR_PRIO_SHIFT |
-           (uint64_t)(lr->state & 3) << V3_LR_STATE_SHIFT | (lr->notify_eoi ? V3_LR_EOI : 0) |
-           (lr->group1 ? V3_LR_GROUP : 0);
+    uint64_t v = lr->intid | (uint64_t)lr->priority << V3_LR_PRIO_SHIFT |
+                 (uint64_t)(lr->state & 3) << V3_LR_STATE_SHIFT | (lr->group1 ? V3_LR_GROUP : 0);
+    if (lr->hw)
+        v |= V3_LR_HW | (uint64_t)lr->intid << V3_LR_PINTID_SHIFT;
+    else if (lr->notify_eoi)
+        v |= V3_LR_EOI;
+    return v;
 }
 
 /* Only the state changes while the guest runs; the rest is as we wrote it. */
@@ -151,6 +160,9 @@ void vgic_hw_sync(struct vcpu *v)
     for (unsigned i = 0; i < n; i++) {
         lrs[i] = v->vgic_lrs[i];
         lr_decode_state(lr_read(i), &lrs[i]);
+        /* The guest's deactivation of a hardware-mapped LR deactivated the physical PPI. */
+        if (lrs[i].hw && lrs[i].intid < 32 && lrs[i].state == VGIC_LR_INVALID)
+            v->vgic.hw_active &= ~(1u << lrs[i].intid);
     }
     vgic_sync(&v->vm->vgic, v->id, lrs, n);
 }
@@ -162,13 +174,27 @@ static void flush(struct vcpu *v)
     unsigned n = vgic_flush(&v->vm->vgic, v->id, v->vgic_lrs, nr_lrs, &more);
 
     for (unsigned i = 0; i < n; i++)
-        lr_write(i, lr_encode(&v->vgic_lrs[i]));
+        lr_write(i, vgic_hw_lr_encode(version, &v->vgic_lrs[i]));
     for (unsigned i = n; i < old; i++)
         lr_write(i, 0);
     v->vgic.nr_used = n;
     /* More pending than LRs: a maintenance interrupt once at most one LR is left in use. */
     v->vgic.hcr = HCR_EN | (more ? HCR_UIE : 0);
     hcr_write((uint32_t)v->vgic.hcr);
+    /* Forwarded PPIs the model dropped without the guest (see vgic_set_hw): end them here. */
+    uint32_t done = v->vgic.hw_active & ~v->vm->vgic.cpu[v->id].hw_live;
+    for (; done; done &= done - 1)
+        irq_deactivate((unsigned)__builtin_ctz(done));
+    v->vgic.hw_active &= v->vm->vgic.cpu[v->id].hw_live;
+}
+
+void vgic_hw_forwarded(struct vcpu *v, unsigned intid)
+{
+    /* The LR of the last instance may have come back deactivated: fold it first. */
+    vgic_hw_sync(v);
+    v->vgic.hw_active |= 1u << intid;
+    vgic_set_level(&v->vm->vgic, v->id, intid, true);
+    flush(v);
 }
 
 void vgic_hw_refresh(struct vcpu *v)
@@ -196,6 +222,9 @@ void vgic_hw_load(struct vcpu *v)
     for (unsigned i = 0; i < v->vgic.nr_used; i++)
         lr_write(i, v->vgic.lr_raw[i]);
     hcr_write((uint32_t)v->vgic.hcr);
+    /* Still owed a deactivation by the guest: active here too, so it cannot fire meanwhile. */
+    for (uint32_t b = v->vgic.hw_active; b; b &= b - 1)
+        irq_set_active_local((unsigned)__builtin_ctz(b), true);
 }
 
 void vgic_hw_put(struct vcpu *v)
@@ -203,7 +232,13 @@ void vgic_hw_put(struct vcpu *v)
     for (unsigned i = 0; i < v->vgic.nr_used; i++) {
         v->vgic.lr_raw[i] = lr_read(i);
         lr_write(i, 0);
+        if (v->vgic_lrs[i].hw && v->vgic_lrs[i].intid < 32 &&
+            !((v->vgic.lr_raw[i] >> (version == 2 ? V2_LR_STATE_SHIFT : V3_LR_STATE_SHIFT)) & 3))
+            v->vgic.hw_active &= ~(1u << v->vgic_lrs[i].intid);
     }
+    /* The next vCPU here finds this CPU's forwarded PPIs inactive (vgic_hw_load restores). */
+    for (uint32_t b = v->vgic.hw_active; b; b &= b - 1)
+        irq_set_active_local((unsigned)__builtin_ctz(b), false);
     if (version == 2) {
         v->vgic.vmcr = mmio_read32(gich + GICH_VMCR);
         v->vgic.apr = mmio_read32(gich + GICH_APR);

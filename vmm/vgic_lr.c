@@ -34,8 +34,14 @@ static void fold(struct vgic *vg, unsigned vcpu, uint32_t intid, unsigned got, s
         irq->active_src = irq->lr_src;
         irq->home = (uint8_t)vcpu;
     }
-    if (deact && irq->notify)
+    if (deact && irq->hw) {
+        /* The guest deactivated the physical interrupt too; if its source is still asserted it
+         * fires again and its owner raises the line again. */
+        irq->line = false;
+        irq->latch = false;
+    } else if (deact && irq->notify) {
         vgic_defer_deactivated(d, vcpu, intid);
+    }
 }
 
 /* Fold every LR of the last flush; those missing from lrs came back as they went in. */
@@ -69,8 +75,9 @@ static void sync_locked(struct vgic *vg, unsigned vcpu, const struct vgic_lr *lr
 
 void vgic_sync(struct vgic *vg, unsigned vcpu, const struct vgic_lr *lrs, unsigned n)
 {
-    struct vgic_defer d = {0};
+    struct vgic_defer d;
 
+    vgic_defer_init(&d);
     if (vcpu >= vg->nr_vcpus)
         return;
     unsigned long flags = vgic_lock(vg);
@@ -86,7 +93,8 @@ static struct vgic_lr make_lr(struct vgic *vg, unsigned vcpu, uint32_t intid)
     struct vgic_lr lr = {.intid = intid,
                          .priority = irq->priority,
                          .group1 = irq->group1,
-                         .notify_eoi = irq->notify};
+                         .hw = irq->hw,
+                         .notify_eoi = irq->notify && !irq->hw};
 
     irq->lr_moved = false;
     irq->lr_src = 0;
@@ -108,6 +116,9 @@ static struct vgic_lr make_lr(struct vgic *vg, unsigned vcpu, uint32_t intid)
             irq->latch = false;
             irq->lr_moved = true;
         }
+    } else if (irq->hw) {
+        /* The physical interrupt holds the state: deactivating the LR deactivates it. */
+        pend = pend && !irq->active;
     } else if (irq->line) {
         /*
          * A level line that is high now may still be high when the guest deactivates it: resample
@@ -157,9 +168,26 @@ static unsigned best_insert(uint32_t *best, unsigned n, unsigned max, uint32_t k
     return n;
 }
 
+/* vcpu's forwarded private interrupts that still hold their physical one active. */
+static uint32_t hw_live(struct vgic *vg, unsigned vcpu)
+{
+    uint32_t live = 0;
+
+    for (uint32_t b = vg->cpu[vcpu].priv_busy; b; b &= b - 1) {
+        unsigned i = (unsigned)__builtin_ctz(b);
+        const struct vgic_irq *irq = &vg->cpu[vcpu].priv[i];
+
+        if (irq->hw && (irq->line || irq->active || irq->in_lr))
+            live |= 1u << i;
+    }
+    return live;
+}
+
 unsigned vgic_flush(struct vgic *vg, unsigned vcpu, struct vgic_lr *lrs, unsigned max, bool *more)
 {
-    struct vgic_defer d = {0};
+    struct vgic_defer d;
+
+    vgic_defer_init(&d);
     uint32_t best[VGIC_MAX_LRS]; /* lr_key, ascending */
     unsigned n = 0, total = 0;
 
@@ -193,6 +221,7 @@ unsigned vgic_flush(struct vgic *vg, unsigned vcpu, struct vgic_lr *lrs, unsigne
         vg->cpu[vcpu].lr_intid[i] = (uint16_t)intid;
     }
     vg->cpu[vcpu].nr_lr = (uint8_t)n;
+    vg->cpu[vcpu].hw_live = hw_live(vg, vcpu);
     *more = total > n;
     vgic_unlock(vg, flags, &d);
     return n;

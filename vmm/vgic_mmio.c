@@ -58,6 +58,12 @@ static void active_set(struct vgic *vg, struct vgic_access *a, struct vgic_irq *
         irq->home = (uint8_t)(holder >= 0 ? holder : (int)a->vcpu);
         irq->active_src = 0;
         vgic_kick(vg, irq->home, &a->defer);
+    } else if (irq->hw) {
+        /* Deactivated by a write: so is the physical interrupt (the flush sees it not live). */
+        irq->line = false;
+        irq->latch = false;
+        if (holder >= 0)
+            vgic_kick(vg, (unsigned)holder, &a->defer);
     } else if (irq->notify && holder >= 0) {
         vgic_defer_deactivated(&a->defer, (unsigned)holder, intid);
     }
@@ -213,7 +219,13 @@ static int frame_of(const struct vgic *vg, uint64_t offset, uint32_t *rel, unsig
 static int mmio_access(struct vgic *vg, unsigned vcpu, uint64_t offset, unsigned size,
                        uint64_t *val, bool write)
 {
-    struct vgic_access a = {.vcpu = vcpu, .target = vcpu, .size = size, .write = write};
+    struct vgic_access a;
+
+    a.vcpu = a.target = vcpu;
+    a.size = size;
+    a.write = write;
+    a.privates = false;
+    vgic_defer_init(&a.defer);
     unsigned rd = 0;
     int frame = frame_of(vg, offset, &a.offset, &rd);
     int rc;

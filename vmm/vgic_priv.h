@@ -28,8 +28,14 @@ struct vgic_defer {
     struct {
         uint8_t vcpu;
         uint16_t intid;
-    } deact[VGIC_DEFER_MAX];
+    } deact[VGIC_DEFER_MAX]; /* the first nr only: never zeroed as a whole (hot paths) */
 };
+/* Empty it: only kick and nr need a value (an initializer would zero deact[] too). */
+static inline void vgic_defer_init(struct vgic_defer *d)
+{
+    d->kick = 0;
+    d->nr = 0;
+}
 
 /** One guest register access, as the frame handlers see it. */
 struct vgic_access {
@@ -71,10 +77,24 @@ unsigned long vgic_lock(struct vgic *vg);
 void vgic_unlock(struct vgic *vg, unsigned long flags, const struct vgic_defer *d);
 
 /* The interrupt intid as vCPU vcpu sees it, or NULL beyond VGIC_NR_IRQS. */
-struct vgic_irq *vgic_get_irq(struct vgic *vg, unsigned vcpu, uint32_t intid);
-bool vgic_is_v2_sgi(const struct vgic *vg, uint32_t intid);
+static inline struct vgic_irq *vgic_get_irq(struct vgic *vg, unsigned vcpu, uint32_t intid)
+{
+    if (intid < VGIC_NR_PRIVATE)
+        return vcpu < vg->nr_vcpus ? &vg->cpu[vcpu].priv[intid] : NULL;
+    return intid < VGIC_NR_IRQS ? &vg->spi[intid - VGIC_NR_PRIVATE] : NULL;
+}
+
+/* A GICv2 SGI carries its source; each source's is its own interrupt (GICv2, GICD_SGIR). */
+static inline bool vgic_is_v2_sgi(const struct vgic *vg, uint32_t intid)
+{
+    return vg->version == 2 && intid < VGIC_NR_SGIS;
+}
+
 /* Pending for the model (not counting an instance sitting in an LR). */
-bool vgic_irq_pending(const struct vgic_irq *irq);
+static inline bool vgic_irq_pending(const struct vgic_irq *irq)
+{
+    return irq->latch || irq->sgi_src || (!irq->edge && irq->line);
+}
 /* Pending as a register read shows it (also the instance in an LR). */
 bool vgic_irq_pending_read(const struct vgic_irq *irq);
 /* The vCPU that handles intid (private: vcpu), or -1: an SPI routed to no vCPU. */

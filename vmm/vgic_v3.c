@@ -131,7 +131,9 @@ int vgic_v3_redist_access(struct vgic *vg, struct vgic_access *a, unsigned rd)
  */
 int vgic_sgi1r_write(struct vgic *vg, unsigned vcpu, uint64_t val)
 {
-    struct vgic_defer d = {0};
+    struct vgic_defer d;
+
+    vgic_defer_init(&d);
     uint32_t intid = SGI1R_INTID(val);
     uint32_t targets = 0;
 

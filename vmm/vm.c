@@ -25,7 +25,6 @@
 #include "vmm/vm_load.h"
 
 #define UART_INTID      33 /* SPI 1, as on QEMU virt */
-#define VTIMER_INTID    27
 #define GICC_IPA        (GUEST_GIC_BASE + 0x10000)
 #define GICC_SIZE       0x2000
 #define RAM_CHUNK_ORDER 9 /* 2 MiB of 4 KiB pages */
@@ -113,10 +112,8 @@ static void vm_vgic_kick(void *ctx, unsigned vcpu)
 
 static void vm_vgic_deactivated(void *ctx, unsigned vcpu, uint32_t intid)
 {
-    if (intid == VTIMER_INTID)
-        vtimer_deactivated(&((struct vm *)ctx)->vcpu[vcpu]);
-    else
-        vm_passthrough_deactivated(ctx, intid);
+    (void)vcpu;
+    vm_passthrough_deactivated(ctx, intid);
 }
 
 static const struct vgic_ops vm_vgic_ops = {vm_vgic_kick, vm_vgic_deactivated};
@@ -181,7 +178,7 @@ static void vcpus_init(struct vm *vm)
         v->mpidr = (1UL << 31) | i; /* RES1 bit 31; Aff0 = index (the DTB's reg) */
         wait_queue_init(&v->wq);
         v->state = i == 0 ? VCPU_ON : VCPU_OFF;
-        vgic_set_notify(&vm->vgic, i, VTIMER_INTID, true);
+        vtimer_vcpu_init(v);
     }
     vcpu_arch_reset(&vm->vcpu[0], vm->plan.entry, vm->plan.dtb_ipa);
 }
@@ -196,6 +193,7 @@ static int vm_boot(struct vm *vm)
 
     vm->stop_reason[0] = '\0';
     vm->reset_requested = false;
+    vm->sysreg_undef_reported = false;
     err = stage2_init(&vm->s2, ipa_bits);
     if (err) {
         kprintf("guest %s: no stage-2 tables (%s)\n", vm->m.name, errno_str(err));
@@ -220,6 +218,11 @@ static int vm_boot(struct vm *vm)
         err = vm_load_images(vm, msg, sizeof(msg));
     if (!err)
         err = vm_disks_open(vm, msg, sizeof(msg));
+    if (!err) {
+        err = vm_rtc_open(vm, msg, sizeof(msg));
+        if (err)
+            vm_disks_close(vm);
+    }
     if (err) {
         kprintf("guest %s: %s\n", vm->m.name, msg);
         vm_passthrough_detach(vm);
@@ -230,6 +233,7 @@ static int vm_boot(struct vm *vm)
     vm->live_threads = vm->nr_vcpus;
     vm->started_ns = time_now_ns();
     vm->generation++;
+    vm->fault_reported = false;
     __atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_RELEASE);
     for (unsigned i = 0; i < vm->nr_vcpus; i++) {
         char name[THREAD_NAME_MAX];
@@ -333,6 +337,7 @@ void vm_request_stop(struct vm *vm, bool reset, const char *fmt, ...)
         __atomic_store_n(&vm->state, VM_STOPPING, __ATOMIC_RELEASE);
         /* Under the lock: the teardown that frees the disks waits for it (vm_vcpu_exited). */
         vm_disks_stop(vm);
+        vm_rtc_stop(vm);
     }
     spin_unlock_irqrestore(&vm->lock, flags);
     if (!first)
@@ -357,6 +362,7 @@ static void vm_teardown(struct vm *vm)
     if (vconsole_focused() == &vm->console)
         vconsole_focus(NULL);
     vm_disks_close(vm);
+    vm_rtc_close(vm);
     vm_passthrough_detach(vm);
     ram_free(vm);
     stage2_destroy(&vm->s2);
@@ -440,6 +446,8 @@ int vmm_init(void)
     if (bits < 0)
         return bits;
     ipa_bits = (unsigned)bits;
+    vdebug_init();
+    vpmu_init();
     err = vgic_hw_init();
     if (!err)
         err = vtimer_init();

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 
+#include "drivers/pl031.h"
 #include "lib/errno.h"
 #include "lib/fdt_write.h"
 #include "lib/printf.h"
@@ -44,7 +45,7 @@ struct region {
     uint64_t base, size;
 };
 
-#define MAX_REGIONS (4 + VM_DTB_MAX_VIRTIO + VM_DTB_MAX_PASSTHROUGH)
+#define MAX_REGIONS (5 + VM_DTB_MAX_VIRTIO + VM_DTB_MAX_PASSTHROUGH)
 
 static int dtb_fail(char *err, size_t errlen, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -93,6 +94,8 @@ static int collect_regions(const struct vm_dtb_config *cfg, struct region *r)
             (struct region){"GICR", -1, cfg->gicr_base, (uint64_t)cfg->ncpus * GICV3_REDIST_SIZE};
     }
     r[n++] = (struct region){"UART", -1, cfg->uart_base, PL011_SIZE};
+    if (cfg->rtc_base)
+        r[n++] = (struct region){"RTC", -1, cfg->rtc_base, PL031_SIZE};
     for (unsigned i = 0; i < cfg->nvirtio; i++)
         r[n++] = (struct region){"virtio", (int)i, cfg->virtio[i].base, cfg->virtio[i].size};
     for (unsigned i = 0; i < cfg->npassthrough; i++)
@@ -140,13 +143,19 @@ static int check_regions(const struct vm_dtb_config *cfg, char *err, size_t errl
 /* Every device's SPI in range and used once, so no guest driver shares a line it did not ask to. */
 static int check_intids(const struct vm_dtb_config *cfg, char *err, size_t errlen)
 {
-    uint32_t used[1 + VM_DTB_MAX_VIRTIO + VM_DTB_MAX_PASSTHROUGH];
+    uint32_t used[2 + VM_DTB_MAX_VIRTIO + VM_DTB_MAX_PASSTHROUGH];
     int n = 0;
 
     if (!spi_valid(cfg->uart_intid))
         return dtb_fail(err, errlen, -EINVAL, "dtb: UART INTID %u is not an SPI (32..1019)",
                         cfg->uart_intid);
     used[n++] = cfg->uart_intid;
+    if (cfg->rtc_base) {
+        if (!spi_valid(cfg->rtc_intid))
+            return dtb_fail(err, errlen, -EINVAL, "dtb: RTC INTID %u is not an SPI (32..1019)",
+                            cfg->rtc_intid);
+        used[n++] = cfg->rtc_intid;
+    }
     for (unsigned i = 0; i < cfg->nvirtio; i++) {
         if (!spi_valid(cfg->virtio[i].intid))
             return dtb_fail(err, errlen, -EINVAL,
@@ -366,6 +375,20 @@ static void emit_uart(struct fdt_writer *w, const struct vm_dtb_config *cfg)
     fdt_write_end_node(w);
 }
 
+/* The PL031 RTC as QEMU virt describes it: a PrimeCell with its bus clock. */
+static void emit_rtc(struct fdt_writer *w, const struct vm_dtb_config *cfg)
+{
+    if (!cfg->rtc_base)
+        return;
+    begin_at(w, "pl031", cfg->rtc_base);
+    prop_compatible(w, "arm,pl031", "arm,primecell");
+    prop_reg(w, cfg->rtc_base, PL031_SIZE);
+    prop_spi(w, cfg->rtc_intid, IRQ_LEVEL_HIGH);
+    fdt_write_prop_u32(w, "clocks", CLK_PHANDLE);
+    fdt_write_prop_str(w, "clock-names", "apb_pclk");
+    fdt_write_end_node(w);
+}
+
 /* Edge-triggered, as QEMU virt declares its virtio-mmio transports. */
 static void emit_virtio(struct fdt_writer *w, const struct vm_dtb_config *cfg)
 {
@@ -463,6 +486,7 @@ int vm_dtb_build(const struct vm_dtb_config *cfg, void *buf, size_t len, size_t 
     emit_timer(&w, cfg);
     emit_gic(&w, cfg);
     emit_uart(&w, cfg);
+    emit_rtc(&w, cfg);
     emit_virtio(&w, cfg);
     emit_passthrough(&w, cfg);
     emit_chosen(&w, cfg);

@@ -110,6 +110,8 @@ static void dtb_config(struct vm *vm, struct vm_dtb_config *cfg)
         .gicr_base = GUEST_GIC_BASE + GICR_OFFSET,
         .uart_base = GUEST_UART_BASE,
         .uart_intid = UART_INTID,
+        .rtc_base = GUEST_RTC_BASE,
+        .rtc_intid = GUEST_RTC_INTID,
         .bootargs = vm->m.bootargs,
         .psci_method = "hvc",
     };

@@ -33,26 +33,58 @@
 #define AFF_OFF              1
 #define AFF_ON_PENDING       2
 
-/* The vCPU with this MPIDR (Aff0 = index, higher levels 0), or NULL. */
+/* CPU_SUSPEND power_state, original format (PSCI 1.1, 5.4.2.1): StateID [15:0], StateType [16]
+ * (1: power down), PowerLevel [25:24]; the rest reserved. */
+#define POWER_STATE_POWERDOWN (1u << 16)
+#define POWER_STATE_RESERVED  0xfcfe0000u
+#define MPIDR_AFF_MASK        0xff00ffffffUL /* Aff3, Aff2, Aff1, Aff0 */
+
+/* The vCPU with this MPIDR (Aff0 = index, higher levels 0), or NULL: also when bits other than
+ * the affinity fields are set, which PSCI calls refuse (INVALID_PARAMETERS). */
 static struct vcpu *vcpu_by_mpidr(struct vm *vm, uint64_t mpidr)
 {
-    uint64_t aff = mpidr & 0xff00ffffffUL;
-
-    if (aff >= vm->nr_vcpus)
+    if ((mpidr & ~MPIDR_AFF_MASK) || mpidr >= vm->nr_vcpus)
         return NULL;
-    return &vm->vcpu[aff];
+    return &vm->vcpu[mpidr];
+}
+
+static bool entry_valid(struct vm *vm, uint64_t entry)
+{
+    uint64_t contiguous;
+
+    return !(entry & 3) && vm_ram_pa(vm, entry, &contiguous);
+}
+
+/*
+ * A standby state returns as a WFI does, once there is an interrupt to take. A power-down state
+ * also waits for one, then the vCPU starts again at entry with context in x0 as after a warm
+ * boot (PSCI 1.1, 5.4.2 and 6.4.3); that is also what a wake-up before it got there looks like.
+ */
+static int64_t cpu_suspend(struct vcpu *v, struct trap_frame *tf, uint64_t power_state,
+                           uint64_t entry, uint64_t context)
+{
+    if (power_state & POWER_STATE_RESERVED)
+        return PSCI_INVALID_PARAMS;
+    if (!(power_state & POWER_STATE_POWERDOWN)) {
+        vcpu_wait_interrupt(v);
+        return PSCI_SUCCESS;
+    }
+    if (!entry_valid(v->vm, entry))
+        return PSCI_INVALID_ADDRESS;
+    vcpu_wait_interrupt(v);
+    vcpu_arch_warm_boot(tf, entry, context);
+    return (int64_t)context;
 }
 
 static int64_t cpu_on(struct vcpu *v, uint64_t mpidr, uint64_t entry, uint64_t context)
 {
     struct vm *vm = v->vm;
     struct vcpu *t = vcpu_by_mpidr(vm, mpidr);
-    uint64_t contiguous;
     int64_t ret = PSCI_SUCCESS;
 
     if (!t)
         return PSCI_INVALID_PARAMS;
-    if ((entry & 3) || !vm_ram_pa(vm, entry, &contiguous))
+    if (!entry_valid(vm, entry))
         return PSCI_INVALID_ADDRESS;
     unsigned long flags = spin_lock_irqsave(&vm->lock);
     if (t->state != VCPU_OFF) {
@@ -113,7 +145,7 @@ void vpsci_call(struct vcpu *v, struct trap_frame *tf)
     case SMCCC_ARCH_FEATURES: ret = PSCI_NOT_SUPPORTED; break;
     case PSCI_VERSION: ret = PSCI_VERSION_1_1; break;
     case PSCI_CPU_SUSPEND32:
-    case PSCI_CPU_SUSPEND64: ret = PSCI_SUCCESS; break; /* a standby that ends at once */
+    case PSCI_CPU_SUSPEND64: ret = cpu_suspend(v, tf, a1, a2, a3); break;
     case PSCI_CPU_OFF:
         v->off_requested = true; /* the run loop turns it off after saving its state */
         ret = PSCI_SUCCESS;

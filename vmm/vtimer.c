@@ -6,6 +6,7 @@
 #include "lib/errno.h"
 #include "vmm/vcpu_arch.h"
 #include "vmm/vcpu_run.h"
+#include "vmm/vgic_hw.h"
 #include "vmm/vm.h"
 
 /* Generic timer PPIs as QEMU virt wires them (and the guest DTB says). */
@@ -17,37 +18,36 @@
 #define CTL_ISTATUS 4UL
 
 /*
- * The virtual timer's physical interrupt, taken at EL2 while a vCPU is loaded here. Its line stays
- * high until the guest reprograms the timer, so mask it at the GIC (this CPU only) and give the
- * guest a level interrupt whose deactivation we are told of; then unmask (vtimer_deactivated).
+ * The virtual timer's physical interrupt, taken at EL2 while a vCPU is loaded here, is forwarded:
+ * it stays active and the guest gets it in a hardware-mapped LR, whose deactivation by the guest
+ * deactivates the physical PPI too (GICH_LR.HW / ICH_LR<n>_EL2.HW). One exit per interrupt, and
+ * nothing runs at EL2 on the guest's EOI.
  */
-void vtimer_inject_if_fired(struct vcpu *v)
-{
-    if (v->vtimer_masked || !vcpu_arch_vtimer_fired())
-        return;
-    irq_disable_local(VTIMER_PPI);
-    v->vtimer_masked = true;
-    vgic_set_level(&v->vm->vgic, v->id, VTIMER_PPI, true);
-}
-
 static void vtimer_irq(unsigned int intid, void *arg)
 {
     struct vcpu *v = vcpu_current();
 
-    (void)intid;
     (void)arg;
     if (v && v->loaded)
-        vtimer_inject_if_fired(v);
+        vgic_hw_forwarded(v, intid);
+    else
+        irq_deactivate(intid); /* the vCPU left in between: its timer is off now */
 }
 
-void vtimer_deactivated(struct vcpu *v)
+void vtimer_inject_if_fired(struct vcpu *v)
 {
-    vgic_set_level(&v->vm->vgic, v->id, VTIMER_PPI, false);
-    if (v->vtimer_masked) {
-        v->vtimer_masked = false;
-        if (v->loaded)
-            irq_enable_local(VTIMER_PPI); /* still expired: it fires again at once */
-    }
+    if ((v->vgic.hw_active & (1u << VTIMER_PPI)) || !vcpu_arch_vtimer_fired())
+        return;
+    /* Without the exit the physical interrupt would cost: active now, as if taken at EL2. */
+    irq_set_active_local(VTIMER_PPI, true);
+    vgic_hw_forwarded(v, VTIMER_PPI);
+}
+
+void vtimer_resample(struct vcpu *v)
+{
+    /* Disabled, masked or re-armed before the guest took it: the GIC shows it no longer. */
+    if ((v->vgic.hw_active & (1u << VTIMER_PPI)) && !vcpu_arch_vtimer_fired())
+        vgic_set_level(&v->vm->vgic, v->id, VTIMER_PPI, false);
 }
 
 /* The emulated EL1 physical timer's output (Arm ARM D11.2.4 "The CNTP_CTL_EL0 condition"). */
@@ -122,5 +122,11 @@ void vtimer_cpu_init(void)
 
 int vtimer_init(void)
 {
+    irq_set_forwarded(VTIMER_PPI, true);
     return irq_register(VTIMER_PPI, vtimer_irq, NULL);
+}
+
+void vtimer_vcpu_init(struct vcpu *v)
+{
+    vgic_set_hw(&v->vm->vgic, v->id, VTIMER_PPI, true);
 }

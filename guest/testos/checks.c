@@ -9,16 +9,19 @@
 #include "smp.h"
 #include "timer.h"
 
-#define MEMTEST_SIZE       (1UL << 20)
-#define PSCI_ALREADY_ON    (-4)
-#define PSCI_UNKNOWN_FN    0x8400001fu /* reserved in the PSCI range: must be NOT_SUPPORTED */
-#define PAR_F              1UL
-#define PAR_ATTR(par)      ((par) >> 56)
-#define PAR_PA(par)        ((par)&0xfffffffff000UL)
-#define ATTR_DEVICE_NGNRNE 0x00
-#define ATTR_NORMAL_WB     0xff
+#define MEMTEST_SIZE        (1UL << 20)
+#define PSCI_INVALID_PARAMS (-2)
+#define PSCI_ALREADY_ON     (-4)
+#define MPIDR_U             (1UL << 30) /* not an affinity field: CPU_ON must refuse it */
+#define PSCI_UNKNOWN_FN     0x8400001fu /* reserved in the PSCI range: must be NOT_SUPPORTED */
+#define PAR_F               1UL
+#define PAR_ATTR(par)       ((par) >> 56)
+#define PAR_PA(par)         ((par)&0xfffffffff000UL)
+#define ATTR_DEVICE_NGNRNE  0x00
+#define ATTR_NORMAL_WB      0xff
 
 extern const char _end[];
+extern const char secondary_entry[];
 
 static uint64_t seconds(uint64_t n)
 {
@@ -142,7 +145,13 @@ static void check_psci(void)
     aff = psci_call(PSCI_AFFINITY_INFO, platform.mpidr[0], 0, 0);
     if (aff != PSCI_AFF_ON)
         check_fail("psci-features", "AFFINITY_INFO of the boot CPU returned %ld", aff);
-    check_pass("psci-features", "%s; MIGRATE_INFO_TYPE %ld; AFFINITY_INFO(self) ON",
+    aff = psci_call(PSCI_CPU_ON, platform.mpidr[0] | MPIDR_U, (uintptr_t)secondary_entry, 0);
+    if (aff != PSCI_INVALID_PARAMS)
+        check_fail("psci-features", "CPU_ON of MPIDR 0x%lx (U bit set) returned %ld",
+                   platform.mpidr[0] | MPIDR_U, aff);
+    check_pass("psci-features",
+               "%s; MIGRATE_INFO_TYPE %ld; AFFINITY_INFO(self) ON; CPU_ON refuses a non-affinity "
+               "bit",
                major >= 1 ? "FEATURES: 5 calls present, a reserved ID refused"
                           : "no FEATURES before PSCI 1.0",
                mit);

@@ -16,6 +16,11 @@
 /* head.S's identity map: the first GiB is devices, the next three RAM (QEMU virt's layout). */
 #define TESTOS_DEVICE_LIMIT 0x40000000UL
 #define TESTOS_MAP_LIMIT    0x100000000UL
+/* ... and the first GiB of RAM (0x40000000) again here, for EL0. */
+#define TESTOS_EL0_ALIAS 0x100000000UL
+
+/* The SVC that ends code run at EL0 by exception_el0_call (exception.c, pmuprobe_el0.S). */
+#define EXCEPTION_SVC_EL0_DONE 0x7e7
 
 /* Exception frame (vectors.S): x0-x30, ELR, SPSR, and CNTVCT read on entry. */
 #define FRAME_SPSR  (32 * 8)

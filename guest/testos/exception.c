@@ -9,6 +9,11 @@
 #define EC_BRK64    0x3c
 #define KIND_SYNC   4 /* current EL with SP_ELx, synchronous */
 #define KIND_IRQ    5 /* current EL with SP_ELx, IRQ */
+#define KIND_LOWER  8 /* lower EL in AArch64, synchronous */
+#define SPSR_EL1H   0x3c5
+
+extern const char testos_el0_return[];
+static struct exception_caught *catching;
 
 extern const char testos_vectors[];
 
@@ -70,7 +75,43 @@ static void exception_sync(struct frame *frame)
         smp_this_cpu()->brk_count++;
         return;
     }
+    if (catching) {
+        catching->count++;
+        catching->esr = esr;
+        catching->elr = frame->elr;
+        catching->lower = false;
+        frame->elr += 4;
+        return;
+    }
     exception_fatal(frame, KIND_SYNC);
+}
+
+/* From EL0: the end of exception_el0_call's code, or (catching) a trapped instruction. */
+static void exception_lower_sync(struct frame *frame)
+{
+    uint64_t esr = read_sysreg(esr_el1);
+
+    if (ESR_EC(esr) == EC_SVC64 && (esr & 0xffff) == EXCEPTION_SVC_EL0_DONE) {
+        frame->elr = (uintptr_t)testos_el0_return; /* back to EL1, on exception_el0_call's stack */
+        frame->spsr = SPSR_EL1H;
+        return;
+    }
+    if (catching) {
+        catching->count++;
+        catching->esr = esr;
+        catching->elr = frame->elr;
+        catching->lower = true;
+        frame->elr += 4;
+        return;
+    }
+    exception_fatal(frame, KIND_LOWER);
+}
+
+void exception_catch(struct exception_caught *c)
+{
+    if (c)
+        *c = (struct exception_caught){0};
+    catching = c;
 }
 
 static void exception_irq(struct frame *frame)
@@ -93,6 +134,8 @@ void exception_dispatch(struct frame *frame, uint64_t kind)
         exception_sync(frame);
     else if (kind == KIND_IRQ)
         exception_irq(frame);
+    else if (kind == KIND_LOWER)
+        exception_lower_sync(frame);
     else
         exception_fatal(frame, kind);
 }

@@ -4,15 +4,17 @@
 /* MAIR_EL1: attribute 0 Device-nGnRnE, attribute 1 Normal write-back (Arm ARM D17.2.97). */
 #define MAIR_VALUE 0xff00
 /*
- * TCR_EL1: T0SZ=32 (4 GiB of VA, walks start at level 1), inner/outer write-back walks,
+ * TCR_EL1: T0SZ=31 (8 GiB of VA, walks start at level 1), inner/outer write-back walks,
  * inner shareable, 4K granule, TTBR1 walks disabled (EPD1), 32-bit PA (IPS=0).
  */
-#define TCR_VALUE ((32 << 0) | (1 << 8) | (1 << 10) | (3 << 12) | (1 << 23))
+#define TCR_VALUE ((31 << 0) | (1 << 8) | (1 << 10) | (3 << 12) | (1 << 23))
 /* SCTLR_EL1: RES1 bits, then M (MMU), C (data cache), I (instruction cache). */
 #define SCTLR_VALUE (0x30d00800 | (1 << 0) | (1 << 2) | (1 << 12))
 /* Level-1 block descriptors: valid block, AF, AttrIndx; devices never executable. */
 #define BLOCK_DEVICE 0x0060000000000401
 #define BLOCK_NORMAL 0x0000000000000705
+/* The same normal memory open to EL0 (AP[2:1] = 01) and executable only there (PXN). */
+#define BLOCK_EL0    0x0020000000000745
 
     .section .text.head, "ax"
     .globl _start
@@ -104,6 +106,7 @@ drop_to_el1:
 1:  ret
 
 /* Identity map (testos_pgtable), caches on. Runs on every CPU before it touches shared data. */
+    .globl  mmu_enable
 mmu_enable:
     ldr     x0, =MAIR_VALUE
     msr     mair_el1, x0
@@ -122,7 +125,10 @@ mmu_enable:
     isb
     ret
 
-/* 4 GiB in 1 GiB blocks: the first is QEMU virt's device space, the rest RAM. */
+/*
+ * 4 GiB identity-mapped in 1 GiB blocks: the first is QEMU virt's device space, the rest RAM.
+ * Then the first GiB of RAM again at 4 GiB for EL0 (TESTOS_EL0_ALIAS; pmuprobe's EL0 code).
+ */
     .section .rodata.pgtable, "a"
     .balign 4096
     .globl  testos_pgtable
@@ -131,6 +137,8 @@ testos_pgtable:
     .quad   0x40000000 | BLOCK_NORMAL
     .quad   0x80000000 | BLOCK_NORMAL
     .quad   0xc0000000 | BLOCK_NORMAL
+    .quad   0x40000000 | BLOCK_EL0
+    .quad   0, 0, 0
 
     .section .stacks, "aw", %nobits
     .balign 16

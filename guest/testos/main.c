@@ -7,8 +7,10 @@
 #include "exception.h"
 #include "gic.h"
 #include "platform.h"
+#include "pmuprobe.h"
 #include "psci.h"
 #include "smp.h"
+#include "suspend.h"
 #include "timer.h"
 
 #define LINE_MAX 80
@@ -74,6 +76,10 @@ void testos_main(uint64_t dtb)
         bench_run();
     if (!platform.nimbos && blk_wanted())
         blk_run();
+    if (!platform.nimbos && platform_bootarg("cpususpend"))
+        suspend_run();
+    if (!platform.nimbos && pmuprobe_wanted())
+        pmuprobe_run();
     if (!platform.nimbos && platform_bootarg("interactive"))
         interactive();
     psci_system_off();

@@ -19,6 +19,8 @@ static void smp_sgi(struct frame *frame, unsigned int intid)
         me->pings++;
         __atomic_store_n(&smp_cpus[0].pong_from, me->index, __ATOMIC_RELEASE);
         gic_send_sgi(0, SGI_PONG);
+    } else if (intid == SGI_SELF) {
+        __atomic_store_n(&me->selfs, me->selfs + 1, __ATOMIC_RELEASE);
     } else {
         __atomic_store_n(&me->pongs, me->pongs + 1, __ATOMIC_RELEASE);
     }
@@ -35,6 +37,7 @@ static void smp_cpu_setup(unsigned int index)
     gic_cpu_init();
     gic_enable_irq(SGI_PING);
     gic_enable_irq(SGI_PONG);
+    gic_enable_irq(SGI_SELF);
     timer_cpu_init();
 }
 
@@ -43,6 +46,7 @@ void smp_init_boot_cpu(void)
 {
     exception_set_irq_handler(SGI_PING, smp_sgi);
     exception_set_irq_handler(SGI_PONG, smp_sgi);
+    exception_set_irq_handler(SGI_SELF, smp_sgi);
     smp_cpu_setup(0);
 }
 

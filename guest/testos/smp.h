@@ -8,6 +8,7 @@
 /* SGIs TestOS uses between CPUs. */
 #define SGI_PING 1 /* boot CPU -> secondary: answer with SGI_PONG */
 #define SGI_PONG 2 /* secondary -> boot CPU */
+#define SGI_SELF 3 /* a CPU to itself: the bench's SGI round trip */
 
 /** A timer interrupt as the handler saw it. */
 struct timer_event {
@@ -15,6 +16,7 @@ struct timer_event {
     uint64_t counter;        /* the timer's counter (CNTVCT or CNTPCT) in the handler */
     uint64_t ctl;            /* CNTx_CTL in the handler: ISTATUS must be set */
     uint64_t stamp;          /* CNTVCT at the exception vector */
+    uint32_t refire;         /* interrupts to take with the timer left firing (bench) */
 };
 
 /**
@@ -35,6 +37,7 @@ struct cpu {
     volatile uint32_t pings;       /* SGI_PING received */
     volatile uint32_t pongs;       /* boot CPU: SGI_PONG received */
     volatile uint32_t pong_from;   /* boot CPU: the index of the last CPU that answered */
+    volatile uint32_t selfs;       /* SGI_SELF received */
 } __attribute__((aligned(64)));
 
 extern struct cpu smp_cpus[TESTOS_MAX_CPUS];

@@ -38,7 +38,13 @@ static void timer_irq(struct frame *frame, unsigned int intid)
     ev->counter = timer_count(kind);
     ev->ctl = kind == TIMER_VIRT ? read_sysreg(cntv_ctl_el0) : read_sysreg(cntp_ctl_el0);
     ev->stamp = frame->stamp;
-    timer_set_ctl(kind, 0); /* the level drops before the EOI */
+    /* The bench's round trip masks the timer, as Linux's handler does; the bench unmasks it. */
+    if (ev->refire) {
+        ev->refire--;
+        timer_set_ctl(kind, TIMER_CTL_ENABLE | TIMER_CTL_IMASK);
+    } else {
+        timer_set_ctl(kind, 0); /* the level drops before the EOI */
+    }
     __atomic_store_n(&ev->count, ev->count + 1, __ATOMIC_RELEASE);
 }
 

@@ -79,3 +79,21 @@ vector_common:
     ldp     x0, x1, [sp]
     add     sp, sp, #FRAME_SIZE
     eret
+
+/*
+ * uint64_t exception_el0_call(uint64_t el0_pc): enter EL0 at el0_pc with IRQs masked. The code
+ * there ends with SVC #EXCEPTION_SVC_EL0_DONE, whose handler returns to testos_el0_return at EL1;
+ * SP_EL1 is then what it was at the ERET, so the saved frame is found again. x0 is EL0's.
+ */
+    .globl  exception_el0_call
+exception_el0_call:
+    stp     x29, x30, [sp, #-16]!
+    msr     elr_el1, x0
+    mov     x0, #0x3c0              /* EL0t, DAIF masked */
+    msr     spsr_el1, x0
+    mov     x0, #0
+    eret
+    .globl  testos_el0_return
+testos_el0_return:
+    ldp     x29, x30, [sp], #16
+    ret

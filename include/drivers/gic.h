@@ -3,6 +3,7 @@
 #ifndef DRIVERS_GIC_H
 #define DRIVERS_GIC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "lib/fdt.h"
@@ -27,7 +28,9 @@ struct gic_ops {
     void (*route_here)(unsigned int intid); /* an SPI: to the calling CPU from now on */
     void (*disable)(unsigned int intid);
     uint32_t (*ack)(void);
-    void (*eoi)(uint32_t iar);
+    void (*eoi)(uint32_t iar);        /* priority drop only (EOImode 1) */
+    void (*deactivate)(uint32_t iar); /* as acknowledged (v2 SGIs carry their source) */
+    void (*set_active_local)(unsigned int intid, bool active); /* an SGI/PPI of this CPU */
     void (*send_sgi)(unsigned int cpu, unsigned int sgi);
 };
 
@@ -49,6 +52,14 @@ void gic_send_sgi(unsigned int cpu, unsigned int sgi);
  * stays the caller's). An interrupt already pending or active finishes where it was.
  */
 void irq_route_here(unsigned int intid);
+/*
+ * The handler of intid ends its active state itself (irq_deactivate), or hands that to a guest
+ * through a hardware-mapped list register: gic_handle_irq only drops the running priority.
+ */
+void irq_set_forwarded(unsigned int intid, bool forwarded);
+void irq_deactivate(unsigned int intid);
+/* Set or clear the active state of an SGI/PPI on the calling CPU. */
+void irq_set_active_local(unsigned int intid, bool active);
 /* Acknowledge and dispatch every pending interrupt (called from the IRQ vector). */
 void gic_handle_irq(void);
 uint64_t irq_count(unsigned int intid);

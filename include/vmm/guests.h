@@ -6,7 +6,7 @@
 
 #include "vmm/manifest.h"
 
-#define GUESTS_MAX         32 /* guests registered at once, built-in ones included */
+#define GUESTS_TABLE_MIN   16 /* first size of the registry's table (it grows: no fixed limit) */
 #define GUESTS_MAX_REFUSED 16 /* refused manifests whose messages are kept */
 #define GUESTS_DIR         "/guests"
 #define GUESTS_CFG_NAME    "guest.cfg"

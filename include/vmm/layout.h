@@ -13,9 +13,16 @@
 #define GUEST_UART_BASE 0x09000000UL
 #define GUEST_UART_SIZE 0x1000UL
 
-/* Emulated virtio-mmio devices: slot i of a VM's virtio devices at BASE + i * SLOT_SIZE. */
+/* The emulated PL031 RTC (QEMU virt: SPI 2). */
+#define GUEST_RTC_BASE  0x09010000UL
+#define GUEST_RTC_SIZE  0x1000UL
+#define GUEST_RTC_INTID 34
+
+/* Emulated virtio-mmio devices: slot i of a VM's virtio devices at BASE + i * SLOT_SIZE. The
+ * slots without a device read as empty transports, as QEMU virt's 32 do. */
 #define GUEST_VIRTIO_BASE      0x0a000000UL
 #define GUEST_VIRTIO_SLOT_SIZE 0x200UL
+#define GUEST_VIRTIO_SLOTS     32
 
 /* Every VM's IPA space has at least this many bits (the hypervisor refuses smaller hosts). */
 #define GUEST_IPA_MIN_BITS 40

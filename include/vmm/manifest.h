@@ -30,6 +30,12 @@ enum guest_device_kind {
     GUEST_DEV_PASSTHROUGH, /* a host MMIO range (and SPI) given to the guest at the same address */
 };
 
+/* What a guest access outside its RAM and devices does (`on_fault =`). */
+enum guest_fault_policy {
+    GUEST_FAULT_INJECT, /* a synchronous external abort into the guest, as hardware does */
+    GUEST_FAULT_STOP,   /* stop the VM with a report */
+};
+
 /** One `device =` or `passthrough =` line. */
 struct guest_device {
     enum guest_device_kind kind;
@@ -55,6 +61,7 @@ struct guest_manifest {
     uint32_t smp_cores;
     uint64_t memory_size;
     char bootargs[GUEST_BOOTARGS_MAX];
+    enum guest_fault_policy on_fault;
     uint32_t ndevices;
     struct guest_device devices[GUEST_MAX_DEVICES];
 };
@@ -87,5 +94,7 @@ bool manifest_name_valid(const char *name);
 bool manifest_same_name(const char *a, const char *b);
 
 const char *manifest_device_kind_name(enum guest_device_kind kind);
+/* "inject" or "stop": the on_fault value as written in a guest.cfg. */
+const char *manifest_fault_policy_name(enum guest_fault_policy policy);
 
 #endif

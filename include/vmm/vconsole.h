@@ -6,9 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define VCONSOLE_NAME_MAX  16  /* including the NUL; longer names are cut */
-#define VCONSOLE_LINE_MAX  160 /* longer lines are split */
-#define VCONSOLE_LOG_LINES 64  /* complete lines kept per VM */
+#include "vmm/manifest.h"
+
+#define VCONSOLE_NAME_MAX  GUEST_NAME_MAX /* including the NUL: a guest name is never cut */
+#define VCONSOLE_LINE_MAX  160            /* longer lines are split */
+#define VCONSOLE_LOG_LINES 64             /* complete lines kept per VM */
 
 /* Writes to the host terminal; called with the mux lock held, so it must not call vconsole_*. */
 typedef void (*vconsole_sink_fn)(const char *s, size_t n);
@@ -22,7 +24,7 @@ enum vconsole_mode {
  * One VM's console. All fields but name are protected by the mux lock, a single lock in
  * vconsole.c over every VM's console, the mode and the focus: one lock is what keeps a line from
  * being interleaved with another VM's. line holds the incomplete line, '\r' dropped, other
- * control bytes but '\t' shown as '?'.
+ * control bytes but '\t' shown as ^X (ESC as ^[, DEL as ^?).
  */
 struct vconsole {
     char name[VCONSOLE_NAME_MAX];

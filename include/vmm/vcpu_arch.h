@@ -17,6 +17,11 @@ struct vcpu_host_ctx;
 
 /* Registers as at power-on: PC entry, x0 arg, EL1 with MMU and caches off. */
 void vcpu_arch_reset(struct vcpu *v, uint64_t entry, uint64_t arg);
+/* The loaded vCPU whose trap is in tf wakes from a powered-down state (PSCI CPU_SUSPEND): at
+ * entry with x0 = arg, EL1h with DAIF masked, MMU and caches off (PSCI 1.1, 6.4.3). */
+void vcpu_arch_warm_boot(struct trap_frame *tf, uint64_t entry, uint64_t arg);
+/* MDCR_EL2 while v runs: its PMU and debug traps (vpmu.c, vdebug.c). */
+uint64_t vcpu_arch_mdcr(const struct vcpu *v);
 /* IRQs masked: put v's EL1 state, stage 2, timer and vGIC into this CPU / save them back. */
 void vcpu_arch_load(struct vcpu *v);
 void vcpu_arch_put(struct vcpu *v);

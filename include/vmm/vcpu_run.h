@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/sysreg.h"
 #include "arch/trap.h"
 
 struct vcpu;
@@ -18,16 +19,38 @@ void vcpu_leave(struct vcpu *v, struct trap_frame *tf, uint64_t code) __attribut
 /* Last step of every trap before the guest resumes (may leave instead). */
 void vcpu_prepare_resume(struct vcpu *v, struct trap_frame *tf);
 
+/* Stage-2 aborts (Arm ARM D17.2.37 ISS of instruction and data aborts; D17.2.x HPFAR_EL2). */
+#define VCPU_ISS_S1PTW        (1UL << 7)      /* the fault was on the guest's stage-1 table walk */
+#define VCPU_HPFAR_FIPA_MASK  0xffffffffff0UL /* FIPA [43:4] = IPA[51:12] */
+#define VCPU_HPFAR_FIPA_SHIFT 4
+
+/* A stage-2 fault's IPA page; the offset in the page is FAR's, unless S1PTW. Inline: the MMIO
+ * path takes it on every exit. */
+static inline uint64_t vcpu_fault_ipa_page(void)
+{
+    return ((read_sysreg(hpfar_el2) & VCPU_HPFAR_FIPA_MASK) >> VCPU_HPFAR_FIPA_SHIFT) << 12;
+}
+
+/* A stage-2 abort with ISS.S1PTW: stop the VM with a report naming the walk, the VA it was for
+ * and the table entry's IPA page. */
+void vcpu_fault_s1ptw(struct vcpu *v, struct trap_frame *tf, const char *access);
+
+/* Sleep as a WFI does, until the vCPU has an interrupt to take (vcpu_trap.c; PSCI CPU_SUSPEND). */
+void vcpu_wait_interrupt(struct vcpu *v);
+
 /* vtimer.c: the emulated EL1 physical timer and the virtual timer's interrupt. */
 void vtimer_ptimer_update(struct vcpu *v);
 /* A trapped CNTP_CTL/CVAL/TVAL_EL0 access (reg: 0 TVAL, 1 CTL, 2 CVAL): 0 or -EINVAL. */
 int vtimer_ptimer_access(struct vcpu *v, unsigned reg, bool read, uint64_t *val);
 /* Physical counter value at which one of the vCPU's timers fires (UINT64_MAX: none). */
 uint64_t vtimer_next_deadline(struct vcpu *v);
-/* The loaded vCPU's virtual timer has fired: give the guest its interrupt. */
+/* The loaded vCPU's virtual timer has fired: give the guest its interrupt (no exit needed). */
 void vtimer_inject_if_fired(struct vcpu *v);
-/* The guest finished with the virtual timer interrupt (vGIC deactivation notice). */
-void vtimer_deactivated(struct vcpu *v);
+/* Before the loaded vCPU looks at its vGIC: a timer interrupt it has not taken yet is withdrawn
+ * if the timer no longer asserts it. */
+void vtimer_resample(struct vcpu *v);
+/* A new vCPU: its virtual timer PPI is forwarded (hardware-mapped). */
+void vtimer_vcpu_init(struct vcpu *v);
 int vtimer_init(void);
 void vtimer_cpu_init(void);
 

@@ -35,6 +35,8 @@ struct vgic_lr {
     uint8_t priority; /* 8-bit, as in GICD_IPRIORITYR (GICH_LR.Priority takes bits [7:3]) */
     uint8_t state;    /* enum vgic_lr_state */
     bool group1;
+    /* Hardware-mapped (vgic_set_hw): the LR's HW bit, physical INTID = intid; never notify_eoi. */
+    bool hw;
     /* Set the LR's EOI bit; on the maintenance interrupt, vgic_sync then vgic_flush. Set for
      * vgic_set_notify INTIDs, level lines still high, and GICv2 SGIs with more sources waiting. */
     bool notify_eoi;
@@ -67,6 +69,7 @@ struct vgic_irq {
     bool lr_moved : 1; /* in_lr: its pending state went into the LR (latch or sgi_src bit) */
     bool stale : 1;    /* in_lr, and a register write changed its state since: drop the LR's */
     bool notify : 1;   /* vgic_set_notify */
+    bool hw : 1;       /* vgic_set_hw: forwarded from the physical interrupt of the same INTID */
 };
 
 /** Per-vCPU state: its private interrupts, redistributor, and what is in its LRs. */
@@ -77,6 +80,7 @@ struct vgic_cpu {
     uint8_t nr_lr;
     bool sleep;          /* GICR_WAKER.ProcessorSleep */
     uint8_t needs_flush; /* atomic, no lock: the LRs no longer show what is pending */
+    uint32_t hw_live;    /* private hw INTIDs pending, active or in an LR as of the last flush */
 };
 
 /**
@@ -118,6 +122,15 @@ void vgic_set_level(struct vgic *vg, unsigned vcpu, uint32_t intid, bool level);
 void vgic_inject_edge(struct vgic *vg, unsigned vcpu, uint32_t intid);
 /* Have ops->deactivated called when the guest deactivates intid (a PPI of vcpu, or an SPI). */
 void vgic_set_notify(struct vgic *vg, unsigned vcpu, uint32_t intid, bool on);
+/*
+ * Make level-sensitive intid (a PPI of vcpu, or an SPI) hardware-mapped: its owner raises the line
+ * only once it has acknowledged the physical interrupt, which then stays active until the guest
+ * deactivates the virtual one through the LR (HW bit) or the model drops it. The line falls when
+ * the guest deactivates it, or when the owner lowers it (vgic_set_level: the source stopped
+ * before the guest took it). After a flush, vgic_cpu.hw_live says which private ones still owe a
+ * physical deactivation.
+ */
+void vgic_set_hw(struct vgic *vg, unsigned vcpu, uint32_t intid, bool on);
 
 /*
  * Before entering vcpu: fill up to max LRs, active interrupts first, then pending ones by

@@ -12,9 +12,12 @@
 #include "vmm/loader.h"
 #include "vmm/manifest.h"
 #include "vmm/stage2.h"
+#include "vmm/vdebug.h"
 #include "vmm/vconsole.h"
 #include "vmm/vgic.h"
 #include "vmm/vpl011.h"
+#include "vmm/vpmu.h"
+#include "vmm/vm_rtc.h"
 
 #define VM_MAX       8 /* VMs that exist at once (running or stopped, for status and logs) */
 #define VM_MAX_VCPUS GUEST_SMP_MAX
@@ -70,6 +73,9 @@ struct vcpu_vgic_hw {
     unsigned nr_used; /* LRs in use, as in vcpu->vgic_lrs (the rest are zero in hardware) */
     uint64_t lr_raw[VM_MAX_LRS]; /* the LRs as they were when the vCPU left its CPU */
     uint64_t vmcr, apr, hcr;
+    /* Forwarded PPIs (a bit per INTID) whose physical interrupt is active for this vCPU: on its
+     * CPU while loaded, made so again by vgic_hw_load. */
+    uint32_t hw_active;
 };
 
 /** The EL1 physical timer, emulated (CNTHCTL_EL2.EL1PCEN = 0 traps the guest's accesses). */
@@ -99,12 +105,13 @@ struct vcpu {
     struct vcpu_vgic_hw vgic;  /* own, while not loaded */
     struct vgic_lr vgic_lrs[VM_MAX_LRS]; /* own: what the LRs were last written with */
     struct vcpu_ptimer ptimer;           /* own */
+    struct vdebug_state dbg;             /* own, while not loaded (registers of active ones) */
+    struct vpmu_state pmu;               /* own, while not loaded (registers of active ones) */
     bool loaded;                         /* own: EL1 state is in this CPU's registers */
     bool in_run;                         /* own: between the first load and the last put of a run */
-    bool vtimer_masked;         /* own: host PPI 27 disabled while the guest handles its IRQ */
-    volatile int pcpu;          /* physical CPU it was last loaded on, -1 before */
-    uint64_t mpidr;             /* VMPIDR_EL2 */
-    struct wait_queue wq;       /* WFI and PSCI-off sleep here */
+    volatile int pcpu;                   /* physical CPU it was last loaded on, -1 before */
+    uint64_t mpidr;                      /* VMPIDR_EL2 */
+    struct wait_queue wq;                /* WFI and PSCI-off sleep here */
     volatile bool kick;         /* something needs its attention: recheck before sleeping */
     bool off_requested;         /* own: PSCI CPU_OFF called, leave the guest */
     uint64_t exits[EXIT_KINDS]; /* own */
@@ -130,15 +137,19 @@ struct vm {
     unsigned live_threads; /* lock: vCPU threads not yet finished */
     bool reset_requested;  /* lock: SYSTEM_RESET: start again once stopped */
     bool host_stop;        /* atomic: `guest stop` asked, so no reset brings it back */
+    bool
+        sysreg_undef_reported; /* atomic: the console named a register the guest got an UNDEF for */
     char stop_reason[VM_STOP_MAX];            /* lock */
     struct vm_disk *disks[GUEST_MAX_DEVICES]; /* virtio-blk slots 0.. (vm_disk.c) */
     unsigned nr_disks;
     struct vgic vgic;
     struct vpl011 uart;
+    struct vm_rtc rtc;
     struct vconsole console;
     struct wait_queue stopped_wq; /* `guest stop` waits here for VM_STOPPED */
     uint64_t started_ns;
     unsigned generation; /* starts of this slot, so a reset VM keeps its place */
+    bool fault_reported; /* atomic: an external abort was injected and reported (vfault.c) */
 };
 
 /* Start the guest of a validated manifest in a new VM (plan from guest_validate): 0, or -errno

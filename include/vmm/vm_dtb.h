@@ -20,6 +20,8 @@ struct vm_dtb_config {
     uint64_t gicr_base;                /* v3: GICD 0x10000, GICR 0x20000 per cpu */
     uint64_t uart_base;                /* PL011, 0x1000 bytes */
     uint32_t uart_intid;               /* SPI INTID, 32..1019 */
+    uint64_t rtc_base;                 /* PL031, 0x1000 bytes; 0 for none */
+    uint32_t rtc_intid;                /* its SPI INTID */
     const char *bootargs;              /* NULL or "" -> no bootargs property */
     uint64_t initrd_start, initrd_end; /* 0, 0 -> none; else inside RAM */
     unsigned nvirtio;

@@ -7,6 +7,7 @@
 #include "fs/vfs.h"
 #include "fs/vfs_fat32.h"
 #include "lib/errno.h"
+#include "lib/fdt_write.h"
 #include "test.h"
 #include "vmm/guest_validate.h"
 #include "vmm/guests.h"
@@ -78,12 +79,6 @@ static void put64(uint8_t *p, uint64_t v)
     put32(p + 4, (uint32_t)(v >> 32));
 }
 
-static void be32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (24 - 8 * i));
-}
-
 /* An ELF64 executable with one RX segment at 0x40080000; machine as given. */
 static void put_elf(const char *path, uint16_t machine)
 {
@@ -112,23 +107,29 @@ static void put_elf(const char *path, uint16_t machine)
     put(path, b, sizeof(b));
 }
 
-/* The smallest valid device tree: an empty root node (version 17). */
-static void put_dtb(const char *path)
+/* A small board tree: the root's cells as given, one CPU (reg 0). Returns its size. */
+static size_t put_dtb(const char *path, uint32_t addr_cells)
 {
-    uint8_t b[72] = {0};
+    static uint8_t b[1024];
+    struct fdt_writer w;
+    size_t size = 0;
 
-    be32(b, 0xd00dfeed);
-    be32(b + 4, sizeof(b)); /* totalsize */
-    be32(b + 8, 56);        /* off_dt_struct */
-    be32(b + 12, 72);       /* off_dt_strings */
-    be32(b + 16, 40);       /* off_mem_rsvmap: one empty entry */
-    be32(b + 20, 17);
-    be32(b + 24, 16);
-    be32(b + 36, 16); /* size_dt_struct */
-    be32(b + 56, 1);  /* FDT_BEGIN_NODE "" */
-    be32(b + 64, 2);  /* FDT_END_NODE */
-    be32(b + 68, 9);  /* FDT_END */
-    put(path, b, sizeof(b));
+    fdt_write_init(&w, b, sizeof(b));
+    fdt_write_begin_node(&w, "");
+    fdt_write_prop_u32(&w, "#address-cells", addr_cells);
+    fdt_write_prop_u32(&w, "#size-cells", 2);
+    fdt_write_begin_node(&w, "cpus");
+    fdt_write_prop_u32(&w, "#address-cells", 1);
+    fdt_write_prop_u32(&w, "#size-cells", 0);
+    fdt_write_begin_node(&w, "cpu@0");
+    fdt_write_prop_str(&w, "device_type", "cpu");
+    fdt_write_prop_u32(&w, "reg", 0);
+    fdt_write_end_node(&w);
+    fdt_write_end_node(&w);
+    fdt_write_end_node(&w);
+    CHECK_EQ(fdt_write_finish(&w, &size), 0);
+    put(path, b, size);
+    return size;
 }
 
 /* An arm64 Image header (text_offset 0x80000, image_size 1 MiB) followed by a little body. */
@@ -142,6 +143,8 @@ static void put_image(const char *path)
     put32(b + 56, 0x644d5241);
     put(path, b, sizeof(b));
 }
+
+static size_t board_dtb_size;
 
 static void make_guests(void)
 {
@@ -159,7 +162,7 @@ static void make_guests(void)
     put_filled("/guests/raw/k.bin", 8192, 0x17);
     put_text("/guests/elf/guest.cfg", "kernel = k.elf\ndtb = board.dtb\nmemory = 32M\r\n");
     put_elf("/guests/elf/k.elf", 183);
-    put_dtb("/guests/elf/board.dtb");
+    board_dtb_size = put_dtb("/guests/elf/board.dtb", 2);
     put_text("/guests/img/guest.cfg", "kernel = Image\ninitrd = rd.gz\nbootargs = console=ttyAMA0\n"
                                       "device = virtio-blk,image=disk.img\n");
     put_image("/guests/img/Image");
@@ -257,6 +260,36 @@ static void test_scan(void)
     CHECK_EQ(guests_refused_count(), 0);
 }
 
+/* More guests than the old fixed table held (32): all registered, in id order, each found. */
+static void test_many(void)
+{
+    enum { N = 70 };
+    struct guest_entry e;
+    char path[64], text[64];
+
+    volume_new();
+    CHECK_EQ(vfs_mkdir("/guests"), 0);
+    for (int i = 0; i < N; i++) {
+        snprintf(path, sizeof(path), "/guests/g%02d", i);
+        CHECK_EQ(vfs_mkdir(path), 0);
+        snprintf(path, sizeof(path), "/guests/g%02d/guest.cfg", i);
+        snprintf(text, sizeof(text), "kernel = k\nname = many%02d\n", i);
+        put_text(path, text);
+    }
+    CHECK_EQ(guests_scan(), 3 + N);
+    CHECK_EQ(guests_refused_count(), 0);
+    for (int i = 0, prev = -1; i < 3 + N; i++) {
+        CHECK_EQ(guests_get((unsigned)i, &e), 0);
+        CHECK(e.m.id > prev); /* ids go on from earlier scans: only their order is known */
+        prev = e.m.id;
+    }
+    CHECK_EQ(guests_find("many69", &e), 0);
+    CHECK(!strcmp(e.source, "/guests/g69/guest.cfg"));
+    CHECK_EQ(guests_scan(), 3 + N); /* a rescan replaces the table */
+    vfs_reset();
+    CHECK_EQ(guests_scan(), 3);
+}
+
 /* Problems gathered from guest_validate. */
 static char problems[8][GUEST_PROBLEM_MAX];
 static int nproblems;
@@ -316,7 +349,7 @@ static void test_validate(void)
 
     CHECK_EQ(validate("elf", &plan), 0);
     CHECK_EQ(plan.format, LOADER_ELF);
-    CHECK_EQ(plan.dtb_size, 72);
+    CHECK_EQ(plan.dtb_size, board_dtb_size);
     CHECK_EQ(plan.dtb_ipa, 0x40000000 + (30 << 20));
 
     CHECK_EQ(validate("img", &plan), 0);
@@ -330,6 +363,16 @@ static void test_validate(void)
     expect_problem("initrd /guests/missing/none.gz: no such file or directory");
     expect_problem("dtb /guests/missing/k.bin: not a valid device tree (fdt: bad magic "
                    "0x01010101)");
+
+    /* A well-formed tree whose root cells `guest start` cannot write the memory node in. */
+    CHECK_EQ(vfs_mkdir("/guests/cells5"), 0);
+    put_text("/guests/cells5/guest.cfg", "kernel = k.bin\ndtb = board.dtb\nmemory = 16M\n");
+    put_filled("/guests/cells5/k.bin", 4096, 0x11);
+    put_dtb("/guests/cells5/board.dtb", 5);
+    guests_scan();
+    CHECK_EQ(validate("cells5", &plan), 1);
+    expect_problem("dtb /guests/cells5/board.dtb: dtb: root #address-cells 5 #size-cells 2 "
+                   "unsupported (need 1 or 2)");
 
     CHECK_EQ(validate("broken", &plan), 1);
     expect_problem("kernel /guests/broken/bad.elf: ELF machine 62 is not AArch64 (183)");
@@ -379,6 +422,7 @@ int main(int argc, char **argv)
     static const struct test_case cases[] = {
         {"guests/scan", test_scan},
         {"guests/validate", test_validate},
+        {"guests/many", test_many},
     };
     int rc = test_main(cases, sizeof(cases) / sizeof(cases[0]), argc, argv);
 

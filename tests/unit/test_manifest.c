@@ -134,6 +134,27 @@ static void test_defaults_and_sizes(void)
     CHECK_EQ(m.bootargs[0], '\0');
 }
 
+static void test_on_fault(void)
+{
+    expect_ok("kernel = k\n");
+    CHECK_EQ(m.on_fault, GUEST_FAULT_INJECT);
+    expect_ok("kernel = k\non_fault = stop\n");
+    CHECK_EQ(m.on_fault, GUEST_FAULT_STOP);
+    CHECK(!strcmp(manifest_fault_policy_name(m.on_fault), "stop"));
+    expect_ok("kernel = k\non_fault = inject\n");
+    CHECK_EQ(m.on_fault, GUEST_FAULT_INJECT);
+    CHECK(!strcmp(manifest_fault_policy_name(m.on_fault), "inject"));
+    expect_err("kernel = k\non_fault = ignore\n",
+               CFG ":2: on_fault must be inject or stop, got 'ignore'");
+    expect_err("kernel = k\non_fault = stop\non_fault = stop\n",
+               CFG ":3: duplicate key 'on_fault' (first set on line 2)");
+    /* A manifest built in code is checked too. */
+    expect_ok("kernel = k\n");
+    m.on_fault = (enum guest_fault_policy)7;
+    CHECK_EQ(manifest_check(&m, err, sizeof(err), NULL), -EINVAL);
+    CHECK(!strcmp(err, "on_fault must be inject or stop"));
+}
+
 static void test_line_endings(void)
 {
     /* CRLF, no final newline, comments and blank lines with CRs: all the same manifest. */
@@ -235,7 +256,7 @@ static void test_bad_lines(void)
 {
     expect_err("kernel = k\nfoo = 1\n",
                CFG ":2: unknown key 'foo' (keys: name, kernel, dtb, initrd, load_addr, entry, "
-                   "smp, memory, bootargs, device, passthrough)");
+                   "smp, memory, bootargs, device, passthrough, on_fault)");
     expect_err_prefix("Kernel = k\n", CFG ":1: unknown key 'Kernel'");
     expect_err("kernel = k\njust some words\n",
                CFG ":2: expected 'key = value', got 'just some words'");
@@ -447,6 +468,7 @@ int main(int argc, char **argv)
     static const struct test_case cases[] = {
         {"manifest/full_manifest", test_full_manifest},
         {"manifest/defaults_and_sizes", test_defaults_and_sizes},
+        {"manifest/on_fault", test_on_fault},
         {"manifest/line_endings", test_line_endings},
         {"manifest/bad_numbers", test_bad_numbers},
         {"manifest/bad_strings", test_bad_strings},

@@ -29,6 +29,8 @@ static struct vm_dtb_config cfg_v2(void)
     c.gicc_base = 0x08010000;
     c.uart_base = 0x09000000;
     c.uart_intid = 33;
+    c.rtc_base = 0x09010000;
+    c.rtc_intid = 34;
     c.bootargs = "console=ttyAMA0 root=/dev/vda rw";
     c.initrd_start = 0x48000000;
     c.initrd_end = 0x48123456;
@@ -150,6 +152,10 @@ static void check_platform(const struct vm_dtb_config *c, const uint8_t *blob, s
     CHECK_EQ(p.uart.base, c->uart_base);
     CHECK_EQ(p.uart.size, 0x1000);
     CHECK_EQ(p.uart_irq, c->uart_intid);
+    if (c->rtc_base) {
+        CHECK_EQ(p.rtc.base, c->rtc_base);
+        CHECK_EQ(p.rtc.size, 0x1000);
+    }
     CHECK_EQ(p.nvirtio, (int)c->nvirtio);
     for (unsigned i = 0; i < c->nvirtio; i++) {
         CHECK_EQ(p.virtio[i].reg.base, c->virtio[i].base);
@@ -238,6 +244,7 @@ static void test_gicv2_tree(void)
         "intc@8000000",
         "apb-pclk",
         "pl011@9000000",
+        "pl031@9010000",
         "virtio_mmio@a000000",
         "virtio_mmio@a000200",
         "chosen",
@@ -259,6 +266,15 @@ static void test_gicv2_tree(void)
     s = (const char *)node_prop(blob, size, "/psci", "compatible", &len);
     CHECK(s && len == sizeof("arm,psci-1.0\0arm,psci-0.2") &&
           memcmp(s, "arm,psci-1.0\0arm,psci-0.2", len) == 0);
+    /* The emulated RTC as QEMU virt has it: SPI 2, level high, a PrimeCell with its bus clock. */
+    const uint8_t *v = node_prop(blob, size, "/pl031@9010000", "interrupts", &len);
+    CHECK(v && len == 12 && fdt_be32(v) == 0 && fdt_be32(v + 4) == 2 && fdt_be32(v + 8) == 4);
+    v = node_prop(blob, size, "/pl031@9010000", "compatible", &len);
+    CHECK(v && len == sizeof("arm,pl031\0arm,primecell") &&
+          memcmp(v, "arm,pl031\0arm,primecell", len) == 0);
+    CHECK(node_prop(blob, size, "/pl031@9010000", "clocks", &len) != NULL);
+    s = (const char *)node_prop(blob, size, "/pl031@9010000", "clock-names", &len);
+    CHECK(s && strcmp(s, "apb_pclk") == 0);
     check_dtc("gicv2.dtb", blob, size, nodes, (int)(sizeof(nodes) / sizeof(nodes[0])));
 }
 
@@ -380,6 +396,15 @@ static void test_bad_configs(void)
         c.passthrough[0].size = 0x1000, "overlaps RAM");
 #undef BAD
 
+    c = cfg_v2();
+    c.rtc_intid = 20;
+    expect_invalid(&c, "RTC INTID a PPI", "RTC INTID");
+    c = cfg_v2();
+    c.rtc_intid = c.uart_intid;
+    expect_invalid(&c, "RTC INTID the UART's", "given to two devices");
+    c = cfg_v2();
+    c.rtc_base = c.uart_base + 0x800;
+    expect_invalid(&c, "RTC inside the UART", "overlaps UART");
     c = cfg_v2();
     c.gicc_base = c.gicd_base + 0x800;
     expect_invalid(&c, "GICC inside GICD", "overlaps GICD");

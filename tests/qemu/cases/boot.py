@@ -179,7 +179,7 @@ for el in (1, 2):
 @case("boot/hv-needs-el2")
 def _hv_needs_el2(t):
     """The hypervisor build on a machine without EL2 explains itself instead of hanging silently."""
-    cfg = Config(hv=True, gic=2, smp=1)
+    cfg = Config(hv=True, gic=2, smp=1, build_dir=t.build_dir)
     cfg_no_el2 = Config(hv=False, gic=2, smp=1, binary_path=cfg.binary)
     q = t.qemu(cfg_no_el2)
     q.expect(r"Avatar hypervisor: started below EL2; run QEMU with -M virt,virtualization=on")

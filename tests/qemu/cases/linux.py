@@ -277,3 +277,39 @@ def _user_dtb(t):
         sh(q, "grep MemTotal /proc/meminfo", r"MemTotal:\s+1[0-2]\d{4} kB")
         sh(q, "cat /proc/device-tree/psci/method; echo", r"^hvc")
         detach(q)
+
+
+HOST_DATE_RE = r"date: (\d+) s since the epoch"
+RTC_BASE = 1767225600  # 2026-01-01T00:00:00 UTC, DETERMINISTIC's -rtc base
+
+
+@case("linux/rtc-wall-clock-gic2")
+def _rtc(t):
+    """Linux's clock comes from its PL031 (rtc-pl031, hctosys): `date +%s` in the guest is the
+    hypervisor's wall clock (its `date`, from the host's RTC) to within a couple of seconds. Its
+    alarm interrupt comes on time while Linux sleeps without touching the RTC. A guest that sets
+    its RTC (hwclock -w) moves only its own clock."""
+    with tempfile.TemporaryDirectory() as d:
+        q = boot(t, d, 2)
+        start = mark(q)
+        q.command("guest start linux")
+        text = wait_all(q, [READY.format(name="linux")], start, LINUX_TIMEOUT)
+        check("rtc-pl031" in text and "setting system clock to 2026-01-01" in text,
+              f"Linux did not take its time from the PL031:\n{text[-3000:]}")
+        before = int(re.search(HOST_DATE_RE, q.command("date")).group(1))
+        attach(q, "linux")
+        guest = int(sh(q, "echo guest-now $(date +%s)", r"guest-now (\d+)\r?\n").group(1))
+        detach(q)
+        after = int(re.search(HOST_DATE_RE, q.command("date")).group(1))
+        check(RTC_BASE <= before and before - 2 <= guest <= after + 2,
+              f"guest date {guest} is not within the host's {before}..{after} (+-2 s)")
+        attach(q, "linux")
+        m = sh(q, "echo +2 > /sys/class/rtc/rtc0/wakealarm && sleep 4 && echo alarm-irqs "
+                  "$(grep rtc-pl031 /proc/interrupts)", r"alarm-irqs\s+\d+:((?:\s+\d+)+)\s+\D")
+        check(sum(int(n) for n in m.group(1).split()) == 1,
+              f"the RTC alarm interrupt came {m.group(1)} times, want once")
+        sh(q, "date -s @1000000000 >/dev/null && hwclock -w && echo rtc-now "
+              "$(cat /sys/class/rtc/rtc0/since_epoch)", r"rtc-now (1000000\d\d\d)\r?\n")
+        detach(q)
+        host = int(re.search(HOST_DATE_RE, q.command("date")).group(1))
+        check(after <= host <= after + 60, f"the host's clock moved with the guest's: {host}")

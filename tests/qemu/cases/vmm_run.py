@@ -39,7 +39,26 @@ def insn(*words):
 # A raw guest that stores x0 to IPA 0x48000000 - beyond its 16 MiB of RAM, where the host keeps
 # its own memory - then spins:  movz x1, #0x4800, lsl #16; str x0, [x1]; b .
 BAD_WRITE = insn(0xD2A90001, 0xF9000020, 0x14000000)
-BAD_CFG = "name = wild\nkernel = wild.bin\nload_addr = 0x40080000\nsmp = 1\nmemory = 16M\n"
+BAD_CFG = ("name = wild\nkernel = wild.bin\nload_addr = 0x40080000\nsmp = 1\nmemory = 16M\n"
+           "on_fault = stop\n")
+
+# A raw guest that takes the external abort of the same store in its own vector table and powers
+# off if ESR_EL1, FAR_EL1, ELR_EL1 and SPSR_EL1 are what the Arm ARM says, else resets:
+#   adr x1, vectors; msr vbar_el1, x1; isb; movz x1, #0x4800, lsl #16
+#   fault: str x0, [x1]; b .
+#   vectors + 0x200 (current EL, SP_ELx, synchronous):
+#   mrs x2, esr_el1; mov x3, #0x96000050 (EC 0x25, IL, WnR, FSC 0x10); cmp x2, x3; b.ne bad
+#   mrs x2, far_el1; cmp x2, x1; b.ne bad; mrs x2, elr_el1; adr x3, fault; cmp x2, x3; b.ne bad
+#   mrs x2, spsr_el1; cmp x2, #0x3c5; b.ne bad
+#   PSCI SYSTEM_OFF over hvc;  bad: PSCI SYSTEM_RESET over hvc
+ABORT_VECTORS = 0x800
+ABORT_CHECK = (insn(0x10004001, 0xD518C001, 0xD5033FDF, 0xD2A90001, 0xF9000020, 0x14000000)
+               .ljust(ABORT_VECTORS + 0x200, b"\0")
+               + insn(0xD5385202, 0xD2800A03, 0xF2B2C003, 0xEB03005F, 0x540001C1, 0xD5386002,
+                      0xEB01005F, 0x54000161, 0xD5384022, 0x10FFAF63, 0xEB03005F, 0x540000E1,
+                      0xD5384002, 0xF10F145F, 0x54000081, 0x52800100, 0x72B08000, 0xD4000002,
+                      0x52800120, 0x72B08000, 0xD4000002))
+ABORT_CFG = "name = taker\nkernel = taker.bin\nload_addr = 0x40080000\nsmp = 1\nmemory = 16M\n"
 
 
 def guests(t, extra=None):
@@ -152,6 +171,37 @@ for gic in (2, 3):
             q.write("\x1d")
             q.expect(r"\[console: back to the hypervisor shell\]\n")
             q.expect(r"avatar> ")
+
+
+for gic in (2, 3):
+    @case(f"vmm/fault-injects-abort-gic{gic}")
+    def _inject(t, gic=gic):
+        """By default (on_fault = inject) a store outside RAM and devices becomes a synchronous
+        external abort in the guest, with the registers the guest checks itself; it is reported
+        once. A guest without a vector table keeps faulting, is not reported again, and stops."""
+        with tempfile.TemporaryDirectory() as d:
+            extra = {"taker": {"guest.cfg": ABORT_CFG, "taker.bin": ABORT_CHECK},
+                     "loop": {"guest.cfg": BAD_CFG.replace("wild", "loop").replace(
+                         "on_fault = stop\n", ""), "loop.bin": BAD_WRITE}}
+            q = boot(t, d, gic, guests(t, extra))
+            start = mark(q)
+            q.command("guest start taker")
+            text = wait_all(q, [r"guest taker: (powered off|reset) \(PSCI"], start)
+            check("guest taker: powered off (PSCI SYSTEM_OFF from vCPU 0)" in text,
+                  f"the guest found its abort registers wrong (it reset):\n{text}")
+            check("guest taker: vCPU 0: 8-byte write at IPA 0x48000000: outside its RAM and devices: "
+                  "external abort injected (PC 0x40080010; not reported again)" in text,
+                  f"no report of the injected abort:\n{text}")
+            start = mark(q)
+            q.command("guest start loop")
+            wait_all(q, [r"guest loop: vCPU 0: 8-byte write at IPA 0x48000000: .*external abort "
+                         r"injected \(PC 0x40080004"], start)
+            out = q.command("guest status")
+            check(re.search(r"^loop\s+running", out, re.M), f"guest status:\n{out}")
+            out = q.command("guest stop loop", timeout=60)
+            check("guest loop: stopped by the shell (guest stop)" in out, f"guest stop loop:\n{out}")
+            check(q.output[start:].count("external abort injected") == 1,
+                  f"the abort was reported more than once:\n{q.output[start:]}")
 
 
 for gic in (2, 3):

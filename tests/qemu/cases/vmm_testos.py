@@ -19,7 +19,8 @@ BASE_CHECKS = 11
 PER_SECONDARY = 3
 # NimbOS-like build: vectors-svc, vectors-brk, mmu, gic-id, memory, timer-phys.
 NIMBOS_CHECKS = 6
-BENCHES = ("gicd_typer_read", "pl011_fr_read", "sysreg_trap_read", "vtimer_irq_latency",
+BENCHES = ("gicd_typer_read", "pl011_fr_read", "sysreg_trap_read", "vtimer_round_trip",
+           "sgi_self_round_trip", "vtimer_irq_latency", "wfi_wake_100us", "wfi_wake_1ms",
            "sgi_round_trip")
 # Bare QEMU executes each of these as the single instruction it is.
 SINGLE_INSTRUCTION = ("hvc_psci_version", "smc_psci_version", "gicd_typer_read", "pl011_fr_read",
