@@ -73,12 +73,33 @@ static const long calls[] = {
     SYS_getrandom,
     SYS_clone,
     SYS_execve,
+    SYS_pipe2,
+    SYS_ppoll,
+    SYS_rt_sigpending,
+    SYS_rt_sigreturn,
+    SYS_setpgid,
+    SYS_getpgid,
+    SYS_getsid,
+    SYS_setsid,
+    SYS_prctl,
+    SYS_prlimit64,
+    SYS_getrlimit,
+    SYS_setrlimit,
+    SYS_getgroups,
+    SYS_sysinfo,
+    SYS_set_robust_list,
+    SYS_readlinkat,
+    SYS_symlinkat,
+    SYS_linkat,
+    SYS_fchmodat,
+    SYS_utimensat,
     1000,
     451,
     4095,
 };
 
 static uint64_t rng_state;
+static const struct timespec no_wait = {0, 0};
 static char buffer[8192];
 
 static uint64_t rng(void)
@@ -136,6 +157,13 @@ static void fuzz(int calls_per_round)
             break;
         case SYS_clone:
             a[0] = 0xffff; /* CLONE_VM | CLONE_FS | ...without CLONE_THREAD: refused */
+            break;
+        case SYS_rt_sigreturn:
+            if (rng() % 16)
+                continue; /* a frame of garbage ends the child: rarely, so others get their turn */
+            break;
+        case SYS_ppoll:
+            a[2] = (long)&no_wait; /* a zero timeout: poll could otherwise wait for ever */
             break;
         case SYS_execve:
             a[0] = random_arg() | 1; /* odd: never a real path string start we made */

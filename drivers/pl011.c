@@ -32,6 +32,8 @@ static struct {
 
 /* The reader sleeps here until the IRQ handler has put a byte in the ring. */
 static struct wait_queue rx_wait = WAIT_QUEUE_INIT(rx_wait);
+/* While set, received bytes go to it (the terminal of a user session) instead of the ring. */
+static void (*rx_hook)(char c);
 
 void pl011_init(uint64_t base_pa)
 {
@@ -63,7 +65,12 @@ static void pl011_irq(unsigned int intid, void *arg)
     while (!(mmio_read32(uart_base + UART_FR) & FR_RXFE)) {
         char c = (char)mmio_read32(uart_base + UART_DR);
         uint32_t head = rx.head;
+        void (*hook)(char) = __atomic_load_n(&rx_hook, __ATOMIC_ACQUIRE);
 
+        if (hook) {
+            hook(c);
+            continue;
+        }
         if (head - rx.tail >= RX_RING_SIZE) {
             rx.dropped++;
             continue;
@@ -101,6 +108,11 @@ char pl011_getc(void)
 
     wait_event(&rx_wait, (c = pl011_getc_nonblock()) >= 0);
     return (char)c;
+}
+
+void pl011_set_rx_hook(void (*hook)(char c))
+{
+    __atomic_store_n(&rx_hook, hook, __ATOMIC_RELEASE);
 }
 
 uint64_t pl011_rx_dropped(void)

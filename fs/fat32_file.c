@@ -51,14 +51,34 @@ static int node_load(struct fat32_vol *vol, struct fat32_node *node, uint8_t **e
 static int node_store(struct fat32_vol *vol, struct fat32_node *node)
 {
     uint8_t *e;
-    int r = node_load(vol, node, &e);
 
+    if (node->unlinked)
+        return 0; /* no entry left to keep up to date */
+    int r = node_load(vol, node, &e);
     if (r < 0)
         return r;
     fat_set_entry_cluster(e, node->first_cluster);
     fat_put32(e + DE_SIZE, node->size);
     e[DE_ATTR] |= FAT32_ATTR_ARCHIVE;
     fat32_stamp_now(vol, e, false);
+    return fat32_buf_store(vol);
+}
+
+int fat32_fsetattr(struct fat32_vol *vol, struct fat32_node *node, int read_only,
+                   const struct fat32_time *mtime)
+{
+    uint8_t *e;
+
+    if (node->unlinked)
+        return 0; /* nothing keeps the attributes of a file without a name */
+    int r = vol->read_only ? -EROFS : node_load(vol, node, &e);
+    if (r < 0)
+        return r;
+    if (read_only >= 0)
+        e[DE_ATTR] = (uint8_t)((e[DE_ATTR] & ~FAT32_ATTR_READ_ONLY) |
+                               (read_only ? FAT32_ATTR_READ_ONLY : 0));
+    if (mtime)
+        fat32_stamp_mtime(e, mtime);
     return fat32_buf_store(vol);
 }
 
@@ -293,8 +313,20 @@ int fat32_truncate(struct fat32_vol *vol, struct fat32_node *node, uint64_t size
 int fat32_fstat(struct fat32_vol *vol, struct fat32_node *node, struct fat32_stat *out)
 {
     uint8_t *e;
-    int r = node_load(vol, node, &e);
 
+    if (node->unlinked) {
+        /* What the node knows; the stamps are now (its entry is gone). */
+        memset(out, 0, sizeof(*out));
+        out->size = node->size;
+        out->first_cluster = node->first_cluster;
+        out->attr = FAT32_ATTR_ARCHIVE;
+        out->mtime = (struct fat32_time){1980, 1, 1, 0, 0, 0};
+        if (vol->now)
+            vol->now(vol->now_ctx, &out->mtime);
+        out->ctime = out->atime = out->mtime;
+        return 0;
+    }
+    int r = node_load(vol, node, &e);
     if (r < 0)
         return r;
     fat32_entry_stat(e, out);
@@ -365,11 +397,14 @@ int fat32_close(struct fat32_vol *vol, struct fat32_node *node)
     for (struct fat32_node **p = &vol->nodes; *p; p = &(*p)->next) {
         if (*p != node)
             continue;
-        if (--node->refs == 0) {
-            *p = node->next;
-            kfree(node);
-        }
-        return 0;
+        if (--node->refs)
+            return 0;
+        *p = node->next;
+        uint32_t cl = node->unlinked ? node->first_cluster : 0;
+        kfree(node);
+        if (cl && !fat_cluster_valid(vol, cl))
+            return fat32_corrupt(vol, "unlinked file pointed outside the volume");
+        return cl ? fat32_free_chain(vol, cl) : 0;
     }
     return -EBADF;
 }

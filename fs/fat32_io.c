@@ -91,6 +91,17 @@ static void fat_decode_time(uint16_t date, uint16_t time, uint8_t tenths, struct
     t->second = (uint8_t)((time & 0x1F) * 2 + (tenths >= 100 && tenths < 200));
 }
 
+void fat32_stamp_mtime(uint8_t *ent, const struct fat32_time *t)
+{
+    uint16_t date, time;
+    uint8_t tenths;
+
+    fat_encode_time(t, &date, &time, &tenths);
+    fat_put16(ent + DE_MTIME, time);
+    fat_put16(ent + DE_MDATE, date);
+    fat_put16(ent + DE_ADATE, date);
+}
+
 /** Sets the modification stamp (and the creation one when created) from the clock. */
 void fat32_stamp_now(struct fat32_vol *vol, uint8_t *ent, bool created)
 {

@@ -61,12 +61,50 @@ int fat32_unlink(struct fat32_vol *vol, const char *path)
 
     if (r < 0)
         return r;
-    if (fat_entry_is_dir(lk->f.ent))
+    struct fat32_node *open = fat32_node_find(vol, lk->f.sector, lk->f.offset);
+    if (fat_entry_is_dir(lk->f.ent)) {
         r = -EISDIR;
-    else if (fat32_node_find(vol, lk->f.sector, lk->f.offset))
-        r = -EBUSY;
-    else
+    } else if (open) {
+        /* POSIX: the name goes now, the data when the last user closes it. The node no longer
+         * names a slot, so a new entry created there is not mistaken for it. */
+        r = fat32_dir_remove(vol, &lk->f);
+        if (r == 0) {
+            open->unlinked = true;
+            open->entry_sector = 0;
+            open->entry_offset = UINT32_MAX;
+        }
+    } else {
         r = entry_release(vol, &lk->f);
+    }
+    kfree(lk);
+    return r;
+}
+
+int fat32_setattr(struct fat32_vol *vol, const char *path, int read_only,
+                  const struct fat32_time *mtime)
+{
+    struct fat_lookup *lk;
+    uint8_t *e;
+    int r = fat32_lookup_alloc(vol, path, &lk);
+
+    if (r < 0)
+        return r;
+    if (lk->is_root)
+        r = -EPERM; /* the root directory has no entry to hold attributes */
+    else if (!lk->found)
+        r = -ENOENT;
+    else if (vol->read_only)
+        r = -EROFS;
+    if (r == 0)
+        r = fat32_entry_load(vol, lk->f.sector, lk->f.offset, &e);
+    if (r == 0) {
+        if (read_only >= 0)
+            e[DE_ATTR] = (uint8_t)((e[DE_ATTR] & ~FAT32_ATTR_READ_ONLY) |
+                                   (read_only ? FAT32_ATTR_READ_ONLY : 0));
+        if (mtime)
+            fat32_stamp_mtime(e, mtime);
+        r = fat32_buf_store(vol);
+    }
     kfree(lk);
     return r;
 }

@@ -65,6 +65,7 @@ struct fat32_node {
     uint32_t size;
     uint32_t seek_index; /* last cluster reached: its position in the chain and number */
     uint32_t seek_cluster;
+    bool unlinked; /* its entry is gone (POSIX unlink while open): the last close frees the chain */
 };
 
 /** A mounted volume. Sector numbers are in FAT sectors (bytes_per_sector) from the volume start. */
@@ -185,6 +186,8 @@ int fat32_buf_load(struct fat32_vol *vol, uint32_t sector);
 int fat32_buf_zero(struct fat32_vol *vol, uint32_t sector);
 int fat32_buf_store(struct fat32_vol *vol);
 void fat32_stamp_now(struct fat32_vol *vol, uint8_t *ent, bool created);
+/* Sets the modification (and access) stamp of a short entry to t. */
+void fat32_stamp_mtime(uint8_t *ent, const struct fat32_time *t);
 void fat32_entry_stat(const uint8_t *ent, struct fat32_stat *out);
 
 /* fat32_fat.c: the allocation table and cluster chains. */

@@ -391,6 +391,16 @@ int vfs_fstat(struct file *f, struct vfs_stat *out)
     return err;
 }
 
+int vfs_fsetattr(struct file *f, const struct vfs_setattr *attr)
+{
+    if (f->is_dir || !f->mnt->ops->fsetattr)
+        return -EPERM;
+    mnt_lock(f->mnt);
+    int err = f->mnt->ops->fsetattr(f->mnt->fs, f->node, attr);
+    mnt_unlock(f->mnt);
+    return err;
+}
+
 int vfs_ftruncate(struct file *f, uint64_t size)
 {
     int err;
@@ -435,6 +445,11 @@ int vfs_unlink(const char *path)
     return VFS_PATH_OP(path, m->ops->unlink(m->fs, rel));
 }
 
+int vfs_setattr(const char *path, const struct vfs_setattr *attr)
+{
+    return VFS_PATH_OP(path, m->ops->setattr ? m->ops->setattr(m->fs, rel, attr) : -EPERM);
+}
+
 int vfs_rmdir(const char *path)
 {
     /* A mount point itself cannot be removed. */
@@ -456,6 +471,20 @@ int vfs_rename(const char *from, const char *to)
     mnt_lock(m);
     err = m->ops->rename(m->fs, rel_from, rel_to);
     mnt_unlock(m);
+    return err;
+}
+
+int vfs_mount_entry(int i, char *path, size_t max, const char **type, const char **source)
+{
+    spin_lock(&mounts_lock);
+    int err = i >= 0 && i < nmounts ? 0 : -ENOENT;
+    if (!err) {
+        strncpy(path, mounts[i].path, max - 1);
+        path[max - 1] = '\0';
+        *type = mounts[i].ops->type;
+        *source = mounts[i].source;
+    }
+    spin_unlock(&mounts_lock);
     return err;
 }
 

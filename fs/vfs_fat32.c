@@ -96,6 +96,22 @@ static int fat_rename(void *fs, const char *from, const char *to)
     return fat32_rename(fs, from, to);
 }
 
+static int fat_setattr(void *fs, const char *path, const struct vfs_setattr *attr)
+{
+    const struct vfs_time *t = &attr->mtime;
+    struct fat32_time mtime = {t->year, t->month, t->day, t->hour, t->minute, t->second};
+
+    return fat32_setattr(fs, path, attr->read_only, attr->set_mtime ? &mtime : NULL);
+}
+
+static int fat_fsetattr(void *fs, void *node, const struct vfs_setattr *attr)
+{
+    const struct vfs_time *t = &attr->mtime;
+    struct fat32_time mtime = {t->year, t->month, t->day, t->hour, t->minute, t->second};
+
+    return fat32_fsetattr(fs, node, attr->read_only, attr->set_mtime ? &mtime : NULL);
+}
+
 static int fat_opendir(void *fs, const char *path, void **dir)
 {
     struct fat32_dir *d = kmalloc(sizeof(*d));
@@ -178,6 +194,8 @@ static const struct vfs_fs_ops fat32_vfs_ops = {
     .unlink = fat_unlink,
     .rmdir = fat_rmdir,
     .rename = fat_rename,
+    .setattr = fat_setattr,
+    .fsetattr = fat_fsetattr,
     .opendir = fat_opendir,
     .readdir = fat_readdir,
     .closedir = fat_closedir,

@@ -6,7 +6,9 @@
 #include "kernel/fd.h"
 #include "kernel/kmalloc.h"
 #include "kernel/proc.h"
+#include "kernel/signal.h"
 #include "kernel/time.h"
+#include "kernel/tty.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 
@@ -201,6 +203,18 @@ static uint64_t exec_build_stack(struct aspace *as, const struct elf_image *img,
     return err ? 0 : sp;
 }
 
+/*
+ * The page handlers return through when the program gave no restorer (glibc on arm64 relies on
+ * the kernel's): mov x8, #139 (rt_sigreturn); svc #0.
+ */
+static int exec_map_sigpage(struct aspace *as)
+{
+    static const uint32_t trampoline[] = {0xd2801168, 0xd4000001};
+    int err = aspace_map_fixed(as, ASPACE_SIGPAGE, PAGE_SIZE, UVM_READ | UVM_EXEC, VMA_IMAGE);
+
+    return err ? err : aspace_write(as, ASPACE_SIGPAGE, trampoline, sizeof(trampoline));
+}
+
 /* A new address space holding the program f, ready to start at *entry with *sp. */
 static int exec_build(const struct exec_file *f, const struct exec_args *args, const char *execfn,
                       struct aspace **out, uint64_t *entry, uint64_t *sp, const char **why)
@@ -214,6 +228,8 @@ static int exec_build(const struct exec_file *f, const struct exec_args *args, c
     if (!as)
         return -ENOMEM;
     err = exec_load_segments(as, &img, f);
+    if (!err)
+        err = exec_map_sigpage(as);
     if (!err)
         err = aspace_map_fixed(as, ASPACE_STACK_TOP - ASPACE_STACK_SIZE, ASPACE_STACK_SIZE,
                                UVM_READ | UVM_WRITE, VMA_STACK);
@@ -247,6 +263,9 @@ static void exec_start_frame(struct trap_frame *tf, uint64_t entry, uint64_t sp)
     tf->spsr = UENTRY_SPSR_EL0T;
 }
 
+static void exec_set_exe(struct proc *p, const char *abs);
+static void exec_set_cmdline(struct proc *p, const struct exec_args *args);
+
 /** Scratch space of an exec: paths and the argument strings. */
 struct exec_buf {
     char path[VFS_PATH_MAX];
@@ -255,7 +274,7 @@ struct exec_buf {
     char args[EXEC_ARG_BYTES];
 };
 
-int exec_spawn(const char *path, int argc, char *const argv[], const char **why)
+int exec_spawn(const char *path, int argc, char *const argv[], bool foreground, const char **why)
 {
     struct exec_buf *eb = kmalloc(sizeof(*eb));
     struct exec_args args = {eb ? eb->args : NULL, 0, 0, 0};
@@ -292,17 +311,48 @@ int exec_spawn(const char *path, int argc, char *const argv[], const char **why)
         struct trap_frame start;
         p->as = as;
         as = NULL;
+        exec_set_exe(p, eb->abs);
+        exec_set_cmdline(p, &args);
         fd_init_console(p);
+        proc_new_session(p);
+        /* The console is its terminal before its first instruction (a shell asks at once). */
+        if (foreground)
+            tty_foreground_begin(p);
         exec_start_frame(&start, entry, sp);
-        err = uthread_create(p, p->pid, &start, 0, NULL, THREAD_PRIO_DEFAULT, CPUMASK_ALL, 0);
-        if (err)
+        err = uthread_create(p, p->pid, &start, 0, NULL, THREAD_PRIO_DEFAULT, CPUMASK_ALL, 0, 0);
+        if (err) {
+            if (foreground)
+                tty_foreground_end();
             proc_abort(p);
+        }
     }
     if (as)
         aspace_put(as);
     int pid = err ? err : p->pid;
     kfree(eb);
     return pid;
+}
+
+/* Remember the program's path for /proc/self/exe. Caller holds p->lock or p has not started. */
+static void exec_set_exe(struct proc *p, const char *abs)
+{
+    memset(p->exe, 0, sizeof(p->exe));
+    if (strlen(abs) < sizeof(p->exe))
+        strcpy(p->exe, abs);
+}
+
+/* Keep argv (as far as it fits) for /proc/<pid>/cmdline. Caller holds p->lock or p has not started.
+ */
+static void exec_set_cmdline(struct proc *p, const struct exec_args *args)
+{
+    size_t len = 0;
+
+    for (int i = 0; i < args->argc; i++)
+        len += strlen(args->buf + len) + 1;
+    if (len > PROC_CMDLINE_MAX)
+        len = PROC_CMDLINE_MAX;
+    memcpy(p->cmdline, args->buf, len);
+    p->cmdline_len = (unsigned int)len;
 }
 
 /* execve in a process with other threads: they leave first (Linux de_thread). */
@@ -334,8 +384,8 @@ static int exec_single_thread(struct uthread *self)
 }
 
 /* The point of no return: the process becomes the new program. */
-static void exec_commit(struct uthread *self, struct aspace *as, const char *abs, uint64_t entry,
-                        uint64_t sp)
+static void exec_commit(struct uthread *self, struct aspace *as, const char *abs,
+                        const struct exec_args *args, uint64_t entry, uint64_t sp)
 {
     struct proc *p = self->proc;
     unsigned long flags = spin_lock_irqsave(&p->lock);
@@ -344,9 +394,12 @@ static void exec_commit(struct uthread *self, struct aspace *as, const char *abs
     p->as = as;
     memset(p->name, 0, sizeof(p->name));
     strncpy(p->name, path_basename(abs), PROC_NAME_MAX - 1);
+    exec_set_exe(p, abs);
+    exec_set_cmdline(p, args);
     spin_unlock_irqrestore(&p->lock, flags);
     aspace_put(old);
     fd_close_on_exec(p);
+    signal_exec(p);
     exec_start_frame(self->tf, entry, sp);
     self->tls = 0;
     memset(&self->fp, 0, sizeof(self->fp));
@@ -377,6 +430,13 @@ int64_t exec_syscall(uint64_t upath, uint64_t uargv, uint64_t uenvp)
         spin_unlock_irqrestore(&p->lock, flags);
         err = vfs_normalize(eb->cwd, eb->path, eb->abs);
     }
+    /* There is no /proc; busybox runs its own applets through this name. */
+    if (!err && !strcmp(eb->abs, "/proc/self/exe")) {
+        unsigned long flags = spin_lock_irqsave(&p->lock);
+        strcpy(eb->abs, p->exe);
+        spin_unlock_irqrestore(&p->lock, flags);
+        err = eb->abs[0] ? 0 : -ENOENT;
+    }
     if (!err)
         err = args_from_user(&args, s, uargv, &args.argc);
     if (!err)
@@ -389,7 +449,7 @@ int64_t exec_syscall(uint64_t upath, uint64_t uargv, uint64_t uenvp)
     if (!err)
         err = exec_single_thread(self);
     if (!err) {
-        exec_commit(self, as, eb->abs, entry, sp);
+        exec_commit(self, as, eb->abs, &args, entry, sp);
         as = NULL;
     }
     if (as)

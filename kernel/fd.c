@@ -1,12 +1,27 @@
 /* fd.c - per-process descriptor tables over the VFS open-file table (struct file references). */
 #include "kernel/fd.h"
 #include "fs/vfs.h"
+#include "kernel/pipe.h"
 #include "lib/errno.h"
 
 void fd_init_console(struct proc *p)
 {
     for (int i = 0; i < 3; i++)
-        p->fds[i] = (struct fd){FD_CONSOLE, NULL, O_RDWR, false};
+        p->fds[i] = (struct fd){FD_CONSOLE, NULL, NULL, O_RDWR, false};
+}
+
+bool fd_pipe_writer(const struct fd *e)
+{
+    return (e->flags & O_ACCMODE) == O_WRONLY;
+}
+
+/* One more reference to what e refers to (for a copy of the entry). */
+static void fd_ref(const struct fd *e)
+{
+    if (e->kind == FD_FILE)
+        vfs_dup(e->file);
+    else if (e->kind == FD_PIPE)
+        pipe_get(e->pipe, fd_pipe_writer(e));
 }
 
 static bool fd_valid(int fd)
@@ -36,8 +51,7 @@ int fd_get(struct proc *p, int fd, struct fd *out)
         return -EBADF;
     unsigned long flags = spin_lock_irqsave(&p->lock);
     *out = p->fds[fd];
-    if (out->kind == FD_FILE)
-        vfs_dup(out->file);
+    fd_ref(out);
     spin_unlock_irqrestore(&p->lock, flags);
     return out->kind == FD_NONE ? -EBADF : 0;
 }
@@ -46,6 +60,8 @@ void fd_release(struct fd *e)
 {
     if (e->kind == FD_FILE)
         vfs_close(e->file);
+    else if (e->kind == FD_PIPE)
+        pipe_put(e->pipe, fd_pipe_writer(e));
     e->kind = FD_NONE;
 }
 
@@ -57,6 +73,7 @@ static struct fd fd_take(struct proc *p, int fd)
 
     p->fds[fd].kind = FD_NONE;
     p->fds[fd].file = NULL;
+    p->fds[fd].pipe = NULL;
     spin_unlock_irqrestore(&p->lock, flags);
     return e;
 }
@@ -74,7 +91,7 @@ int fd_close(struct proc *p, int fd)
 
 int fd_dup_to(struct proc *p, int oldfd, int newfd, bool cloexec)
 {
-    struct fd e, old = {FD_NONE, NULL, 0, false};
+    struct fd e, old = {FD_NONE, NULL, NULL, 0, false};
 
     if (!fd_valid(newfd))
         return -EBADF;
@@ -102,14 +119,25 @@ int fd_set_cloexec(struct proc *p, int fd, bool cloexec)
     return err;
 }
 
+int fd_set_status_flags(struct proc *p, int fd, int set, int mask)
+{
+    if (!fd_valid(fd))
+        return -EBADF;
+    unsigned long flags = spin_lock_irqsave(&p->lock);
+    int err = p->fds[fd].kind == FD_NONE ? -EBADF : 0;
+    if (!err)
+        p->fds[fd].flags = (p->fds[fd].flags & ~mask) | (set & mask);
+    spin_unlock_irqrestore(&p->lock, flags);
+    return err;
+}
+
 void fd_copy(struct proc *child, struct proc *parent)
 {
     unsigned long flags = spin_lock_irqsave(&parent->lock);
 
     for (int i = 0; i < PROC_MAX_FDS; i++) {
         child->fds[i] = parent->fds[i];
-        if (child->fds[i].kind == FD_FILE)
-            vfs_dup(child->fds[i].file);
+        fd_ref(&child->fds[i]);
     }
     spin_unlock_irqrestore(&parent->lock, flags);
 }

@@ -4,6 +4,9 @@
 #include "kernel/fd.h"
 #include "kernel/futex.h"
 #include "kernel/kmalloc.h"
+#include "kernel/printk.h"
+#include "kernel/procfs.h"
+#include "kernel/signal.h"
 #include "kernel/vma.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -12,7 +15,7 @@
 
 /*
  * proc_lock protects the process list, every process's family fields (parent, children,
- * sibling), state, wait_status, autoreap, vfork_done and child_events, and next_id.
+ * sibling), state, wait_status, autoreap, vfork_done, child_events, pgid and sid, and next_id.
  */
 static spinlock_t proc_lock = SPINLOCK_INIT;
 static struct list_node proc_list = {&proc_list, &proc_list};
@@ -25,6 +28,9 @@ void proc_init(void)
 {
     vma_commit_init();
     futex_init();
+    int err = procfs_mount();
+    if (err)
+        kprintf("proc: cannot mount /proc: %s\n", errno_str(err));
 }
 
 static struct proc *proc_of(struct list_node *n, bool sibling)
@@ -63,6 +69,15 @@ static int proc_new_id(void)
     return -EAGAIN;
 }
 
+int proc_last_pid(void)
+{
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+    int id = next_id > 1 ? next_id - 1 : PROC_ID_MAX - 1;
+
+    spin_unlock_irqrestore(&proc_lock, flags);
+    return id;
+}
+
 int proc_alloc_tid(void)
 {
     unsigned long flags = spin_lock_irqsave(&proc_lock);
@@ -91,6 +106,7 @@ struct proc *proc_alloc(struct proc *parent, const char *name)
     list_init(&p->threads);
     wait_queue_init(&p->child_wq);
     wait_queue_init(&p->thread_wq);
+    wait_queue_init(&p->sig_wq);
     unsigned long flags = spin_lock_irqsave(&proc_lock);
     p->pid = proc_new_id();
     if (p->pid < 0) {
@@ -100,6 +116,8 @@ struct proc *proc_alloc(struct proc *parent, const char *name)
         return NULL;
     }
     p->parent = parent;
+    p->pgid = parent ? parent->pgid : p->pid;
+    p->sid = parent ? parent->sid : p->pid;
     list_add_tail(parent ? &parent->children : &kernel_children, &p->sibling);
     list_add_tail(&proc_list, &p->all_link);
     spin_unlock_irqrestore(&proc_lock, flags);
@@ -207,24 +225,158 @@ bool proc_terminate(struct proc *p, int status)
     return true;
 }
 
-/* Signals whose default action is to do nothing (Linux signal(7)). */
-static bool signal_ignored(int sig)
-{
-    return sig == SIGCHLD || sig == 18 /* SIGCONT */ || sig == 23 /* SIGURG */ ||
-           sig == 28 /* SIGWINCH */;
-}
-
 int proc_kill(int pid, int sig)
 {
-    if (sig < 0 || sig > 64)
+    if (sig < 0 || sig > SIG_MAX)
         return -EINVAL;
     struct proc *p = proc_find(pid);
     if (!p)
         return -ESRCH;
-    if (sig && !signal_ignored(sig))
-        proc_terminate(p, PROC_STATUS_SIGNALED(sig));
+    if (sig && p->state == PROC_LIVE)
+        signal_send(p, sig);
     proc_put(p);
     return 0;
+}
+
+/* Signal every live process for which match(p, arg) holds; -ESRCH if none matched. */
+static int proc_kill_matching(bool (*match)(struct proc *, const void *), const void *arg, int sig)
+{
+    if (sig < 0 || sig > SIG_MAX)
+        return -EINVAL;
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+    int found = 0;
+
+    for (struct list_node *n = proc_list.next; n != &proc_list; n = n->next) {
+        struct proc *p = proc_of(n, false);
+        if (p->state != PROC_LIVE || !match(p, arg))
+            continue;
+        found++;
+        if (sig)
+            signal_send(p, sig); /* spinlocks only: fine under proc_lock */
+    }
+    spin_unlock_irqrestore(&proc_lock, flags);
+    return found ? 0 : -ESRCH;
+}
+
+static bool proc_in_group(struct proc *p, const void *pgid)
+{
+    return p->pgid == *(const int *)pgid;
+}
+
+static bool proc_not_self(struct proc *p, const void *self)
+{
+    return p != self;
+}
+
+int proc_kill_group(int pgid, int sig)
+{
+    return pgid > 0 ? proc_kill_matching(proc_in_group, &pgid, sig) : -ESRCH;
+}
+
+int proc_kill_all(struct proc *self, int sig)
+{
+    return proc_kill_matching(proc_not_self, self, sig);
+}
+
+/* Live or zombie process by pid (0: self). Caller holds proc_lock. */
+static struct proc *proc_lookup(struct proc *self, int pid)
+{
+    if (pid == 0)
+        return self;
+    for (struct list_node *n = proc_list.next; n != &proc_list; n = n->next) {
+        struct proc *p = proc_of(n, false);
+        if (p->pid == pid)
+            return p;
+    }
+    return NULL;
+}
+
+/* Caller holds proc_lock. */
+static bool proc_group_in_session_locked(int pgid, int sid)
+{
+    for (struct list_node *n = proc_list.next; n != &proc_list; n = n->next) {
+        struct proc *p = proc_of(n, false);
+        if (p->pgid == pgid && p->sid == sid)
+            return true;
+    }
+    return false;
+}
+
+bool proc_group_in_session(int pgid, int sid)
+{
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+    bool ok = proc_group_in_session_locked(pgid, sid);
+
+    spin_unlock_irqrestore(&proc_lock, flags);
+    return ok;
+}
+
+int proc_setpgid(struct proc *self, int pid, int pgid)
+{
+    if (pid < 0 || pgid < 0)
+        return -EINVAL;
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+    struct proc *p = proc_lookup(self, pid);
+    int err = 0;
+
+    if (!p || (p != self && p->parent != self))
+        err = -ESRCH;
+    else if (p->sid != self->sid || p->sid == p->pid)
+        err = -EPERM; /* another session, or a session leader */
+    if (!err && !pgid)
+        pgid = p->pid;
+    if (!err && pgid != p->pid && !proc_group_in_session_locked(pgid, self->sid))
+        err = -EPERM;
+    if (!err)
+        p->pgid = pgid;
+    spin_unlock_irqrestore(&proc_lock, flags);
+    return err;
+}
+
+int proc_setsid(struct proc *self)
+{
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+    int ret = self->pid;
+
+    /* A process group leader (of any group named by its pid) cannot start a session. */
+    for (struct list_node *n = proc_list.next; n != &proc_list; n = n->next) {
+        if (proc_of(n, false)->pgid == self->pid)
+            ret = -EPERM;
+    }
+    if (ret > 0)
+        self->pgid = self->sid = self->pid;
+    spin_unlock_irqrestore(&proc_lock, flags);
+    return ret;
+}
+
+static int proc_get_id(struct proc *self, int pid, bool sid)
+{
+    if (pid < 0)
+        return -ESRCH;
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+    struct proc *p = proc_lookup(self, pid);
+    int ret = !p ? -ESRCH : sid ? p->sid : p->pgid;
+
+    spin_unlock_irqrestore(&proc_lock, flags);
+    return ret;
+}
+
+int proc_getpgid(struct proc *self, int pid)
+{
+    return proc_get_id(self, pid, false);
+}
+
+int proc_getsid(struct proc *self, int pid)
+{
+    return proc_get_id(self, pid, true);
+}
+
+void proc_new_session(struct proc *p)
+{
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+
+    p->pgid = p->sid = p->pid;
+    spin_unlock_irqrestore(&proc_lock, flags);
 }
 
 /* The last thread of p has gone: release what it holds and tell whoever waits. */
@@ -265,6 +417,7 @@ void proc_exit(struct proc *p)
     if (p->parent) {
         p->parent->child_events++;
         wait_wake_all(&p->parent->child_wq);
+        signal_send(p->parent, SIGCHLD);
     } else {
         kernel_child_events++;
         wait_wake_all(&kernel_child_wq);
@@ -279,9 +432,14 @@ void proc_exit(struct proc *p)
         proc_put(p);
 }
 
-static bool proc_wait_match(const struct proc *c, int pid)
+/* wait4's pid: > 0 that child, -1 any, 0 the caller's group, < -1 group -pid. */
+static bool proc_wait_match(const struct proc *parent, const struct proc *c, int pid)
 {
-    return pid <= 0 || c->pid == pid; /* process groups are not kept: 0 and -pgid mean any */
+    if (pid > 0)
+        return c->pid == pid;
+    if (pid == -1)
+        return true;
+    return c->pgid == (pid == 0 ? (parent ? parent->pgid : 0) : -pid);
 }
 
 /* One look at the children. Caller holds proc_lock. */
@@ -292,7 +450,7 @@ static int proc_wait_scan(struct proc *parent, int pid, int *status, struct proc
 
     for (struct list_node *n = head->next; n != head; n = n->next) {
         struct proc *c = proc_of(n, true);
-        if (!proc_wait_match(c, pid) || (!parent && c->autoreap))
+        if (!proc_wait_match(parent, c, pid) || (!parent && c->autoreap))
             continue;
         any = true;
         if (c->state == PROC_ZOMBIE) {
@@ -321,11 +479,11 @@ int proc_wait(struct proc *parent, int pid, int *status, bool nohang)
             proc_put(zombie);
         if (ret || nohang)
             return ret;
-        int err =
-            self ? uthread_wait_until(self, wq, __atomic_load_n(events, __ATOMIC_ACQUIRE) != seen,
-                                      SCHED_NO_DEADLINE)
-                 : wait_event_until(wq, __atomic_load_n(events, __ATOMIC_ACQUIRE) != seen,
-                                    SCHED_NO_DEADLINE);
+        int err = self ? uthread_wait_interruptible(
+                             self, wq, __atomic_load_n(events, __ATOMIC_ACQUIRE) != seen,
+                             SCHED_NO_DEADLINE)
+                       : wait_event_until(wq, __atomic_load_n(events, __ATOMIC_ACQUIRE) != seen,
+                                          SCHED_NO_DEADLINE);
         if (err)
             return err;
     }
@@ -374,38 +532,72 @@ void proc_vfork_wait(struct proc *child)
                        __atomic_load_n(&child->vfork_done, __ATOMIC_ACQUIRE), SCHED_NO_DEADLINE);
 }
 
+/* Fill one proc_info. Caller holds proc_lock. */
+static void proc_fill_info(struct proc *p, struct proc_info *i)
+{
+    memset(i, 0, sizeof(*i));
+    i->pid = p->pid;
+    i->ppid = p->parent ? p->parent->pid : 0;
+    i->state = p->state;
+    i->pgid = p->pgid;
+    i->sid = p->sid;
+    spin_lock(&p->lock);
+    memcpy(i->name, p->name, PROC_NAME_MAX);
+    i->nthreads = p->nthreads;
+    struct list_node *first = list_first(&p->threads);
+    const struct thread *kt =
+        first ? __atomic_load_n(&list_entry(first, struct uthread, link)->kt, __ATOMIC_ACQUIRE)
+              : NULL;
+    if (kt) {
+        /* Read as it is: a display, not a decision. A thread not started yet shows -1. */
+        i->prio = kt->rq_link.prio;
+        i->cpu = kt->cpu;
+    } else {
+        i->prio = -1;
+    }
+    if (p->as) {
+        i->resident_kib = p->as->resident * (PAGE_SIZE / 1024);
+        i->virtual_kib = p->as->committed * (PAGE_SIZE / 1024);
+    }
+    spin_unlock(&p->lock);
+}
+
 unsigned int proc_snapshot(struct proc_info *out, unsigned int max)
 {
     unsigned long flags = spin_lock_irqsave(&proc_lock);
     unsigned int n = 0;
 
     for (struct list_node *l = proc_list.next; l != &proc_list; l = l->next, n++) {
-        struct proc *p = proc_of(l, false);
-        if (n >= max)
-            continue;
-        struct proc_info *i = &out[n];
-        memset(i, 0, sizeof(*i));
-        i->pid = p->pid;
-        i->ppid = p->parent ? p->parent->pid : 0;
-        i->state = p->state;
-        spin_lock(&p->lock);
-        memcpy(i->name, p->name, PROC_NAME_MAX);
-        i->nthreads = p->nthreads;
-        struct list_node *first = list_first(&p->threads);
-        const struct thread *kt =
-            first ? __atomic_load_n(&list_entry(first, struct uthread, link)->kt, __ATOMIC_ACQUIRE)
-                  : NULL;
-        if (kt) {
-            /* Read as it is: a display, not a decision. A thread not started yet shows -1. */
-            i->prio = kt->rq_link.prio;
-            i->cpu = kt->cpu;
-        } else {
-            i->prio = -1;
-        }
-        if (p->as)
-            i->resident_kib = p->as->resident * (PAGE_SIZE / 1024);
-        spin_unlock(&p->lock);
+        if (n < max)
+            proc_fill_info(proc_of(l, false), &out[n]);
     }
     spin_unlock_irqrestore(&proc_lock, flags);
     return n;
+}
+
+int proc_info_of(int pid, struct proc_info *out)
+{
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+    struct proc *p = proc_lookup(proc_current(), pid);
+
+    if (p)
+        proc_fill_info(p, out);
+    spin_unlock_irqrestore(&proc_lock, flags);
+    return p ? 0 : -ESRCH;
+}
+
+long proc_cmdline(int pid, char *buf, size_t max)
+{
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+    struct proc *p = proc_lookup(proc_current(), pid);
+    long len = -ESRCH;
+
+    if (p) {
+        spin_lock(&p->lock);
+        len = (long)(p->cmdline_len < max ? p->cmdline_len : max);
+        memcpy(buf, p->cmdline, (size_t)len);
+        spin_unlock(&p->lock);
+    }
+    spin_unlock_irqrestore(&proc_lock, flags);
+    return len;
 }

@@ -3,6 +3,7 @@
 #include "arch/cpu.h"
 #include "arch/irqflags.h"
 #include "drivers/gic.h"
+#include "kernel/loadavg.h"
 #include "kernel/panic.h"
 #include "kernel/preempt.h"
 #include "kernel/spinlock.h"
@@ -514,6 +515,17 @@ void sched_apply_affinity(struct thread *t)
     sched_irq_restore(flags);
 }
 
+unsigned int sched_runnable(void)
+{
+    struct rq_load load[MAX_CPUS];
+    unsigned int n = 0;
+
+    sched_load_snapshot(load);
+    for (unsigned int i = 0; i < cpus_possible; i++)
+        n += load[i].online ? load[i].nr_running : 0;
+    return n;
+}
+
 void sched_tick(void)
 {
     struct percpu *c = this_cpu();
@@ -522,6 +534,8 @@ void sched_tick(void)
 
     if (!curr)
         return; /* this CPU has not entered the scheduler yet */
+    if (c->id == 0 && loadavg_due())
+        loadavg_sample(sched_runnable());
     spin_lock(&rq->lock);
     if (!curr->idle) {
         curr->run_ticks++;

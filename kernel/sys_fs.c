@@ -1,9 +1,11 @@
-/* sys_fs.c - system calls on descriptors: read/write (console and files), dup, fcntl, ioctl, sync.
- */
+/* sys_fs.c - system calls on descriptors: read/write (console, files, pipes), pipe2, dup, fcntl,
+ * ioctl, sync. */
 #include "fs/vfs.h"
 #include "kernel/fd.h"
 #include "kernel/kmalloc.h"
+#include "kernel/pipe.h"
 #include "kernel/proc.h"
+#include "kernel/signal.h"
 #include "kernel/syscall.h"
 #include "kernel/tty.h"
 #include "lib/errno.h"
@@ -15,8 +17,8 @@
 #define F_GETFL         3
 #define F_SETFL         4
 #define F_DUPFD_CLOEXEC 1030
-#define TCGETS          0x5401
-#define TIOCGWINSZ      0x5413
+#define FIONREAD        0x541b
+#define FIONBIO         0x5421
 #define IOV_MAX         1024
 #define IO_CHUNK        4096 /* bounce buffer between user memory and a file */
 
@@ -80,9 +82,8 @@ int64_t sys_fcntl(const uint64_t *a)
     case F_GETFD: ret = e.cloexec ? FD_CLOEXEC : 0; break;
     case F_SETFD: ret = fd_set_cloexec(p, fd, a[2] & FD_CLOEXEC); break;
     case F_GETFL: ret = e.flags; break;
-    case F_SETFL:
-        ret = 0; /* O_NONBLOCK and friends have no effect here */
-        break;
+    /* Only O_NONBLOCK and O_APPEND can change (as in Linux); other bits are ignored. */
+    case F_SETFL: ret = fd_set_status_flags(p, fd, (int)a[2], O_NONBLOCK | O_APPEND); break;
     default: ret = -EINVAL;
     }
     fd_release(&e);
@@ -91,21 +92,98 @@ int64_t sys_fcntl(const uint64_t *a)
 
 int64_t sys_ioctl(const uint64_t *a)
 {
+    struct proc *p = proc_current();
+    int fd = (int)a[0];
     struct fd e;
-    int err = fd_get(proc_current(), (int)a[0], &e);
+    int err = fd_get(p, fd, &e);
 
     if (err)
         return err;
     int64_t ret = -ENOTTY;
-    if (e.kind == FD_CONSOLE && a[1] == TIOCGWINSZ) {
-        /* The console is a terminal: musl then line-buffers stdout. Size: a classic 80x24. */
-        uint16_t ws[4] = {24, 80, 0, 0};
-        ret = uvm_copy_out(uvm(), a[2], ws, sizeof(ws));
-    } else if (e.kind == FD_CONSOLE && a[1] == TCGETS) {
-        ret = -EINVAL; /* a terminal, but its modes cannot be read or set */
+    if (a[1] == FIONBIO) {
+        int on;
+        ret = uvm_copy_in(uvm(), &on, a[2], sizeof(on))
+                  ? -EFAULT
+                  : fd_set_status_flags(p, fd, on ? O_NONBLOCK : 0, O_NONBLOCK);
+    } else if (e.kind == FD_CONSOLE) {
+        ret = tty_ioctl((unsigned int)a[1], a[2]);
+    } else if (e.kind == FD_PIPE && a[1] == FIONREAD) {
+        int n = (int)pipe_unread(e.pipe);
+        ret = uvm_copy_out(uvm(), a[2], &n, sizeof(n)) ? -EFAULT : 0;
     }
     fd_release(&e);
     return ret;
+}
+
+int64_t sys_pipe2(const uint64_t *a)
+{
+    struct proc *p = proc_current();
+    int fds[2];
+
+    if (a[1] & ~(uint64_t)(O_CLOEXEC | O_NONBLOCK))
+        return -EINVAL;
+    struct pipe *pp = pipe_create();
+    if (!pp)
+        return -ENFILE;
+    int flags = (int)(a[1] & O_NONBLOCK);
+    bool cloexec = a[1] & O_CLOEXEC;
+    struct fd r = {FD_PIPE, NULL, pp, O_RDONLY | flags, cloexec};
+    struct fd w = {FD_PIPE, NULL, pp, O_WRONLY | flags, cloexec};
+    fds[0] = fd_install(p, &r, 0);
+    if (fds[0] < 0) {
+        fd_release(&r);
+        fd_release(&w);
+        return fds[0];
+    }
+    fds[1] = fd_install(p, &w, 0);
+    if (fds[1] < 0) {
+        fd_release(&w);
+        fd_close(p, fds[0]);
+        return fds[1];
+    }
+    if (uvm_copy_out(uvm(), a[0], fds, sizeof(fds))) {
+        fd_close(p, fds[0]);
+        fd_close(p, fds[1]);
+        return -EFAULT;
+    }
+    return 0;
+}
+
+/* Move up to len bytes between a pipe end and user memory through a bounce buffer. */
+static int64_t pipe_io(struct fd *e, uint64_t ubuf, uint64_t len, bool write)
+{
+    if (fd_pipe_writer(e) != write)
+        return -EBADF;
+    size_t n = len < PIPE_ATOMIC ? (size_t)len : PIPE_ATOMIC;
+    char *buf = kmalloc(PIPE_ATOMIC);
+    bool nonblock = e->flags & O_NONBLOCK;
+    int64_t done = 0;
+
+    if (!buf)
+        return -ENOMEM;
+    if (!write) {
+        done = pipe_read(e->pipe, buf, n, nonblock);
+        if (done > 0 && uvm_copy_out(uvm(), ubuf, buf, (size_t)done))
+            done = -EFAULT;
+    }
+    while (write && (uint64_t)done < len) {
+        n = len - (uint64_t)done < PIPE_ATOMIC ? (size_t)(len - (uint64_t)done) : PIPE_ATOMIC;
+        long r = uvm_copy_in(uvm(), buf, ubuf + (uint64_t)done, n)
+                     ? -EFAULT
+                     : pipe_write(e->pipe, buf, n, nonblock);
+        if (r == -EPIPE)
+            signal_send(proc_current(), SIGPIPE);
+        if (r < 0) {
+            done = done ? done : r;
+            break;
+        }
+        done += r;
+        if ((size_t)r < n)
+            break;
+    }
+    kfree(buf);
+    /* Nothing moved because a signal came: restart, or -EINTR for a handler. */
+    return done == -EINTR ? -ERESTARTSYS : done;
 }
 
 /* Move up to len bytes between a file and user memory through a bounce buffer. */
@@ -144,16 +222,16 @@ static int64_t file_io(struct fd *e, uint64_t ubuf, uint64_t len, bool write, in
     return done;
 }
 
-static int64_t console_io(uint64_t ubuf, uint64_t len, bool write)
+static int64_t console_io(uint64_t ubuf, uint64_t len, bool write, bool nonblock)
 {
     char buf[256];
     int64_t done = 0;
 
     if (!write) {
-        long r = tty_read(buf, len < sizeof(buf) ? (size_t)len : sizeof(buf));
+        long r = tty_read(buf, len < sizeof(buf) ? (size_t)len : sizeof(buf), nonblock);
         if (r > 0 && uvm_copy_out(uvm(), ubuf, buf, (size_t)r))
             return -EFAULT;
-        return r;
+        return r == -EINTR ? -ERESTARTSYS : r;
     }
     while ((uint64_t)done < len) {
         size_t n =
@@ -161,6 +239,22 @@ static int64_t console_io(uint64_t ubuf, uint64_t len, bool write)
         if (uvm_copy_in(uvm(), buf, ubuf + (uint64_t)done, n))
             return done ? done : -EFAULT;
         tty_write(buf, n);
+        done += (int64_t)n;
+    }
+    return done;
+}
+
+/* read from /dev/zero. */
+static int64_t zero_io(uint64_t ubuf, uint64_t len)
+{
+    static const char zeros[256];
+    int64_t done = 0;
+
+    while ((uint64_t)done < len) {
+        size_t n =
+            len - (uint64_t)done < sizeof(zeros) ? (size_t)(len - (uint64_t)done) : sizeof(zeros);
+        if (uvm_copy_out(uvm(), ubuf + (uint64_t)done, zeros, n))
+            return done ? done : -EFAULT;
         done += (int64_t)n;
     }
     return done;
@@ -179,7 +273,13 @@ static int64_t fd_io(int fd, uint64_t ubuf, uint64_t len, bool write, int64_t of
     else if (len == 0)
         ret = 0;
     else if (e.kind == FD_CONSOLE)
-        ret = off >= 0 ? -ESPIPE : console_io(ubuf, len, write);
+        ret = off >= 0 ? -ESPIPE : console_io(ubuf, len, write, e.flags & O_NONBLOCK);
+    else if (e.kind == FD_PIPE)
+        ret = off >= 0 ? -ESPIPE : pipe_io(&e, ubuf, len, write);
+    else if (e.kind == FD_NULL || e.kind == FD_ZERO)
+        ret = write ? (int64_t)len : e.kind == FD_NULL ? 0 : zero_io(ubuf, len);
+    else if (e.kind == FD_RANDOM) /* getrandom's bytes, up to 256 a read; writes are dropped */
+        ret = write ? (int64_t)len : sys_getrandom((const uint64_t[]){ubuf, len, 0});
     else
         ret = file_io(&e, ubuf, len, write, off);
     fd_release(&e);
@@ -242,7 +342,10 @@ int64_t sys_lseek(const uint64_t *a)
 
     if (err)
         return err;
-    int64_t ret = e.kind == FD_CONSOLE ? -ESPIPE : vfs_lseek(e.file, (int64_t)a[1], (int)a[2]);
+    int64_t ret = e.kind == FD_FILE ? vfs_lseek(e.file, (int64_t)a[1], (int)a[2])
+                  : e.kind == FD_NULL || e.kind == FD_ZERO || e.kind == FD_RANDOM
+                      ? 0 /* as Linux: always at 0 */
+                      : -ESPIPE;
     fd_release(&e);
     return ret;
 }
@@ -254,9 +357,9 @@ int64_t sys_ftruncate(const uint64_t *a)
 
     if (err)
         return err;
-    int64_t ret = e.kind == FD_CONSOLE ? -EINVAL
-                  : (int64_t)a[1] < 0  ? -EINVAL
-                                       : vfs_ftruncate(e.file, a[1]);
+    int64_t ret = e.kind != FD_FILE   ? -EINVAL
+                  : (int64_t)a[1] < 0 ? -EINVAL
+                                      : vfs_ftruncate(e.file, a[1]);
     fd_release(&e);
     return ret;
 }
@@ -274,7 +377,7 @@ static int64_t fd_sync(int fd, bool whole_fs)
 
     if (err)
         return err;
-    int64_t ret = e.kind != FD_CONSOLE ? vfs_fsync(e.file) : whole_fs ? 0 : -EINVAL;
+    int64_t ret = e.kind == FD_FILE ? vfs_fsync(e.file) : whole_fs ? 0 : -EINVAL;
     fd_release(&e);
     return ret;
 }

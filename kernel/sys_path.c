@@ -1,5 +1,7 @@
 /* sys_path.c - system calls on paths and directories: open, mkdir, unlink, rename, chdir, stat. */
 #include "fs/vfs.h"
+#include "drivers/pl031.h"
+#include "kernel/dev.h"
 #include "kernel/fd.h"
 #include "kernel/kmalloc.h"
 #include "kernel/proc.h"
@@ -7,17 +9,22 @@
 #include "lib/errno.h"
 #include "lib/string.h"
 
-#define AT_FDCWD      (-100)
-#define AT_REMOVEDIR  0x200
-#define AT_EMPTY_PATH 0x1000
-#define W_OK          2
-#define S_IFCHR       0020000
-#define S_IFDIR       0040000
-#define S_IFREG       0100000
-#define DT_DIR        4
-#define DT_REG        8
-#define DIRENT_HEAD   19 /* d_ino, d_off, d_reclen, d_type */
-#define O_OPEN_FLAGS  (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_DIRECTORY)
+#define AT_FDCWD            (-100)
+#define AT_REMOVEDIR        0x200
+#define AT_EMPTY_PATH       0x1000
+#define AT_SYMLINK_NOFOLLOW 0x100
+#define CLOCK_REALTIME      0
+#define UTIME_NOW           ((1L << 30) - 1)
+#define UTIME_OMIT          ((1L << 30) - 2)
+#define W_OK                2
+#define S_IFIFO             0010000
+#define S_IFCHR             0020000
+#define S_IFDIR             0040000
+#define S_IFREG             0100000
+#define DT_DIR              4
+#define DT_REG              8
+#define DIRENT_HEAD         19 /* d_ino, d_off, d_reclen, d_type */
+#define O_OPEN_FLAGS        (O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND | O_DIRECTORY)
 
 /** struct stat of arm64 (asm-generic/stat.h). */
 struct user_stat {
@@ -88,19 +95,23 @@ int64_t sys_openat(const uint64_t *a)
 {
     int flags = (int)a[2];
     struct path_buf *pb = kmalloc(sizeof(*pb));
-    struct fd e = {FD_FILE, NULL, flags & (O_ACCMODE | O_APPEND), (flags & O_CLOEXEC) != 0};
+    struct fd e = {FD_FILE, NULL, NULL, flags & (O_ACCMODE | O_APPEND | O_NONBLOCK),
+                   (flags & O_CLOEXEC) != 0};
 
     if (!pb)
         return -ENOMEM;
     int err = path_get((int)a[0], a[1], pb);
-    if (!err)
+    int dev = err ? -ENOENT : dev_lookup(pb->abs);
+    if (dev >= 0)
+        e.kind = (enum fd_kind)dev;
+    else if (!err)
         err = vfs_open(pb->abs, flags & O_OPEN_FLAGS, &e.file);
     kfree(pb);
     if (err)
         return err;
     int fd = fd_install(proc_current(), &e, 0);
     if (fd < 0)
-        vfs_close(e.file);
+        fd_release(&e);
     return fd;
 }
 
@@ -249,15 +260,18 @@ static int64_t vfs_time_to_epoch(const struct vfs_time *t)
     return days * 86400 + t->hour * 3600 + t->minute * 60 + t->second;
 }
 
-static int stat_out(uint64_t ubuf, const struct vfs_stat *st, bool console)
+/* kind: FD_CONSOLE, FD_PIPE, or FD_FILE for what st describes. */
+static int stat_out(uint64_t ubuf, const struct vfs_stat *st, enum fd_kind kind)
 {
     struct user_stat us;
 
     memset(&us, 0, sizeof(us));
     us.st_nlink = 1;
     us.st_blksize = 4096;
-    if (console) {
-        us.st_mode = S_IFCHR | 0620;
+    if (kind == FD_CONSOLE || kind == FD_NULL || kind == FD_ZERO || kind == FD_RANDOM) {
+        us.st_mode = S_IFCHR | (kind == FD_CONSOLE ? 0620 : 0666);
+    } else if (kind == FD_PIPE) {
+        us.st_mode = S_IFIFO | 0600;
     } else {
         us.st_mode = st->is_dir ? S_IFDIR | 0755 : S_IFREG | (st->read_only ? 0444 : 0644);
         us.st_size = (int64_t)st->size;
@@ -280,7 +294,7 @@ static int64_t fstat_fd(int fd, uint64_t ubuf)
     if (e.kind == FD_FILE)
         err = vfs_fstat(e.file, &st);
     if (!err)
-        err = stat_out(ubuf, &st, e.kind == FD_CONSOLE);
+        err = stat_out(ubuf, &st, e.kind);
     fd_release(&e);
     return err;
 }
@@ -302,10 +316,11 @@ int64_t sys_newfstatat(const uint64_t *a)
     if (!pb)
         return -ENOMEM;
     int err = path_get((int)a[0], a[1], pb);
-    if (!err)
+    int dev = err ? -ENOENT : dev_lookup(pb->abs);
+    if (!err && dev < 0)
         err = vfs_stat(pb->abs, &st);
     if (!err)
-        err = stat_out(a[2], &st, false);
+        err = stat_out(a[2], &st, dev >= 0 ? (enum fd_kind)dev : FD_FILE);
     kfree(pb);
     return err;
 }
@@ -318,10 +333,124 @@ int64_t sys_faccessat(const uint64_t *a)
     if (!pb)
         return -ENOMEM;
     int err = path_get((int)a[0], a[1], pb);
+    if (!err && dev_lookup(pb->abs) >= 0) {
+        kfree(pb);
+        return 0;
+    }
     if (!err)
         err = vfs_stat(pb->abs, &st);
     if (!err && (a[2] & W_OK) && st.read_only)
         err = -EACCES;
     kfree(pb);
+    return err;
+}
+
+int64_t sys_symlinkat(const uint64_t *a)
+{
+    (void)a;
+    return -EPERM; /* FAT32 has no symbolic links */
+}
+
+int64_t sys_linkat(const uint64_t *a)
+{
+    (void)a;
+    return -EPERM; /* nor hard links: a file is its one directory entry */
+}
+
+int64_t sys_readlinkat(const uint64_t *a)
+{
+    struct proc *p = proc_current();
+    struct path_buf *pb = kmalloc(sizeof(*pb));
+    struct vfs_stat st;
+    int64_t ret;
+
+    if (!pb)
+        return -ENOMEM;
+    if ((int64_t)a[3] <= 0) {
+        kfree(pb);
+        return -EINVAL;
+    }
+    ret = path_get((int)a[0], a[1], pb);
+    if (!ret && !strcmp(pb->abs, "/proc/self/exe")) {
+        /* The one link there is: the program's path (no /proc otherwise). */
+        unsigned long flags = spin_lock_irqsave(&p->lock);
+        strcpy(pb->cwd, p->exe);
+        spin_unlock_irqrestore(&p->lock, flags);
+        size_t len = strlen(pb->cwd);
+        ret = (int64_t)(len < a[3] ? len : a[3]);
+        if (!len)
+            ret = -ENOENT;
+        else if (uvm_copy_out(uvm(), a[2], pb->cwd, (size_t)ret))
+            ret = -EFAULT;
+    } else if (!ret) {
+        ret = dev_lookup(pb->abs) >= 0 ? 0 : vfs_stat(pb->abs, &st);
+        if (!ret)
+            ret = -EINVAL; /* it exists, and nothing on FAT32 is a link */
+    }
+    kfree(pb);
+    return ret;
+}
+
+/* Change attr of the file at (dirfd, upath); devices have nothing to change. */
+static int64_t path_setattr(int dirfd, uint64_t upath, const struct vfs_setattr *attr)
+{
+    struct path_buf *pb = kmalloc(sizeof(*pb));
+
+    if (!pb)
+        return -ENOMEM;
+    int err = path_get(dirfd, upath, pb);
+    if (!err)
+        err = dev_lookup(pb->abs) >= 0 ? 0 : vfs_setattr(pb->abs, attr);
+    kfree(pb);
+    return err;
+}
+
+int64_t sys_fchmodat(const uint64_t *a)
+{
+    /* FAT32 keeps one permission bit: read-only, set when nobody may write (other bits, such
+     * as the file type some callers pass along, are ignored as in Linux). */
+    struct vfs_setattr attr = {(a[2] & 0222) ? 0 : 1, false, {0, 0, 0, 0, 0, 0}};
+
+    return path_setattr((int)a[0], a[1], &attr);
+}
+
+int64_t sys_utimensat(const uint64_t *a)
+{
+    struct user_timespec {
+        int64_t sec, nsec;
+    } ts[2];
+    struct vfs_setattr attr = {-1, true, {0, 0, 0, 0, 0, 0}};
+    uint64_t secs = sys_clock_ns(CLOCK_REALTIME) / 1000000000ULL;
+
+    if (a[3] & ~(uint64_t)AT_SYMLINK_NOFOLLOW)
+        return -EINVAL;
+    if (a[2]) {
+        if (uvm_copy_in(uvm(), ts, a[2], sizeof(ts)))
+            return -EFAULT;
+        for (int i = 0; i < 2; i++) {
+            if (ts[i].nsec != UTIME_NOW && ts[i].nsec != UTIME_OMIT &&
+                (ts[i].nsec < 0 || ts[i].nsec >= 1000000000 || ts[i].sec < 0))
+                return -EINVAL;
+        }
+        /* FAT32 has one time stamp to set: the modification time (access is a date). */
+        if (ts[1].nsec == UTIME_OMIT)
+            attr.set_mtime = false;
+        else if (ts[1].nsec != UTIME_NOW)
+            secs = (uint64_t)ts[1].sec;
+    }
+    struct rtc_time t;
+    rtc_to_date(secs, &t);
+    attr.mtime = (struct vfs_time){t.year, t.month, t.day, t.hour, t.minute, t.second};
+    if (!attr.set_mtime)
+        return 0;
+    if (a[1])
+        return path_setattr((int)a[0], a[1], &attr);
+    /* futimens: no path, the descriptor's file. */
+    struct fd e;
+    int err = fd_get(proc_current(), (int)a[0], &e);
+    if (err)
+        return err;
+    err = e.kind == FD_FILE ? vfs_fsetattr(e.file, &attr) : e.kind == FD_PIPE ? -EPERM : 0;
+    fd_release(&e);
     return err;
 }

@@ -1,9 +1,10 @@
-/* sys_proc.c - process system calls: ids, clone (fork and threads), execve, exit, wait4, kill. */
+/* sys_proc.c - process system calls: ids, groups and sessions, clone, execve, exit, wait4. */
 #include "fs/vfs.h"
 #include "kernel/exec.h"
 #include "kernel/fd.h"
 #include "kernel/kmalloc.h"
 #include "kernel/proc.h"
+#include "kernel/signal.h"
 #include "kernel/syscall.h"
 #include "kernel/version.h"
 #include "lib/errno.h"
@@ -29,9 +30,9 @@
      CLONE_CHILD_SETTID)
 #define CLONE_THREAD_NEEDS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND)
 #define WNOHANG            1
+#define WUNTRACED          2 /* nothing stops here, so there is never a stopped child to report */
+#define WCONTINUED         8
 #define RUSAGE_SIZE        144
-#define SIGSET_SIZE        8
-#define SIG_DFL            0
 #define UTS_LEN            65
 
 static struct uvm_space *uvm(void)
@@ -83,63 +84,25 @@ int64_t sys_exit_group(const uint64_t *a)
     uthread_exit();
 }
 
-int64_t sys_kill(const uint64_t *a)
+int64_t sys_setpgid(const uint64_t *a)
 {
-    /* Process groups are not kept: only a single positive pid can be named. */
-    if ((int)a[0] <= 0)
-        return -EINVAL;
-    return proc_kill((int)a[0], (int)a[1]);
+    return proc_setpgid(proc_current(), (int)a[0], (int)a[1]);
 }
 
-/* Signals are process-wide here: one to a thread acts on its process. */
-static int64_t kill_thread(int tgid, int tid, int sig)
+int64_t sys_getpgid(const uint64_t *a)
 {
-    struct proc *p;
-    struct uthread *ut = proc_find_thread(tid, &p);
-
-    if (!ut)
-        return -ESRCH;
-    int64_t ret = tgid > 0 && p->pid != tgid ? -ESRCH : proc_kill(p->pid, sig);
-    proc_put(p);
-    return ret;
+    return proc_getpgid(proc_current(), (int)a[0]);
 }
 
-int64_t sys_tkill(const uint64_t *a)
+int64_t sys_getsid(const uint64_t *a)
 {
-    return kill_thread(0, (int)a[0], (int)a[1]);
+    return proc_getsid(proc_current(), (int)a[0]);
 }
 
-int64_t sys_tgkill(const uint64_t *a)
+int64_t sys_setsid(const uint64_t *a)
 {
-    return kill_thread((int)a[0], (int)a[1], (int)a[2]);
-}
-
-int64_t sys_rt_sigprocmask(const uint64_t *a)
-{
-    uint64_t set, zero = 0;
-
-    /* Nothing is ever delivered to a handler, so the mask is always empty. */
-    if (a[3] != SIGSET_SIZE || (a[1] && a[0] > 2))
-        return -EINVAL;
-    if (a[1] && uvm_copy_in(uvm(), &set, a[1], sizeof(set)))
-        return -EFAULT;
-    if (a[2] && uvm_copy_out(uvm(), a[2], &zero, sizeof(zero)))
-        return -EFAULT;
-    return 0;
-}
-
-int64_t sys_rt_sigaction(const uint64_t *a)
-{
-    uint64_t act[4], old[4] = {SIG_DFL, 0, 0, 0};
-
-    if (a[3] != SIGSET_SIZE || a[0] < 1 || a[0] > 64)
-        return -EINVAL;
-    if (a[1] && uvm_copy_in(uvm(), act, a[1], sizeof(act)))
-        return -EFAULT;
-    if (a[2] && uvm_copy_out(uvm(), a[2], old, sizeof(old)))
-        return -EFAULT;
-    /* Only the default action exists: signal handlers are not supported. */
-    return a[1] && act[0] != SIG_DFL ? -EINVAL : 0;
+    (void)a;
+    return proc_setsid(proc_current());
 }
 
 int64_t sys_uname(const uint64_t *a)
@@ -155,9 +118,12 @@ int64_t sys_wait4(const uint64_t *a)
     int status = 0;
     char rusage[RUSAGE_SIZE];
 
-    if (a[2] & ~(uint64_t)(WNOHANG | 0x40000000 /* __WALL */ | 0x80000000 /* __WCLONE */))
+    if (a[2] & ~(uint64_t)(WNOHANG | WUNTRACED | WCONTINUED | 0x40000000 /* __WALL */ |
+                           0x80000000 /* __WCLONE */))
         return -EINVAL;
     int pid = proc_wait(proc_current(), (int)a[0], &status, a[2] & WNOHANG);
+    if (pid == -EINTR)
+        return -ERESTARTSYS;
     if (pid <= 0)
         return pid;
     if (a[1] && uvm_copy_out(uvm(), a[1], &status, sizeof(status)))
@@ -191,8 +157,12 @@ static int64_t clone_process(uint64_t flags, const struct trap_frame *start, uin
     }
     if (!err) {
         fd_copy(child, p);
+        signal_fork(child, p);
         unsigned long irq = spin_lock_irqsave(&p->lock);
         memcpy(child->cwd, p->cwd, VFS_PATH_MAX);
+        memcpy(child->exe, p->exe, PROC_EXE_MAX);
+        memcpy(child->cmdline, p->cmdline, PROC_CMDLINE_MAX);
+        child->cmdline_len = p->cmdline_len;
         spin_unlock_irqrestore(&p->lock, irq);
     }
     int pid = child->pid;
@@ -203,7 +173,8 @@ static int64_t clone_process(uint64_t flags, const struct trap_frame *start, uin
         err = uvm_copy_out(child->as->uvm, ctid, &pid, sizeof(pid));
     if (!err)
         err = uthread_create(child, pid, start, tls, &self->fp, self->kt->base_prio,
-                             self->kt->affinity, (flags & CLONE_CHILD_CLEARTID) ? ctid : 0);
+                             self->kt->affinity, (flags & CLONE_CHILD_CLEARTID) ? ctid : 0,
+                             self->sig_mask);
     if (err) {
         proc_abort(child);
         return err;
@@ -226,7 +197,8 @@ static int64_t clone_thread(uint64_t flags, const struct trap_frame *start, uint
     if ((flags & CLONE_CHILD_SETTID) && uvm_copy_out(uvm(), ctid, &tid, sizeof(tid)))
         return -EFAULT;
     int err = uthread_create(self->proc, tid, start, tls, &self->fp, self->kt->base_prio,
-                             self->kt->affinity, (flags & CLONE_CHILD_CLEARTID) ? ctid : 0);
+                             self->kt->affinity, (flags & CLONE_CHILD_CLEARTID) ? ctid : 0,
+                             self->sig_mask);
     return err ? err : tid;
 }
 

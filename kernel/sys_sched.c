@@ -25,7 +25,7 @@ struct user_timespec {
     int64_t sec, nsec;
 };
 
-/* Sleepers wait here; only kill wakes it (a deadline ends a sleep). */
+/* Sleepers wait here; only a signal or kill wakes it (a deadline ends a sleep). */
 static struct wait_queue sleep_wq = WAIT_QUEUE_INIT(sleep_wq);
 /* Wall-clock time at counter zero, from the RTC, set on first use (0: not yet). */
 static uint64_t realtime_base_ns;
@@ -80,7 +80,7 @@ static int timespec_out(uint64_t uts, uint64_t ns)
 static int64_t sleep_until(uint64_t deadline, uint64_t urem)
 {
     struct uthread *self = uthread_current();
-    int err = uthread_wait_until(self, &sleep_wq, false, deadline);
+    int err = uthread_wait_interruptible(self, &sleep_wq, false, deadline);
 
     if (err != -EINTR)
         return 0;

@@ -10,6 +10,7 @@
 #include "kernel/preempt.h"
 #include "kernel/proc.h"
 #include "kernel/sched.h"
+#include "kernel/signal.h"
 #include "kernel/syscall.h"
 #include "lib/errno.h"
 
@@ -34,7 +35,7 @@ struct uthread *uthread_current(void)
 
 int uthread_create(struct proc *p, int tid, const struct trap_frame *start, uint64_t tls,
                    const struct fpsimd_state *fp, int prio, cpumask_t affinity,
-                   uint64_t clear_child_tid)
+                   uint64_t clear_child_tid, uint64_t sig_mask)
 {
     struct uthread *ut = kzalloc(sizeof(*ut));
 
@@ -49,6 +50,7 @@ int uthread_create(struct proc *p, int tid, const struct trap_frame *start, uint
     ut->fp_cpu = -1;
     ut->serial = __atomic_fetch_add(&next_serial, 1, __ATOMIC_RELAXED);
     ut->clear_child_tid = clear_child_tid;
+    ut->sig_mask = sig_mask;
     unsigned long flags = spin_lock_irqsave(&p->lock);
     if (p->nthreads >= PROC_MAX_THREADS || __atomic_load_n(&p->killed, __ATOMIC_ACQUIRE)) {
         spin_unlock_irqrestore(&p->lock, flags);
@@ -130,6 +132,11 @@ void uthread_trap(struct trap_frame *tf, unsigned int vector)
     } else {
         arch_irq_enable();
         fault_user(tf);
+        arch_irq_disable();
+    }
+    if (signal_work(ut)) {
+        arch_irq_enable();
+        signal_deliver(ut);
         arch_irq_disable();
     }
     uthread_leave(ut);

@@ -18,6 +18,8 @@ No root rights are needed.
   BUILD_DIR/guests/<name>/ (kernel image, dtb, initrd, guest.cfg, ...), those files
   are copied to /guests/<name>/ on the image, subdirectories included.
   Files in BUILD_DIR/app/ are copied to /bin/.
+  Debian's busybox, if its busybox-static .deb is cached in guest/linux/cache/ (make
+  linux-guest downloads it), is copied to /bin/busybox: \`run busybox sh\` at the EL1 prompt.
   Existing files of the same name are replaced; nothing else on the image changes.
 
   -i IMAGE      image to fill (default: host.img in the repository root)
@@ -92,6 +94,16 @@ done
 if [ -d "$build/app" ] && [ -n "$(ls -A "$build/app")" ]; then
     ensure_dir /bin
     copy_dir "$build/app" /bin
+fi
+deb=$(ls "$ROOT"/guest/linux/cache/busybox-static_*.deb 2>/dev/null | tail -1)
+if [ -n "$deb" ] && command -v dpkg-deb >/dev/null 2>&1; then
+    bb=$(mktemp -d)
+    dpkg-deb -x "$deb" "$bb" || die "cannot extract $deb"
+    ensure_dir /bin
+    mcopy -o -i "$img" "$bb/bin/busybox" ::/bin/busybox || die "cannot copy busybox to $img"
+    echo "  $deb -> /bin/busybox"
+    copied=$((copied + 1))
+    rm -rf "$bb"
 fi
 if [ "$copied" -eq 0 ]; then
     echo "nothing staged under $build/guests/<name>/ or $build/app/; $img unchanged"

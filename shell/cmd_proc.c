@@ -4,6 +4,7 @@
 #include "kernel/printk.h"
 #include "kernel/proc.h"
 #include "kernel/shell.h"
+#include "kernel/tty.h"
 #include "kernel/vma.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -20,7 +21,8 @@ static int cmd_run(int argc, char **argv)
         kprintf("usage: run <program> [args] [&]\n");
         return -1;
     }
-    int pid = exec_spawn(argv[1], argc - 1, argv + 1, &why);
+    /* A foreground program's session has the console (its ^C, its modes) until it ends. */
+    int pid = exec_spawn(argv[1], argc - 1, argv + 1, !background, &why);
     if (pid < 0) {
         kprintf("run: %s: %s%s%s\n", argv[1], errno_str(pid), *why ? ": " : "", why);
         return -1;
@@ -31,6 +33,7 @@ static int cmd_run(int argc, char **argv)
         return 0;
     }
     int err = proc_wait(NULL, pid, &status, false);
+    tty_foreground_end();
     if (err < 0) {
         kprintf("run: %s: %s\n", argv[1], errno_str(err));
         return -1;

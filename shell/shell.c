@@ -21,30 +21,55 @@ static const struct shell_cmd *shell_find(const char *name)
     return NULL;
 }
 
-/* Split line in place on blanks; "double quotes" group words. Returns argc. */
+/*
+ * Split line in place into words as a POSIX shell does: blanks separate words; 'single quotes'
+ * keep everything, "double quotes" keep all but \" \\ \$ \` (backslash escapes), and a
+ * backslash outside quotes takes the next character as it is. Returns argc, or -1 (with a
+ * message) for an unterminated quote or too many words.
+ */
 static int shell_tokenize(char *line, char **argv)
 {
     int argc = 0;
-    char *p = line;
+    char *p = line, *out = line;
 
-    while (*p && argc < ARGS_MAX) {
+    for (;;) {
         while (*p == ' ' || *p == '\t')
             p++;
         if (!*p)
-            break;
-        if (*p == '"') {
-            argv[argc++] = ++p;
-            while (*p && *p != '"')
-                p++;
-        } else {
-            argv[argc++] = p;
-            while (*p && *p != ' ' && *p != '\t')
-                p++;
+            return argc;
+        if (argc == ARGS_MAX) {
+            kprintf("too many words (at most %d)\n", ARGS_MAX);
+            return -1;
         }
-        if (*p)
-            *p++ = '\0';
+        argv[argc++] = out;
+        while (*p && *p != ' ' && *p != '\t') {
+            char q = *p;
+            if (q == '\'' || q == '"') {
+                for (p++; *p && *p != q; p++) {
+                    if (q == '"' && *p == '\\' && p[1] && strchr("\"\\$`", p[1]))
+                        p++;
+                    *out++ = *p;
+                }
+                if (!*p) {
+                    kprintf("unterminated %c quote\n", q);
+                    return -1;
+                }
+                p++;
+            } else if (q == '\\' && p[1]) {
+                *out++ = p[1];
+                p += 2;
+            } else {
+                *out++ = *p++;
+            }
+        }
+        /* out never passes p: the terminator lands on a byte already read. */
+        bool more = *p != '\0';
+        *out++ = '\0';
+        if (more)
+            p++;
+        else
+            return argc;
     }
-    return argc;
 }
 
 static void shell_execute(char *line)
@@ -52,7 +77,7 @@ static void shell_execute(char *line)
     char *argv[ARGS_MAX + 1];
     int argc = shell_tokenize(line, argv);
 
-    if (argc == 0)
+    if (argc <= 0)
         return;
     argv[argc] = NULL;
     const struct shell_cmd *c = shell_find(argv[0]);

@@ -14,5 +14,7 @@ int pl011_getc_nonblock(void);
 /* Sleep (the calling thread blocks) until the next byte is received. */
 char pl011_getc(void);
 uint64_t pl011_rx_dropped(void);
+/* Received bytes go to hook (called in interrupt context) instead of the ring; NULL: the ring. */
+void pl011_set_rx_hook(void (*hook)(char c));
 
 #endif

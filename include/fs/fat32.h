@@ -95,8 +95,12 @@ const char *fat32_error(const struct fat32_vol *vol);          /* last -EUCLEAN 
 /* Names. */
 int fat32_stat(struct fat32_vol *vol, const char *path, struct fat32_stat *out);
 int fat32_mkdir(struct fat32_vol *vol, const char *path);
-int fat32_unlink(struct fat32_vol *vol, const char *path); /* files; -EBUSY while open */
-int fat32_rmdir(struct fat32_vol *vol, const char *path);  /* empty directories only */
+/* Files; one still open loses its name now and its clusters at the last close (POSIX). */
+int fat32_unlink(struct fat32_vol *vol, const char *path);
+int fat32_rmdir(struct fat32_vol *vol, const char *path); /* empty directories only */
+/* The read-only attribute (read_only 0 or 1; -1: unchanged) and, unless NULL, the mtime. */
+int fat32_setattr(struct fat32_vol *vol, const char *path, int read_only,
+                  const struct fat32_time *mtime);
 int fat32_rename(struct fat32_vol *vol, const char *from, const char *to);
 int fat32_opendir(struct fat32_vol *vol, const char *path, struct fat32_dir *dir);
 /* 1 with the next entry in out, 0 at the end of the directory, or an errno. */
@@ -117,5 +121,8 @@ long fat32_write(struct fat32_vol *vol, struct fat32_node *node, uint64_t off, c
                  size_t len);
 int fat32_truncate(struct fat32_vol *vol, struct fat32_node *node, uint64_t size);
 int fat32_fstat(struct fat32_vol *vol, struct fat32_node *node, struct fat32_stat *out);
+/* fat32_setattr for an open file. */
+int fat32_fsetattr(struct fat32_vol *vol, struct fat32_node *node, int read_only,
+                   const struct fat32_time *mtime);
 
 #endif

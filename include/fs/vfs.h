@@ -38,6 +38,13 @@ struct vfs_stat {
     struct vfs_time mtime, ctime;
 };
 
+/** What vfs_setattr changes: read_only (0 or 1; -1: unchanged), mtime if set_mtime. */
+struct vfs_setattr {
+    int read_only;
+    bool set_mtime;
+    struct vfs_time mtime;
+};
+
 struct vfs_dirent {
     char name[VFS_NAME_MAX + 1];
     struct vfs_stat st;
@@ -69,6 +76,8 @@ struct vfs_fs_ops {
     int (*unlink)(void *fs, const char *path);
     int (*rmdir)(void *fs, const char *path);
     int (*rename)(void *fs, const char *from, const char *to);
+    int (*setattr)(void *fs, const char *path, const struct vfs_setattr *attr); /* may be NULL */
+    int (*fsetattr)(void *fs, void *node, const struct vfs_setattr *attr);      /* may be NULL */
     int (*opendir)(void *fs, const char *path, void **dir);
     int (*readdir)(void *fs, void *dir, struct vfs_dirent *out); /* 1, 0 at the end */
     void (*closedir)(void *fs, void *dir);
@@ -107,6 +116,12 @@ int vfs_mkdir(const char *path);
 int vfs_unlink(const char *path);
 int vfs_rmdir(const char *path);
 int vfs_rename(const char *from, const char *to);
+/* chmod's write bit and utimensat's mtime: -EPERM if the file system keeps neither. */
+int vfs_setattr(const char *path, const struct vfs_setattr *attr);
+/* The same for an open file (not a directory). */
+int vfs_fsetattr(struct file *f, const struct vfs_setattr *attr);
+/* Mount number i (0..): its path (cut to max), type and source; -ENOENT past the last. */
+int vfs_mount_entry(int i, char *path, size_t max, const char **type, const char **source);
 int vfs_statfs(const char *path, struct vfs_statfs *out, const char **source);
 /* Every mount's file system written back and its disk flushed; the first error. */
 int vfs_sync_all(void);

@@ -15,7 +15,10 @@
 #define ASPACE_STACK_SIZE (1UL << 20)
 #define ASPACE_MMAP_TOP   (ASPACE_STACK_TOP - ASPACE_STACK_SIZE - (16UL << 20))
 #define ASPACE_MIN_ADDR   0x10000UL /* nothing is mapped below: NULL pointers fault */
-#define ASPACE_MAX_VMAS   512
+/* One read-only page above the mmap area: the signal return trampoline (Linux has it in the vDSO).
+ */
+#define ASPACE_SIGPAGE  ASPACE_MMAP_TOP
+#define ASPACE_MAX_VMAS 512
 
 enum vma_kind { VMA_IMAGE, VMA_HEAP, VMA_STACK, VMA_MMAP };
 

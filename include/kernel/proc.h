@@ -16,28 +16,44 @@
 #define PROC_NAME_MAX    THREAD_NAME_MAX
 #define PROC_MAX_FDS     64
 #define PROC_MAX_THREADS 64
+#define PROC_EXE_MAX     256 /* longest program path /proc/self/exe can name */
+#define PROC_CMDLINE_MAX 256 /* argv kept for /proc/<pid>/cmdline (longer ones are cut) */
 
-/* Linux signal numbers (the ones Avatar acts on) and wait statuses. */
+/* Linux signal numbers (the ones the kernel raises or treats specially) and wait statuses. */
 #define SIGINT                    2
+#define SIGQUIT                   3
 #define SIGILL                    4
 #define SIGBUS                    7
 #define SIGKILL                   9
 #define SIGSEGV                   11
+#define SIGPIPE                   13
 #define SIGTERM                   15
 #define SIGCHLD                   17
+#define SIGSTOP                   19
+#define SIG_MAX                   64
+#define SIG_BIT(sig)              (1ULL << ((sig)-1))
 #define PROC_STATUS_EXITED(code)  (((code)&0xff) << 8)
 #define PROC_STATUS_SIGNALED(sig) ((sig)&0x7f)
 #define PROC_STATUS_REPORTED      0x80    /* WCOREDUMP: the kernel printed why it died */
 #define PROC_KILLED               0x10000 /* in proc->killed, above any wait status */
 
-enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE };
+enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_PIPE, FD_NULL, FD_ZERO, FD_RANDOM };
 
-/** One descriptor: the console or a VFS file (one reference to it). */
+/** One descriptor: the console, a VFS file, a pipe end (one reference to it), or a /dev device. */
 struct fd {
     enum fd_kind kind;
-    struct file *file;
-    int flags; /* open flags (O_ACCMODE, O_APPEND) */
+    struct file *file; /* FD_FILE */
+    struct pipe *pipe; /* FD_PIPE: the write end if (flags & O_ACCMODE) == O_WRONLY */
+    int flags;         /* open flags (O_ACCMODE, O_APPEND, O_NONBLOCK) */
     bool cloexec;
+};
+
+/** What a signal does (Linux struct sigaction on arm64: handler, flags, restorer, mask). */
+struct sig_action {
+    uint64_t handler; /* SIG_DFL 0, SIG_IGN 1, or a user address */
+    uint64_t flags;   /* SA_* */
+    uint64_t restorer;
+    uint64_t mask; /* blocked while the handler runs */
 };
 
 enum proc_state { PROC_LIVE, PROC_ZOMBIE };
@@ -63,12 +79,19 @@ struct proc {
     spinlock_t lock;
     struct aspace *as;
     struct fd fds[PROC_MAX_FDS];
-    char *cwd;                /* VFS_PATH_MAX bytes */
+    char *cwd;                      /* VFS_PATH_MAX bytes */
+    char exe[PROC_EXE_MAX];         /* the program's absolute path ("" if too long) */
+    char cmdline[PROC_CMDLINE_MAX]; /* lock: argv, each string NUL-terminated */
+    unsigned int cmdline_len;
     struct list_node threads; /* struct uthread */
     unsigned int nthreads;
     unsigned int child_events; /* proc_lock: bumped when a child exits (wait4 sleeps on it) */
     struct wait_queue child_wq;
-    struct wait_queue thread_wq; /* a thread left (exec waits for the others) */
+    struct wait_queue thread_wq;            /* a thread left (exec waits for the others) */
+    int pgid, sid;                          /* proc_lock: process group and session */
+    struct sig_action sig_actions[SIG_MAX]; /* lock */
+    uint64_t sig_pending;                   /* atomic: signals sent, not yet taken */
+    struct wait_queue sig_wq;               /* rt_sigsuspend sleeps here */
 };
 
 /**
@@ -91,6 +114,11 @@ struct uthread {
     int exit_code;                 /* exit(2) argument: the process's if it is the last to leave */
     struct wait_queue *waiting_on; /* where it sleeps interruptibly, or NULL */
     struct list_node link;
+    uint64_t sig_mask;       /* atomic: blocked signals (others read it to pick whom to wake) */
+    uint64_t sig_saved_mask; /* rt_sigsuspend: the mask to restore after the handler */
+    bool sig_restore_mask;   /* sig_saved_mask is to be restored on the way out */
+    bool syscall_restart;    /* the last system call was interrupted and may be restarted */
+    uint64_t syscall_x0;     /* its first argument, for the restart */
 };
 
 /** One line of `procs`: a copy. */
@@ -102,6 +130,8 @@ struct proc_info {
     int prio;         /* main (first) thread's priority */
     unsigned int cpu; /* its CPU */
     uint64_t resident_kib;
+    uint64_t virtual_kib; /* every region, committed in full */
+    int pgid, sid;
 };
 
 void proc_init(void);
@@ -120,6 +150,8 @@ struct proc *proc_alloc(struct proc *parent, const char *name);
 void proc_abort(struct proc *p);
 void proc_get(struct proc *p);
 void proc_put(struct proc *p);
+/* The id handed out last (/proc/loadavg). */
+int proc_last_pid(void);
 /* A fresh thread id (pids and tids share one name space). */
 int proc_alloc_tid(void);
 /* The last thread of p has left: release its memory and files, become a zombie. */
@@ -138,7 +170,7 @@ struct uthread *proc_find_thread(int tid, struct proc **owner);
  */
 int uthread_create(struct proc *p, int tid, const struct trap_frame *start, uint64_t tls,
                    const struct fpsimd_state *fp, int prio, cpumask_t affinity,
-                   uint64_t clear_child_tid);
+                   uint64_t clear_child_tid, uint64_t sig_mask);
 /* Leave: the last thread out turns the process into a zombie. Enables IRQs. */
 void uthread_exit(void) __attribute__((noreturn));
 
@@ -149,6 +181,21 @@ void uthread_exit(void) __attribute__((noreturn));
 bool proc_terminate(struct proc *p, int status);
 /* Signal sig to process pid from user or shell: 0, -ESRCH, -EINVAL. */
 int proc_kill(int pid, int sig);
+/* Signal sig to every process of group pgid (0: none found gives -ESRCH); from any context. */
+int proc_kill_group(int pgid, int sig);
+/* kill(-1): every user process except self. */
+int proc_kill_all(struct proc *self, int sig);
+/* setpgid(pid, pgid) on behalf of self: 0, -ESRCH, -EPERM, -EINVAL. */
+int proc_setpgid(struct proc *self, int pid, int pgid);
+/* setsid: the new session id, or -EPERM for a group leader. */
+int proc_setsid(struct proc *self);
+/* getpgid / getsid of pid (0: self): the id or -ESRCH. */
+int proc_getpgid(struct proc *self, int pid);
+int proc_getsid(struct proc *self, int pid);
+/* Is there a process in session sid whose group is pgid? */
+bool proc_group_in_session(int pgid, int sid);
+/* A process started by the kernel leads a session and process group of its own. */
+void proc_new_session(struct proc *p);
 
 /*
  * wait4 for parent (NULL: the kernel's children): a zombie child matching pid (-1: any) is
@@ -165,6 +212,10 @@ void proc_vfork_wait(struct proc *child);
 
 /* Copy up to max processes into out; returns how many there are. */
 unsigned int proc_snapshot(struct proc_info *out, unsigned int max);
+/* One process's line (pid 0: the caller's): 0 or -ESRCH. */
+int proc_info_of(int pid, struct proc_info *out);
+/* Its argv (NUL-separated) into buf: the length, or -ESRCH. */
+long proc_cmdline(int pid, char *buf, size_t max);
 
 /*
  * Sleep on wq until cond or the process is killed (or deadline): like wait_event_until, but
@@ -185,6 +236,28 @@ static inline bool uthread_should_leave(struct uthread *ut)
     return __atomic_load_n(&ut->proc->killed, __ATOMIC_SEQ_CST) ||
            __atomic_load_n(&ut->exit_requested, __ATOMIC_SEQ_CST);
 }
+
+/* A signal ut does not block is pending: an interruptible sleep ends (the handler runs). */
+static inline uint64_t uthread_signal_pending(struct uthread *ut)
+{
+    return __atomic_load_n(&ut->proc->sig_pending, __ATOMIC_SEQ_CST) &
+           ~__atomic_load_n(&ut->sig_mask, __ATOMIC_SEQ_CST);
+}
+
+/*
+ * As uthread_wait_until, and a signal ut does not block also ends the sleep with -EINTR (pipes,
+ * the terminal, wait4, nanosleep: the sleeps a handler interrupts in Linux).
+ */
+#define uthread_wait_interruptible(ut, wq, cond, deadline)                                         \
+    ({                                                                                             \
+        __atomic_store_n(&(ut)->waiting_on, (wq), __ATOMIC_SEQ_CST);                               \
+        int uwait_ret_ = wait_event_until(                                                         \
+            (wq), (cond) || uthread_should_leave(ut) || uthread_signal_pending(ut), (deadline));   \
+        __atomic_store_n(&(ut)->waiting_on, NULL, __ATOMIC_SEQ_CST);                               \
+        if (!uwait_ret_ && (uthread_should_leave(ut) || uthread_signal_pending(ut)) && !(cond))    \
+            uwait_ret_ = -EINTR;                                                                   \
+        uwait_ret_;                                                                                \
+    })
 
 /* Exceptions from EL0 (arch/arm64/exception.c): system calls, aborts, interrupts. */
 void uthread_trap(struct trap_frame *tf, unsigned int vector);

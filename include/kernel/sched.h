@@ -50,6 +50,8 @@ cpumask_t sched_online_cpus(void);
 uint64_t sched_idle_ticks(void);
 /* Another thread waits for this CPU (or a reschedule is asked): a spinning waiter should yield. */
 bool sched_cpu_contended(void);
+/* Threads running or queued on all CPUs now (the load average samples it). */
+unsigned int sched_runnable(void);
 
 /* The timer interrupt, once per tick on each CPU: round robin and periodic balancing. */
 void sched_tick(void);

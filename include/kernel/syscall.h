@@ -21,6 +21,7 @@ int64_t sys_dup(const uint64_t *a);
 int64_t sys_dup3(const uint64_t *a);
 int64_t sys_fcntl(const uint64_t *a);
 int64_t sys_ioctl(const uint64_t *a);
+int64_t sys_pipe2(const uint64_t *a);
 int64_t sys_mkdirat(const uint64_t *a);
 int64_t sys_unlinkat(const uint64_t *a);
 int64_t sys_renameat(const uint64_t *a);
@@ -43,15 +44,30 @@ int64_t sys_fsync(const uint64_t *a);
 int64_t sys_fdatasync(const uint64_t *a);
 int64_t sys_syncfs(const uint64_t *a);
 
+/* sys_path.c: links */
+int64_t sys_symlinkat(const uint64_t *a);
+int64_t sys_linkat(const uint64_t *a);
+int64_t sys_readlinkat(const uint64_t *a);
+int64_t sys_fchmodat(const uint64_t *a);
+int64_t sys_utimensat(const uint64_t *a);
+
+/* sys_info.c */
+int64_t sys_prlimit64(const uint64_t *a);
+int64_t sys_getrlimit(const uint64_t *a);
+int64_t sys_setrlimit(const uint64_t *a);
+int64_t sys_getgroups(const uint64_t *a);
+int64_t sys_set_robust_list(const uint64_t *a);
+int64_t sys_sysinfo(const uint64_t *a);
+int64_t sys_prctl(const uint64_t *a);
+
 /* sys_proc.c */
 int64_t sys_exit(const uint64_t *a);
 int64_t sys_exit_group(const uint64_t *a);
 int64_t sys_set_tid_address(const uint64_t *a);
-int64_t sys_kill(const uint64_t *a);
-int64_t sys_tkill(const uint64_t *a);
-int64_t sys_tgkill(const uint64_t *a);
-int64_t sys_rt_sigaction(const uint64_t *a);
-int64_t sys_rt_sigprocmask(const uint64_t *a);
+int64_t sys_setpgid(const uint64_t *a);
+int64_t sys_getpgid(const uint64_t *a);
+int64_t sys_getsid(const uint64_t *a);
+int64_t sys_setsid(const uint64_t *a);
 int64_t sys_uname(const uint64_t *a);
 int64_t sys_getpid(const uint64_t *a);
 int64_t sys_getppid(const uint64_t *a);
@@ -60,6 +76,19 @@ int64_t sys_gettid(const uint64_t *a);
 int64_t sys_clone(const uint64_t *a);
 int64_t sys_execve(const uint64_t *a);
 int64_t sys_wait4(const uint64_t *a);
+
+/* sys_signal.c, signal.c */
+int64_t sys_kill(const uint64_t *a);
+int64_t sys_tkill(const uint64_t *a);
+int64_t sys_tgkill(const uint64_t *a);
+int64_t sys_rt_sigaction(const uint64_t *a);
+int64_t sys_rt_sigprocmask(const uint64_t *a);
+int64_t sys_rt_sigpending(const uint64_t *a);
+int64_t sys_rt_sigsuspend(const uint64_t *a);
+int64_t sys_rt_sigreturn(const uint64_t *a);
+
+/* sys_poll.c */
+int64_t sys_ppoll(const uint64_t *a);
 
 /* sys_sched.c */
 int64_t sys_futex(const uint64_t *a);

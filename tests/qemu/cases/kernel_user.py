@@ -32,6 +32,7 @@ PROGRAMS = [
     ("sleeptest", "", False, 120),
     ("memhog", "", False, 600),
     ("sysfuzz", "200 200", False, 600),
+    ("sigtest", "", False, 300),
 ]
 
 
