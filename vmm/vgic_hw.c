@@ -15,14 +15,6 @@
 #define GICH_APR   0x0f0
 #define GICH_LR(n) (0x100 + 4 * (n))
 
-#define V2_LR_ID_MASK     0x3ffu
-#define V2_LR_CPUID_SHIFT 10 /* HW = 1: the physical INTID (PhysicalID, bits [19:10]) */
-#define V2_LR_EOI         (1u << 19)
-#define V2_LR_PRIO_SHIFT  23 /* the top 5 bits of the 8-bit priority */
-#define V2_LR_STATE_SHIFT 28
-#define V2_LR_GRP1        (1u << 30)
-#define V2_LR_HW          (1u << 31)
-
 /* GICv3 (IHI 0069, 12.4 "The virtual interface control registers"), by encoding. */
 #define ICH_AP0R0_EL2 S3_4_C12_C8_0
 #define ICH_AP1R0_EL2 S3_4_C12_C9_0
@@ -30,13 +22,6 @@
 #define ICH_VTR_EL2   S3_4_C12_C11_1
 #define ICH_VMCR_EL2  S3_4_C12_C11_7
 #define ICC_SRE_EL1   S3_0_C12_C12_5
-
-#define V3_LR_PINTID_SHIFT 32 /* HW = 1: the physical INTID (pINTID, bits [44:32]) */
-#define V3_LR_EOI          (1UL << 41)
-#define V3_LR_PRIO_SHIFT   48
-#define V3_LR_GROUP        (1UL << 60)
-#define V3_LR_HW           (1UL << 61)
-#define V3_LR_STATE_SHIFT  62
 
 #define HCR_EN  1u
 #define HCR_UIE 2u
@@ -95,39 +80,6 @@ static void ich_lr_write(unsigned n, uint64_t v)
 #undef LR_WRITE
 }
 
-uint64_t vgic_hw_lr_encode(int gic_version, const struct vgic_lr *lr)
-{
-    if (gic_version == 2) {
-        uint32_t v = (lr->intid & V2_LR_ID_MASK) | (uint32_t)(lr->state & 3) << V2_LR_STATE_SHIFT |
-                     (uint32_t)(lr->priority >> 3) << V2_LR_PRIO_SHIFT;
-        if (lr->hw)
-            v |= V2_LR_HW | (lr->intid & V2_LR_ID_MASK) << V2_LR_CPUID_SHIFT;
-        else if (lr->intid < 16)
-            v |= (uint32_t)(lr->source & 7) << V2_LR_CPUID_SHIFT;
-        if (lr->notify_eoi && !lr->hw)
-            v |= V2_LR_EOI;
-        if (lr->group1)
-            v |= V2_LR_GRP1;
-        return v;
-    }
-    uint64_t v = lr->intid | (uint64_t)lr->priority << V3_LR_PRIO_SHIFT |
-                 (uint64_t)(lr->state & 3) << V3_LR_STATE_SHIFT | (lr->group1 ? V3_LR_GROUP : 0);
-    if (lr->hw)
-        v |= V3_LR_HW | (uint64_t)lr->intid << V3_LR_PINTID_SHIFT;
-    else if (lr->notify_eoi)
-        v |= V3_LR_EOI;
-    return v;
-}
-
-/* Only the state changes while the guest runs; the rest is as we wrote it. */
-static void lr_decode_state(uint64_t raw, struct vgic_lr *lr)
-{
-    if (version == 2)
-        lr->state = (uint8_t)((raw >> V2_LR_STATE_SHIFT) & 3);
-    else
-        lr->state = (uint8_t)((raw >> V3_LR_STATE_SHIFT) & 3);
-}
-
 static uint64_t lr_read(unsigned n)
 {
     return version == 2 ? mmio_read32(gich + GICH_LR(n)) : ich_lr_read(n);
@@ -160,7 +112,7 @@ static unsigned read_back(struct vcpu *v, struct vgic_lr *back)
 
     for (unsigned i = 0; i < n; i++) {
         back[i] = v->vgic_lrs[i];
-        lr_decode_state(lr_read(i), &back[i]);
+        back[i].state = vgic_lr_decode_state(version, lr_read(i));
         if (back[i].hw && back[i].intid < 32 && back[i].state == VGIC_LR_INVALID)
             v->vgic.hw_active &= ~(1u << back[i].intid);
     }
@@ -180,7 +132,7 @@ static bool refresh(struct vcpu *v, int raise)
     unsigned n = vgic_refresh(&v->vm->vgic, v->id, back, nback, raise, v->vgic_lrs, nr_lrs, &more);
 
     for (unsigned i = 0; i < n; i++)
-        lr_write(i, vgic_hw_lr_encode(version, &v->vgic_lrs[i]));
+        lr_write(i, vgic_lr_encode(version, &v->vgic_lrs[i]));
     for (unsigned i = n; i < old; i++)
         lr_write(i, 0);
     v->vgic.nr_used = n;
@@ -242,7 +194,7 @@ void vgic_hw_put(struct vcpu *v)
         v->vgic.lr_raw[i] = lr_read(i);
         lr_write(i, 0);
         if (v->vgic_lrs[i].hw && v->vgic_lrs[i].intid < 32 &&
-            !((v->vgic.lr_raw[i] >> (version == 2 ? V2_LR_STATE_SHIFT : V3_LR_STATE_SHIFT)) & 3))
+            vgic_lr_decode_state(version, v->vgic.lr_raw[i]) == VGIC_LR_INVALID)
             v->vgic.hw_active &= ~(1u << v->vgic_lrs[i].intid);
     }
     /* The next vCPU here finds this CPU's forwarded PPIs inactive (vgic_hw_load restores). */

@@ -149,6 +149,9 @@ unsigned vgic_refresh(struct vgic *vg, unsigned vcpu, const struct vgic_lr *back
  * any order. Afterwards the model owns them again: vgic_flush before the guest runs again.
  */
 void vgic_sync(struct vgic *vg, unsigned vcpu, const struct vgic_lr *lrs, unsigned n);
+/* GICH_LR (gic_version 2) or ICH_LR<n>_EL2 (3) for lr; and the state field of one read back. */
+uint64_t vgic_lr_encode(int gic_version, const struct vgic_lr *lr);
+uint8_t vgic_lr_decode_state(int gic_version, uint64_t raw);
 /* Something became pending for vcpu since its last vgic_flush (lock-free). */
 bool vgic_needs_flush(struct vgic *vg, unsigned vcpu);
 /* vcpu has a pending, enabled interrupt: a WFI must not sleep (call vgic_sync first). */

@@ -22,8 +22,6 @@ bool vgic_hw_refresh(struct vcpu *v);
  * guest, whose deactivation (HW bit in the LR) ends the physical one.
  */
 void vgic_hw_forwarded(struct vcpu *v, unsigned intid);
-/* GICH_LR (version 2) or ICH_LR<n>_EL2 (version 3) for lr. */
-uint64_t vgic_hw_lr_encode(int gic_version, const struct vgic_lr *lr);
 /* World switch: the virtual CPU interface's state in and out of the hardware. */
 void vgic_hw_load(struct vcpu *v);
 void vgic_hw_put(struct vcpu *v);

@@ -553,6 +553,114 @@ static void test_level_ppi_notify(void)
     CHECK_EQ(rec.nr_deact, 2);
 }
 
+/*
+ * A forwarded (hardware-mapped) PPI, as the virtual timer is: its owner raises the line once it
+ * has acknowledged the physical interrupt; the LR carries the HW bit and never the EOI bit; the
+ * guest's deactivation ends the physical one too, so the line falls without any callback; the
+ * model says (hw_live) while the physical interrupt is still owed a deactivation.
+ */
+static void test_hw_ppi(void)
+{
+    setup(3, 2);
+    linux_v3_init();
+    wr(1, SGI(1) + GICD_ISENABLER, 4, 1u << VTIMER_PPI);
+    vgic_set_hw(&vg, 1, VTIMER_PPI, true);
+    clear_kicks();
+    vgic_set_level(&vg, 1, VTIMER_PPI, true);
+    CHECK_EQ(rec.kicks[1], 1);
+    CHECK_EQ(flush(1, 4), 1);
+    CHECK_EQ(lrs[0].intid, VTIMER_PPI);
+    CHECK(lrs[0].hw);
+    CHECK(!lrs[0].notify_eoi);
+    CHECK_EQ(lrs[0].state, VGIC_LR_PENDING);
+    CHECK_EQ(vg.cpu[1].hw_live, 1u << VTIMER_PPI);
+    /* Taken and deactivated by the guest: nothing left, no deactivation callback. */
+    sync_as(1, 1, VGIC_LR_INVALID);
+    CHECK_EQ(flush(1, 4), 0);
+    CHECK_EQ(vg.cpu[1].hw_live, 0);
+    CHECK_EQ(rec.nr_deact, 0);
+    CHECK(!vgic_pending(&vg, 1));
+
+    /* Acknowledged (active in the LR): stays live and goes back in as active only. */
+    vgic_set_level(&vg, 1, VTIMER_PPI, true);
+    CHECK_EQ(flush(1, 4), 1);
+    sync_as(1, 1, VGIC_LR_ACTIVE);
+    CHECK_EQ(flush(1, 4), 1);
+    CHECK_EQ(lrs[0].state, VGIC_LR_ACTIVE);
+    CHECK(lrs[0].hw);
+    CHECK_EQ(vg.cpu[1].hw_live, 1u << VTIMER_PPI);
+    /* A write to ICACTIVER0 deactivates it: the physical one must end too (not live). */
+    clear_kicks();
+    wr(1, SGI(1) + GICD_ICACTIVER, 4, 1u << VTIMER_PPI);
+    CHECK_EQ(rec.kicks[1], 1);
+    CHECK_EQ(flush(1, 4), 0);
+    CHECK_EQ(vg.cpu[1].hw_live, 0);
+    CHECK_EQ(rd(1, SGI(1) + GICD_ISPENDR, 4) & (1u << VTIMER_PPI), 0);
+
+    /* The source stops before the guest took it: withdrawn from its LR, no longer live. */
+    vgic_set_level(&vg, 1, VTIMER_PPI, true);
+    CHECK_EQ(flush(1, 4), 1);
+    clear_kicks();
+    vgic_set_level(&vg, 1, VTIMER_PPI, false);
+    CHECK_EQ(rec.kicks[1], 1);
+    sync_as(1, 1, VGIC_LR_PENDING); /* it came back untouched */
+    CHECK_EQ(flush(1, 4), 0);
+    CHECK_EQ(vg.cpu[1].hw_live, 0);
+    CHECK(!vgic_pending(&vg, 1));
+
+    /* Disabled at the vGIC: pending (registers show it) and live, but in no LR. */
+    wr(1, SGI(1) + GICD_ICENABLER, 4, 1u << VTIMER_PPI);
+    vgic_set_level(&vg, 1, VTIMER_PPI, true);
+    CHECK_EQ(flush(1, 4), 0);
+    CHECK_EQ(vg.cpu[1].hw_live, 1u << VTIMER_PPI);
+    CHECK(rd(1, SGI(1) + GICD_ISPENDR, 4) & (1u << VTIMER_PPI));
+    vgic_set_level(&vg, 1, VTIMER_PPI, false);
+    CHECK_EQ(flush(1, 4), 0);
+    CHECK_EQ(vg.cpu[1].hw_live, 0);
+    CHECK_EQ(rd(1, SGI(1) + GICD_ISPENDR, 4) & (1u << VTIMER_PPI), 0);
+
+    /* vgic_refresh: the last instance back deactivated, the next raised, one call. */
+    wr(1, SGI(1) + GICD_ISENABLER, 4, 1u << VTIMER_PPI);
+    vgic_set_level(&vg, 1, VTIMER_PPI, true);
+    CHECK_EQ(flush(1, 4), 1);
+    lrs[0].state = VGIC_LR_INVALID;
+    struct vgic_lr back = lrs[0];
+    CHECK_EQ(vgic_refresh(&vg, 1, &back, 1, VTIMER_PPI, lrs, 4, &more), 1);
+    CHECK_EQ(lrs[0].state, VGIC_LR_PENDING);
+    CHECK(lrs[0].hw);
+    CHECK_EQ(vg.cpu[1].hw_live, 1u << VTIMER_PPI);
+
+    /* A reset drops a forwarded line: the hardware raises it again if it is still high. */
+    vgic_reset(&vg);
+    CHECK_EQ(vg.cpu[1].priv_busy & (1u << VTIMER_PPI), 0);
+    CHECK_EQ(rec.nr_deact, 0);
+    CHECK(!rec.locked_call);
+}
+
+/* The list register layouts (GICv2 GICH_LR<n>, GICv3 ICH_LR<n>_EL2), HW bit included. */
+static void test_lr_encode(void)
+{
+    struct vgic_lr lr = {
+        .intid = 27, .priority = 0xa0, .state = VGIC_LR_PENDING, .group1 = true, .hw = true};
+
+    /* v2: VirtualID 27, PhysicalID 27 in [19:10], priority 0xa0 >> 3 in [27:23], Grp1, HW. */
+    CHECK_EQ(vgic_lr_encode(2, &lr),
+             27u | 27u << 10 | 0x14u << 23 | 1u << 28 | 1u << 30 | 1u << 31);
+    /* v3: vINTID 27, pINTID 27 at [44:32], priority [55:48], Group, HW, State [63:62]. */
+    CHECK_EQ(vgic_lr_encode(3, &lr),
+             27UL | 27UL << 32 | 0xa0UL << 48 | 1UL << 60 | 1UL << 61 | 1UL << 62);
+    /* HW leaves no room for the EOI bit (it is a PhysicalID / pINTID bit): never set. */
+    lr.notify_eoi = true;
+    CHECK_EQ(vgic_lr_encode(2, &lr) & (1u << 19), (27u << 10) & (1u << 19));
+    CHECK_EQ(vgic_lr_encode(3, &lr) & (1UL << 41), 0);
+    /* Software: a v2 SGI's source CPU in [12:10], EOI bit when asked. */
+    struct vgic_lr sgi = {.intid = 3, .source = 5, .state = VGIC_LR_ACTIVE, .notify_eoi = true};
+    CHECK_EQ(vgic_lr_encode(2, &sgi), 3u | 5u << 10 | 1u << 19 | 2u << 28);
+    CHECK_EQ(vgic_lr_encode(3, &sgi), 3UL | 1UL << 41 | 2UL << 62);
+    CHECK_EQ(vgic_lr_decode_state(2, 3u << 28), VGIC_LR_PENDING_ACTIVE);
+    CHECK_EQ(vgic_lr_decode_state(3, 2UL << 62 | 3u << 28), VGIC_LR_ACTIVE);
+}
+
 static void test_pending_active_registers(void)
 {
     setup(2, 2);
@@ -1053,6 +1161,8 @@ int main(int argc, char **argv)
         {"vgic/config_and_priority", test_config_and_priority},
         {"vgic/flush_order_and_more", test_flush_order_and_more},
         {"vgic/level_ppi_notify", test_level_ppi_notify},
+        {"vgic/hw_ppi", test_hw_ppi},
+        {"vgic/lr_encode", test_lr_encode},
         {"vgic/pending_active_registers", test_pending_active_registers},
         {"vgic/v3_ids_and_redists", test_v3_ids_and_redists},
         {"vgic/v3_sgi1r", test_v3_sgi1r},
