@@ -171,6 +171,9 @@ int vgic_irq_reg_access(struct vgic *vg, struct vgic_access *a, const struct vgi
 const struct vgic_irq_reg *vgic_irq_reg_find(const struct vgic_irq_reg *regs, unsigned n,
                                              uint32_t offset)
 {
+    /* Below IGROUPR (0x080) every frame has only its fixed registers: CTLR, TYPER, IIDR... */
+    if (offset < regs[0].offset)
+        return NULL;
     for (unsigned i = 0; i < n; i++)
         if (offset >= regs[i].offset && offset - regs[i].offset < regs[i].len)
             return &regs[i];

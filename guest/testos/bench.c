@@ -24,12 +24,15 @@
 #define BENCH_LOOP(fn, body, ...)                                                                  \
     static uint64_t fn(uint64_t n, uintptr_t arg)                                                  \
     {                                                                                              \
+        __asm__ volatile("hint #42" ::: "memory"); /* bench_mark() */                              \
         uint64_t t0 = timer_virtual_count();                                                       \
         __asm__ volatile("1:\n" body "\n\tsubs %0, %0, #1\n\tb.ne 1b"                              \
                          : "+r"(n)                                                                 \
                          : "r"(arg)                                                                \
                          : __VA_ARGS__);                                                           \
-        return timer_virtual_count() - t0;                                                         \
+        uint64_t t = timer_virtual_count() - t0;                                                   \
+        __asm__ volatile("hint #42" ::: "memory");                                                 \
+        return t;                                                                                  \
     }
 
 /* PSCI_VERSION (0x84000000) is one MOVZ; the baseline keeps it and drops the call. */
