@@ -10,13 +10,6 @@
 #include "vmm/vgic_hw.h"
 #include "vmm/vm.h"
 
-struct vcpu *vcpu_current(void)
-{
-    struct vcpu *v = thread_current()->vcpu;
-
-    return v && v->in_run ? v : NULL;
-}
-
 void vcpu_sched_out(struct vcpu *v)
 {
     if (v->in_run && v->loaded)

@@ -154,6 +154,7 @@ void vcpu_arch_load(struct vcpu *v)
     isb();
     v->pcpu = (int)cpu;
     v->loaded = true;
+    this_cpu()->guest = v;
 }
 
 void vcpu_arch_put(struct vcpu *v)
@@ -178,6 +179,7 @@ void vcpu_arch_put(struct vcpu *v)
     write_sysreg(vttbr_el2, 0);
     isb();
     v->loaded = false;
+    this_cpu()->guest = NULL;
 }
 
 void vcpu_arch_fp_trap(struct vcpu *v)

@@ -30,6 +30,15 @@ void vgic_unlock(struct vgic *vg, unsigned long flags, const struct vgic_defer *
 
 void vgic_kick(struct vgic *vg, unsigned vcpu, struct vgic_defer *d)
 {
+    vg->cpu[vcpu].full = true;
+    __atomic_store_n(&vg->cpu[vcpu].needs_flush, 1, __ATOMIC_RELEASE);
+    d->kick |= 1u << vcpu;
+}
+
+/* Private intid, in no LR, is newly signalled to vcpu: the next refresh may just add it. */
+static void kick_fresh(struct vgic *vg, unsigned vcpu, uint32_t intid, struct vgic_defer *d)
+{
+    vg->cpu[vcpu].fresh |= 1u << intid;
     __atomic_store_n(&vg->cpu[vcpu].needs_flush, 1, __ATOMIC_RELEASE);
     d->kick |= 1u << vcpu;
 }
@@ -83,10 +92,18 @@ int vgic_spi_route(const struct vgic *vg, uint32_t intid)
 void vgic_irq_changed(struct vgic *vg, unsigned vcpu, uint32_t intid, int before,
                       struct vgic_defer *d)
 {
+    const struct vgic_irq *irq = vgic_irq_at(vg, vcpu, intid);
     int now = vgic_irq_signalled(vg, vcpu, intid);
 
     vgic_irq_track(vg, vcpu, intid);
-    if (now >= 0 && now != before)
+    /* Its LR may no longer say what the model does (priority, group, a new edge): rebuild. */
+    if (irq->in_lr)
+        vg->cpu[intid < VGIC_NR_PRIVATE ? vcpu : irq->home].full = true;
+    if (now < 0 || now == before)
+        return;
+    if (intid < VGIC_NR_PRIVATE && !irq->in_lr)
+        kick_fresh(vg, (unsigned)now, intid, d);
+    else
         vgic_kick(vg, (unsigned)now, d);
 }
 
@@ -136,6 +153,9 @@ void vgic_reset(struct vgic *vg)
             vgic_irq_track(vg, v, i); /* a level line still high stays pending */
         }
         c->nr_lr = 0;
+        c->fresh = 0;
+        c->full = true;
+        c->overflow = false;
         c->sleep = true; /* GICR_WAKER.ProcessorSleep resets to 1 (GICv3, GICR_WAKER) */
         __atomic_store_n(&c->needs_flush, 0, __ATOMIC_RELAXED);
     }
@@ -179,6 +199,8 @@ void vgic_set_level_locked(struct vgic *vg, unsigned vcpu, uint32_t intid, bool 
         return;
     int before = vgic_irq_signalled(vg, vcpu, intid);
 
+    if (irq->hw && intid < VGIC_NR_PRIVATE)
+        vg->cpu[vcpu].hw_dirty = true;
     /* An edge-triggered input becomes pending on its rising edge. */
     if (irq->edge && level && !irq->line)
         irq->latch = true;
@@ -240,14 +262,11 @@ void vgic_set_hw(struct vgic *vg, unsigned vcpu, uint32_t intid, bool on)
     unsigned long flags = vgic_lock(vg);
     struct vgic_irq *irq = line_irq(vg, vcpu, intid);
 
-    if (irq)
+    if (irq) {
         irq->hw = on;
+        vg->cpu[vcpu < vg->nr_vcpus ? vcpu : 0].hw_dirty = true;
+    }
     spin_unlock_irqrestore(&vg->lock, flags);
-}
-
-bool vgic_needs_flush(struct vgic *vg, unsigned vcpu)
-{
-    return vcpu < vg->nr_vcpus && __atomic_load_n(&vg->cpu[vcpu].needs_flush, __ATOMIC_ACQUIRE);
 }
 
 /* intid is pending for vcpu as the guest would see it: enabled, its group on, routed there. */

@@ -68,6 +68,7 @@ static void sync_locked(struct vgic *vg, unsigned vcpu, const struct vgic_lr *lr
             vgic_kick(vg, (unsigned)to, d);
     }
     c->nr_lr = 0;
+    c->full = true; /* nothing is in an LR now: the next flush looks at everything */
     if (changed)
         __atomic_store_n(&c->needs_flush, 1, __ATOMIC_RELEASE);
     d->kick &= ~(1u << vcpu); /* the caller is that vCPU */
@@ -193,6 +194,8 @@ static unsigned flush_locked(struct vgic *vg, unsigned vcpu, struct vgic_lr *lrs
     if (max > VGIC_MAX_LRS)
         max = VGIC_MAX_LRS;
     __atomic_store_n(&vg->cpu[vcpu].needs_flush, 0, __ATOMIC_RELAXED);
+    vg->cpu[vcpu].fresh = 0;
+    vg->cpu[vcpu].full = false;
     /* Only what is pending, active or in an LR can want one: word 0 private, then the SPIs. */
     for (unsigned w = 0; w < VGIC_BUSY_WORDS; w++) {
         uint32_t base;
@@ -215,7 +218,124 @@ static unsigned flush_locked(struct vgic *vg, unsigned vcpu, struct vgic_lr *lrs
     }
     vg->cpu[vcpu].nr_lr = (uint8_t)n;
     vg->cpu[vcpu].hw_live = hw_live(vg, vcpu);
+    vg->cpu[vcpu].hw_dirty = false;
     *more = total > n;
+    vg->cpu[vcpu].overflow = *more;
+    return n;
+}
+
+/*
+ * Whether the refresh can keep the LRs and change only what moved: nothing asked for a full one,
+ * everything wanted fits, back is the last flush's LRs in order, and no fresh interrupt (raise
+ * included) sits in an LR the guest left as it was (its new instance would merge with that one).
+ */
+static bool can_refresh_in_place(struct vgic *vg, unsigned vcpu, const struct vgic_lr *back,
+                                 unsigned nback, int raise, unsigned max)
+{
+    const struct vgic_cpu *c = &vg->cpu[vcpu];
+    uint32_t fresh = c->fresh, moved = 0;
+    unsigned need = c->nr_lr;
+
+    if (c->full || c->overflow || nback != c->nr_lr || raise >= VGIC_NR_PRIVATE)
+        return false;
+    if (raise >= 0)
+        fresh |= 1u << raise;
+    for (unsigned i = 0; i < nback; i++) {
+        uint32_t intid = c->lr_intid[i];
+        const struct vgic_irq *irq = vgic_irq_at(vg, vcpu, intid);
+
+        if (back[i].intid != intid || irq->stale)
+            return false;
+        if ((back[i].state & VGIC_LR_PENDING_ACTIVE) != irq->lr_state && intid < VGIC_NR_PRIVATE)
+            moved |= 1u << intid;
+    }
+    for (; fresh; fresh &= fresh - 1) {
+        unsigned intid = (unsigned)__builtin_ctz(fresh);
+
+        if (!c->priv[intid].in_lr)
+            need++;
+        else if (!(moved & (1u << intid)))
+            return false;
+    }
+    return need <= max;
+}
+
+/*
+ * Forwarded intid, whose LR offered it pending and came back invalid (the guest took it and
+ * deactivated it, and with it the physical interrupt), is raised again and would go back exactly
+ * as it was: level, enabled, its group on, no latch, nothing else pending about it.
+ */
+static bool hw_again(struct vgic *vg, unsigned vcpu, uint32_t intid)
+{
+    const struct vgic_irq *irq = vgic_irq_at(vg, vcpu, intid);
+    uint32_t grp = irq->group1 ? VGIC_CTLR_GRP1 : VGIC_CTLR_GRP0;
+
+    return irq->hw && !irq->edge && irq->line && !irq->latch && !irq->active && !irq->lr_moved &&
+           irq->enabled && (vg->ctlr & grp) && irq->lr_state == VGIC_LR_PENDING;
+}
+
+/*
+ * The refresh without a rebuild: LRs the guest left alone stay as they are; those it moved are
+ * folded back and made again (or dropped once nothing is left of them); then the raise, then the
+ * fresh private interrupts go into free LRs. The LRs come out as the full refresh would make
+ * them, in another order. Returns how many there are.
+ */
+static unsigned refresh_in_place(struct vgic *vg, unsigned vcpu, const struct vgic_lr *back,
+                                 unsigned nback, int raise, struct vgic_lr *lrs,
+                                 struct vgic_defer *d)
+{
+    struct vgic_cpu *c = &vg->cpu[vcpu];
+    unsigned n = 0;
+    bool same = !c->fresh && !c->hw_dirty; /* hw_live still holds */
+
+    for (unsigned i = 0; i < nback; i++) {
+        uint32_t intid = c->lr_intid[i];
+        unsigned got = back[i].state & VGIC_LR_PENDING_ACTIVE;
+
+        if (got == vgic_irq_at(vg, vcpu, intid)->lr_state) {
+            lrs[n] = back[i];
+            c->lr_intid[n++] = (uint16_t)intid;
+            continue;
+        }
+        if ((int)intid == raise && got == VGIC_LR_INVALID && hw_again(vg, vcpu, intid)) {
+            /* Folding it, raising it and making its LR again would change nothing else. */
+            lrs[n] = back[i];
+            lrs[n].state = VGIC_LR_PENDING;
+            c->lr_intid[n++] = (uint16_t)intid;
+            raise = -1;
+            continue;
+        }
+        same = false;
+        fold(vg, vcpu, intid, got, d);
+        vgic_irq_track(vg, vcpu, intid);
+        if (wants_lr(vg, vcpu, intid)) {
+            lrs[n] = make_lr(vg, vcpu, intid);
+            c->lr_intid[n++] = (uint16_t)intid;
+            continue;
+        }
+        int to = vgic_irq_signalled(vg, vcpu, intid);
+        if (to >= 0)
+            vgic_kick(vg, (unsigned)to, d);
+    }
+    c->nr_lr = (uint8_t)n;
+    if (raise >= 0) {
+        vgic_set_level_locked(vg, vcpu, (uint32_t)raise, true, d);
+        same = false;
+    }
+    for (uint32_t fresh = c->fresh; fresh; fresh &= fresh - 1) {
+        uint32_t intid = (uint32_t)__builtin_ctz(fresh);
+
+        if (!c->priv[intid].in_lr && wants_lr(vg, vcpu, intid)) {
+            lrs[n] = make_lr(vg, vcpu, intid);
+            c->lr_intid[n++] = (uint16_t)intid;
+        }
+    }
+    c->fresh = 0;
+    c->nr_lr = (uint8_t)n;
+    if (!same)
+        c->hw_live = hw_live(vg, vcpu);
+    c->hw_dirty = false;
+    __atomic_store_n(&c->needs_flush, 0, __ATOMIC_RELAXED); /* the raise kicked this vCPU */
     return n;
 }
 
@@ -234,11 +354,22 @@ unsigned vgic_refresh(struct vgic *vg, unsigned vcpu, const struct vgic_lr *back
         return 0;
     vgic_defer_init(&d);
     unsigned long flags = vgic_lock(vg);
-    /* Without LRs read back, the last flush's came back as they were written. */
-    sync_locked(vg, vcpu, back, nback, &d);
-    if (raise >= 0)
-        vgic_set_level_locked(vg, vcpu, (uint32_t)raise, true, &d);
-    unsigned n = flush_locked(vg, vcpu, lrs, max, more);
+    unsigned n;
+
+    if (can_refresh_in_place(vg, vcpu, back, nback, raise, max)) {
+        n = refresh_in_place(vg, vcpu, back, nback, raise, lrs, &d);
+        /* The raise wanted more than a fresh interrupt after all: rebuild from these LRs. */
+        if (vg->cpu[vcpu].full) {
+            sync_locked(vg, vcpu, lrs, n, &d);
+            n = flush_locked(vg, vcpu, lrs, max, more);
+        }
+    } else {
+        /* Without LRs read back, the last flush's came back as they were written. */
+        sync_locked(vg, vcpu, back, nback, &d);
+        if (raise >= 0)
+            vgic_set_level_locked(vg, vcpu, (uint32_t)raise, true, &d);
+        n = flush_locked(vg, vcpu, lrs, max, more);
+    }
     d.kick &= ~(1u << vcpu); /* the caller is that vCPU, about to run with these LRs */
     vgic_unlock(vg, flags, &d);
     return n;

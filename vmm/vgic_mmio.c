@@ -53,6 +53,8 @@ static void active_set(struct vgic *vg, struct vgic_access *a, struct vgic_irq *
         return;
     vgic_irq_unflight(vg, a->target, intid, &a->defer);
     irq->active = on;
+    if (irq->hw && intid < VGIC_NR_PRIVATE)
+        vg->cpu[a->target].hw_dirty = true;
     if (on) {
         /* Set active by a write: it belongs to the vCPU it is routed to, or the writer. */
         irq->home = (uint8_t)(holder >= 0 ? holder : (int)a->vcpu);

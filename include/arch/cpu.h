@@ -31,6 +31,7 @@ struct __attribute__((aligned(PERCPU_SIZE))) percpu {
     uint64_t next_tick;         /* counter value of the next scheduler tick (timer.c) */
     uint64_t guest_deadline;    /* hypervisor: the loaded vCPU's emulated timer, 0 = none */
     uint64_t idle_ticks;        /* counter time this CPU slept in its idle loop (other CPUs read) */
+    void *guest; /* hypervisor: the vCPU whose state is in this CPU (loaded), else NULL */
 };
 
 extern struct percpu percpu_data[MAX_CPUS];

@@ -81,6 +81,16 @@ struct vgic_cpu {
     bool sleep;          /* GICR_WAKER.ProcessorSleep */
     uint8_t needs_flush; /* atomic, no lock: the LRs no longer show what is pending */
     uint32_t hw_live;    /* private hw INTIDs pending, active or in an LR as of the last flush */
+    /*
+     * What the next refresh must look at. fresh: private INTIDs signalled to this vCPU since,
+     * none of them in an LR then. full: anything else changed (a kick, a register write to an
+     * interrupt in an LR, LRs taken back by vgic_sync): rebuild every LR from the model.
+     * overflow: the last flush left interrupts out for want of LRs.
+     */
+    uint32_t fresh;
+    bool full;
+    bool overflow;
+    bool hw_dirty; /* a forwarded private interrupt's line or active state changed: hw_live */
 };
 
 /**
@@ -153,7 +163,10 @@ void vgic_sync(struct vgic *vg, unsigned vcpu, const struct vgic_lr *lrs, unsign
 uint64_t vgic_lr_encode(int gic_version, const struct vgic_lr *lr);
 uint8_t vgic_lr_decode_state(int gic_version, uint64_t raw);
 /* Something became pending for vcpu since its last vgic_flush (lock-free). */
-bool vgic_needs_flush(struct vgic *vg, unsigned vcpu);
+static inline bool vgic_needs_flush(const struct vgic *vg, unsigned vcpu)
+{
+    return __atomic_load_n(&vg->cpu[vcpu].needs_flush, __ATOMIC_ACQUIRE);
+}
 /* vcpu has a pending, enabled interrupt: a WFI must not sleep (call vgic_sync first). */
 bool vgic_pending(struct vgic *vg, unsigned vcpu);
 

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/cpu.h"
 #include "arch/fpsimd.h"
 #include "arch/trap.h"
 #include "kernel/spinlock.h"
@@ -187,8 +188,11 @@ void vcpu_kick(struct vcpu *vcpu);
 /* Switch hooks (kernel/sched.c): a thread with a loaded vCPU leaves or gets a CPU. */
 void vcpu_sched_out(struct vcpu *vcpu);
 void vcpu_sched_in(struct vcpu *vcpu);
-/* The running thread's vCPU if it is inside a guest run, else NULL. */
-struct vcpu *vcpu_current(void);
+/* The vCPU loaded on this CPU (the running thread's, inside a guest run), else NULL. */
+static inline struct vcpu *vcpu_current(void)
+{
+    return this_cpu()->guest;
+}
 /* vcpu_trap.c: a synchronous exception or an IRQ taken from the guest. */
 void vcpu_trap_sync(struct trap_frame *tf);
 void vcpu_trap_irq(struct trap_frame *tf);
