@@ -25,6 +25,9 @@ void vcpu_sched_in(struct vcpu *v)
 void vcpu_kick(struct vcpu *v)
 {
     __atomic_store_n(&v->kick, true, __ATOMIC_RELEASE);
+    /* Its own thread, here: not asleep, and it looks before it enters the guest again. */
+    if (v == vcpu_current())
+        return;
     wait_wake_all(&v->wq);
     /* Running guest code on another CPU: any interrupt makes it leave and look. */
     int cpu = __atomic_load_n(&v->pcpu, __ATOMIC_ACQUIRE);

@@ -35,7 +35,7 @@ void vgic_kick(struct vgic *vg, unsigned vcpu, struct vgic_defer *d)
     d->kick |= 1u << vcpu;
 }
 
-/* Private intid, in no LR, is newly signalled to vcpu: the next refresh may just add it. */
+/* Private intid is newly signalled to vcpu: the next refresh may just add it. */
 static void kick_fresh(struct vgic *vg, unsigned vcpu, uint32_t intid, struct vgic_defer *d)
 {
     vg->cpu[vcpu].fresh |= 1u << intid;
@@ -96,15 +96,20 @@ void vgic_irq_changed(struct vgic *vg, unsigned vcpu, uint32_t intid, int before
     int now = vgic_irq_signalled(vg, vcpu, intid);
 
     vgic_irq_track(vg, vcpu, intid);
-    /* Its LR may no longer say what the model does (priority, group, a new edge): rebuild. */
-    if (irq->in_lr)
+    if (now >= 0 && now != before) {
+        /*
+         * Newly signalled: a private one may go straight into a free LR. One still in an LR (its
+         * last instance, maybe done by now) is looked at by the refresh: a new instance next to
+         * a finished one, or a full rebuild that merges it with one still pending.
+         */
+        if (intid < VGIC_NR_PRIVATE)
+            kick_fresh(vg, (unsigned)now, intid, d);
+        else
+            vgic_kick(vg, (unsigned)now, d);
+    } else if (irq->in_lr) {
+        /* Its LR may no longer say what the model does (priority, group): rebuild. */
         vg->cpu[intid < VGIC_NR_PRIVATE ? vcpu : irq->home].full = true;
-    if (now < 0 || now == before)
-        return;
-    if (intid < VGIC_NR_PRIVATE && !irq->in_lr)
-        kick_fresh(vg, (unsigned)now, intid, d);
-    else
-        vgic_kick(vg, (unsigned)now, d);
+    }
 }
 
 void vgic_irq_unflight(struct vgic *vg, unsigned vcpu, uint32_t intid, struct vgic_defer *d)
@@ -199,8 +204,6 @@ void vgic_set_level_locked(struct vgic *vg, unsigned vcpu, uint32_t intid, bool 
         return;
     int before = vgic_irq_signalled(vg, vcpu, intid);
 
-    if (irq->hw && intid < VGIC_NR_PRIVATE)
-        vg->cpu[vcpu].hw_dirty = true;
     /* An edge-triggered input becomes pending on its rising edge. */
     if (irq->edge && level && !irq->line)
         irq->latch = true;
@@ -264,7 +267,9 @@ void vgic_set_hw(struct vgic *vg, unsigned vcpu, uint32_t intid, bool on)
 
     if (irq) {
         irq->hw = on;
-        vg->cpu[vcpu < vg->nr_vcpus ? vcpu : 0].hw_dirty = true;
+        if (intid < VGIC_NR_PRIVATE)
+            vg->cpu[vcpu].hw_mask = on ? vg->cpu[vcpu].hw_mask | 1u << intid
+                                       : vg->cpu[vcpu].hw_mask & ~(1u << intid);
     }
     spin_unlock_irqrestore(&vg->lock, flags);
 }

@@ -174,11 +174,11 @@ static uint32_t hw_live(struct vgic *vg, unsigned vcpu)
 {
     uint32_t live = 0;
 
-    for (uint32_t b = vg->cpu[vcpu].priv_busy; b; b &= b - 1) {
+    for (uint32_t b = vg->cpu[vcpu].priv_busy & vg->cpu[vcpu].hw_mask; b; b &= b - 1) {
         unsigned i = (unsigned)__builtin_ctz(b);
         const struct vgic_irq *irq = &vg->cpu[vcpu].priv[i];
 
-        if (irq->hw && (irq->line || irq->active || irq->in_lr))
+        if (irq->line || irq->active || irq->in_lr)
             live |= 1u << i;
     }
     return live;
@@ -218,7 +218,6 @@ static unsigned flush_locked(struct vgic *vg, unsigned vcpu, struct vgic_lr *lrs
     }
     vg->cpu[vcpu].nr_lr = (uint8_t)n;
     vg->cpu[vcpu].hw_live = hw_live(vg, vcpu);
-    vg->cpu[vcpu].hw_dirty = false;
     *more = total > n;
     vg->cpu[vcpu].overflow = *more;
     return n;
@@ -275,6 +274,34 @@ static bool hw_again(struct vgic *vg, unsigned vcpu, uint32_t intid)
 }
 
 /*
+ * Private intid got a new instance after this refresh made its LR again (the guest had moved
+ * it): fold that LR back unchanged and make it once more, with the new instance, or drop it.
+ * Returns the new number of LRs.
+ */
+static unsigned remake(struct vgic *vg, unsigned vcpu, uint32_t intid, struct vgic_lr *lrs,
+                       unsigned n, struct vgic_defer *d)
+{
+    struct vgic_cpu *c = &vg->cpu[vcpu];
+    unsigned i = 0;
+
+    while (i < n && c->lr_intid[i] != intid)
+        i++;
+    if (i == n)
+        return n; /* not ours: can_refresh_in_place lets no such interrupt through */
+    fold(vg, vcpu, intid, c->priv[intid].lr_state, d);
+    vgic_irq_track(vg, vcpu, intid);
+    if (wants_lr(vg, vcpu, intid)) {
+        lrs[i] = make_lr(vg, vcpu, intid);
+        return n;
+    }
+    for (; i + 1 < n; i++) {
+        lrs[i] = lrs[i + 1];
+        c->lr_intid[i] = c->lr_intid[i + 1];
+    }
+    return n - 1;
+}
+
+/*
  * The refresh without a rebuild: LRs the guest left alone stay as they are; those it moved are
  * folded back and made again (or dropped once nothing is left of them); then the raise, then the
  * fresh private interrupts go into free LRs. The LRs come out as the full refresh would make
@@ -285,9 +312,10 @@ static unsigned refresh_in_place(struct vgic *vg, unsigned vcpu, const struct vg
                                  struct vgic_defer *d)
 {
     struct vgic_cpu *c = &vg->cpu[vcpu];
+    uint32_t fresh = c->fresh; /* those in an LR were moved: the loop makes them again */
     unsigned n = 0;
-    bool same = !c->fresh && !c->hw_dirty; /* hw_live still holds */
 
+    c->fresh = 0;
     for (unsigned i = 0; i < nback; i++) {
         uint32_t intid = c->lr_intid[i];
         unsigned got = back[i].state & VGIC_LR_PENDING_ACTIVE;
@@ -305,7 +333,6 @@ static unsigned refresh_in_place(struct vgic *vg, unsigned vcpu, const struct vg
             raise = -1;
             continue;
         }
-        same = false;
         fold(vg, vcpu, intid, got, d);
         vgic_irq_track(vg, vcpu, intid);
         if (wants_lr(vg, vcpu, intid)) {
@@ -318,23 +345,24 @@ static unsigned refresh_in_place(struct vgic *vg, unsigned vcpu, const struct vg
             vgic_kick(vg, (unsigned)to, d);
     }
     c->nr_lr = (uint8_t)n;
-    if (raise >= 0) {
+    if (raise >= 0)
         vgic_set_level_locked(vg, vcpu, (uint32_t)raise, true, d);
-        same = false;
-    }
-    for (uint32_t fresh = c->fresh; fresh; fresh &= fresh - 1) {
+    uint32_t raised = c->fresh; /* a new instance of one made again above: again */
+
+    for (fresh |= raised; fresh; fresh &= fresh - 1) {
         uint32_t intid = (uint32_t)__builtin_ctz(fresh);
 
-        if (!c->priv[intid].in_lr && wants_lr(vg, vcpu, intid)) {
+        if (c->priv[intid].in_lr) {
+            if (raised & (1u << intid))
+                n = remake(vg, vcpu, intid, lrs, n, d);
+        } else if (wants_lr(vg, vcpu, intid)) {
             lrs[n] = make_lr(vg, vcpu, intid);
             c->lr_intid[n++] = (uint16_t)intid;
         }
     }
     c->fresh = 0;
     c->nr_lr = (uint8_t)n;
-    if (!same)
-        c->hw_live = hw_live(vg, vcpu);
-    c->hw_dirty = false;
+    c->hw_live = hw_live(vg, vcpu);
     __atomic_store_n(&c->needs_flush, 0, __ATOMIC_RELAXED); /* the raise kicked this vCPU */
     return n;
 }

@@ -53,8 +53,6 @@ static void active_set(struct vgic *vg, struct vgic_access *a, struct vgic_irq *
         return;
     vgic_irq_unflight(vg, a->target, intid, &a->defer);
     irq->active = on;
-    if (irq->hw && intid < VGIC_NR_PRIVATE)
-        vg->cpu[a->target].hw_dirty = true;
     if (on) {
         /* Set active by a write: it belongs to the vCPU it is routed to, or the writer. */
         irq->home = (uint8_t)(holder >= 0 ? holder : (int)a->vcpu);
@@ -170,15 +168,18 @@ int vgic_irq_reg_access(struct vgic *vg, struct vgic_access *a, const struct vgi
     return 0;
 }
 
-const struct vgic_irq_reg *vgic_irq_reg_find(const struct vgic_irq_reg *regs, unsigned n,
-                                             uint32_t offset)
+const struct vgic_irq_reg *vgic_irq_reg_find(const struct vgic_irq_regs *t, uint32_t offset)
 {
-    /* Below IGROUPR (0x080) every frame has only its fixed registers: CTLR, TYPER, IIDR... */
-    if (offset < regs[0].offset)
-        return NULL;
-    for (unsigned i = 0; i < n; i++)
-        if (offset >= regs[i].offset && offset - regs[i].offset < regs[i].len)
-            return &regs[i];
+    if (offset < VGIC_GRANULES << VGIC_GRANULE_SHIFT) {
+        unsigned i = t->granule[offset >> VGIC_GRANULE_SHIFT];
+
+        if (!i)
+            return NULL;
+        return offset - t->regs[i - 1].offset < t->regs[i - 1].len ? &t->regs[i - 1] : NULL;
+    }
+    for (unsigned i = 0; i < t->n; i++)
+        if (offset >= t->regs[i].offset && offset - t->regs[i].offset < t->regs[i].len)
+            return &t->regs[i];
     return NULL;
 }
 

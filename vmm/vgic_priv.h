@@ -73,6 +73,20 @@ struct vgic_irq_reg {
     uint8_t field; /* enum vgic_field */
 };
 
+/*
+ * A frame's per-INTID register arrays, ascending, and which array each 128-byte granule of the
+ * frame's first 4 KiB starts or continues in (index + 1; 0: none): the lookup is one load there.
+ * Arrays beyond 4 KiB (GICD_IROUTER) are searched. The unit tests check granule[] against regs.
+ */
+#define VGIC_GRANULE_SHIFT 7
+#define VGIC_GRANULES      (0x1000 >> VGIC_GRANULE_SHIFT)
+struct vgic_irq_regs {
+    const struct vgic_irq_reg *regs;
+    unsigned n;
+    uint8_t granule[VGIC_GRANULES];
+};
+extern const struct vgic_irq_regs vgic_v2_dist_regs, vgic_v3_dist_regs, vgic_v3_sgi_regs;
+
 unsigned long vgic_lock(struct vgic *vg);
 void vgic_unlock(struct vgic *vg, unsigned long flags, const struct vgic_defer *d);
 
@@ -175,9 +189,8 @@ void vgic_set_level_locked(struct vgic *vg, unsigned vcpu, uint32_t intid, bool 
 
 /* Access a per-INTID register array; a->offset lies in r. 0 or -EINVAL. */
 int vgic_irq_reg_access(struct vgic *vg, struct vgic_access *a, const struct vgic_irq_reg *r);
-/* The first of n arrays that holds a->offset, or NULL. */
-const struct vgic_irq_reg *vgic_irq_reg_find(const struct vgic_irq_reg *regs, unsigned n,
-                                             uint32_t offset);
+/* The array of t that holds offset, or NULL. */
+const struct vgic_irq_reg *vgic_irq_reg_find(const struct vgic_irq_regs *t, uint32_t offset);
 /* Peripheral and component ID registers (0xfd0-0xffc of a 4 KiB page or 64 KiB frame). */
 uint32_t vgic_id_reg(const struct vgic *vg, uint32_t offset);
 

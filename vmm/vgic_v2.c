@@ -25,6 +25,20 @@ static const struct vgic_irq_reg dist_regs[] = {
     {0x380, 0x80, 1, 4, VGIC_F_ACTIVE_CLEAR}, {0x400, 0x3fc, 8, 1 | 4, VGIC_F_PRIORITY},
     {0x800, 0x3fc, 8, 1 | 4, VGIC_F_TARGET},  {0xc00, 0x100, 2, 4, VGIC_F_CONFIG},
 };
+const struct vgic_irq_regs vgic_v2_dist_regs = {
+    dist_regs,
+    sizeof(dist_regs) / sizeof(dist_regs[0]),
+    {[1] = 1,
+     [2] = 2,
+     [3] = 3,
+     [4] = 4,
+     [5] = 5,
+     [6] = 6,
+     [7] = 7,
+     [8 ... 15] = 8,
+     [16 ... 23] = 9,
+     [24 ... 25] = 10},
+};
 
 /* A write to GICD_SGIR: SGI intid from the writer to the CPUs its filter names (GICD_SGIR). */
 static void sgir_write(struct vgic *vg, struct vgic_access *a)
@@ -87,8 +101,7 @@ static int sgi_pending_access(struct vgic *vg, struct vgic_access *a, bool set)
 
 int vgic_v2_dist_access(struct vgic *vg, struct vgic_access *a)
 {
-    const struct vgic_irq_reg *r =
-        vgic_irq_reg_find(dist_regs, sizeof(dist_regs) / sizeof(dist_regs[0]), a->offset);
+    const struct vgic_irq_reg *r = vgic_irq_reg_find(&vgic_v2_dist_regs, a->offset);
     uint32_t off = a->offset;
 
     if (r)

@@ -54,10 +54,28 @@ static const struct vgic_irq_reg sgi_regs[] = {
 };
 
 #define NR(a) (sizeof(a) / sizeof((a)[0]))
+const struct vgic_irq_regs vgic_v3_dist_regs = {
+    dist_regs,
+    NR(dist_regs),
+    {[1] = 1,
+     [2] = 2,
+     [3] = 3,
+     [4] = 4,
+     [5] = 5,
+     [6] = 6,
+     [7] = 7,
+     [8 ... 15] = 8,
+     [24 ... 25] = 9},
+};
+const struct vgic_irq_regs vgic_v3_sgi_regs = {
+    sgi_regs,
+    NR(sgi_regs),
+    {[1] = 1, [2] = 2, [3] = 3, [4] = 4, [5] = 5, [6] = 6, [7] = 7, [8] = 8, [24] = 9},
+};
 
 int vgic_v3_dist_access(struct vgic *vg, struct vgic_access *a)
 {
-    const struct vgic_irq_reg *r = vgic_irq_reg_find(dist_regs, NR(dist_regs), a->offset);
+    const struct vgic_irq_reg *r = vgic_irq_reg_find(&vgic_v3_dist_regs, a->offset);
 
     if (r)
         return vgic_irq_reg_access(vg, a, r);
@@ -116,7 +134,7 @@ int vgic_v3_redist_access(struct vgic *vg, struct vgic_access *a, unsigned rd)
     if (a->offset < GICR_SGI_BASE)
         return rd_access(vg, a, rd);
     a->offset -= GICR_SGI_BASE;
-    const struct vgic_irq_reg *r = vgic_irq_reg_find(sgi_regs, NR(sgi_regs), a->offset);
+    const struct vgic_irq_reg *r = vgic_irq_reg_find(&vgic_v3_sgi_regs, a->offset);
     if (r)
         return vgic_irq_reg_access(vg, a, r);
     if (a->size != 4)

@@ -81,6 +81,7 @@ struct vgic_cpu {
     bool sleep;          /* GICR_WAKER.ProcessorSleep */
     uint8_t needs_flush; /* atomic, no lock: the LRs no longer show what is pending */
     uint32_t hw_live;    /* private hw INTIDs pending, active or in an LR as of the last flush */
+    uint32_t hw_mask;    /* private INTIDs made hardware-mapped by vgic_set_hw */
     /*
      * What the next refresh must look at. fresh: private INTIDs signalled to this vCPU since,
      * none of them in an LR then. full: anything else changed (a kick, a register write to an
@@ -90,7 +91,6 @@ struct vgic_cpu {
     uint32_t fresh;
     bool full;
     bool overflow;
-    bool hw_dirty; /* a forwarded private interrupt's line or active state changed: hw_live */
 };
 
 /**
