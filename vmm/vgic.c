@@ -268,8 +268,8 @@ void vgic_set_hw(struct vgic *vg, unsigned vcpu, uint32_t intid, bool on)
     if (irq) {
         irq->hw = on;
         if (intid < VGIC_NR_PRIVATE)
-            vg->cpu[vcpu].hw_mask = on ? vg->cpu[vcpu].hw_mask | 1u << intid
-                                       : vg->cpu[vcpu].hw_mask & ~(1u << intid);
+            vg->cpu[vcpu].hw_mask =
+                on ? vg->cpu[vcpu].hw_mask | 1u << intid : vg->cpu[vcpu].hw_mask & ~(1u << intid);
     }
     spin_unlock_irqrestore(&vg->lock, flags);
 }
