@@ -257,6 +257,34 @@ void vcpu_wait_interrupt(struct vcpu *v)
     trap_wfi(v);
 }
 
+/* vcpu_prepare_resume, with its common case inline: nothing to do but resume. */
+static inline void prepare_resume(struct vcpu *v, struct trap_frame *tf)
+{
+    struct vm *vm = v->vm;
+
+    if (__builtin_expect(vm->state != VM_RUNNING || v->off_requested || v->ptimer.ctl ||
+                             vgic_needs_flush(&vm->vgic, v->id),
+                         0))
+        vcpu_prepare_resume(v, tf);
+    else
+        v->tf = NULL;
+}
+
+/* A stage-2 instruction abort: outside the guest's memory (kept out of the hot function). */
+static __attribute__((noinline)) void trap_iabt(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
+{
+    char what[64];
+
+    v->exits[EXIT_OTHER]++;
+    if (esr & VCPU_ISS_S1PTW) {
+        vcpu_fault_s1ptw(v, tf, "instruction fetch");
+        return;
+    }
+    snprintf(what, sizeof(what), "instruction fetch outside its memory at IPA 0x%lx",
+             (unsigned long)(vcpu_fault_ipa_page() | (tf->far & 0xfff)));
+    vfault_outside(v, tf, true, what);
+}
+
 void vcpu_trap_sync(struct trap_frame *tf)
 {
     struct vcpu *v = vcpu_current();
@@ -296,18 +324,7 @@ void vcpu_trap_sync(struct trap_frame *tf)
         v->exits[EXIT_FP]++;
         vcpu_arch_fp_trap(v);
         break;
-    case EC_IABT_LOW: {
-        char what[64];
-        v->exits[EXIT_OTHER]++;
-        if (esr & VCPU_ISS_S1PTW) {
-            vcpu_fault_s1ptw(v, tf, "instruction fetch");
-        } else {
-            snprintf(what, sizeof(what), "instruction fetch outside its memory at IPA 0x%lx",
-                     (unsigned long)(vcpu_fault_ipa_page() | (tf->far & 0xfff)));
-            vfault_outside(v, tf, true, what);
-        }
-        break;
-    }
+    case EC_IABT_LOW: trap_iabt(v, tf, esr); break;
     case EC_SVE:
         v->exits[EXIT_OTHER]++;
         vcpu_fatal(v, tf, "SVE is not offered to guests");
@@ -322,7 +339,7 @@ void vcpu_trap_sync(struct trap_frame *tf)
         vcpu_fatal(v, tf, "unhandled trap, exception class 0x%x", ec);
         break;
     }
-    vcpu_prepare_resume(v, tf);
+    prepare_resume(v, tf);
 }
 
 void vcpu_trap_irq(struct trap_frame *tf)
@@ -335,7 +352,7 @@ void vcpu_trap_irq(struct trap_frame *tf)
     v->exits[EXIT_IRQ]++;
     gic_handle_irq();
     sched_irq_exit(); /* may switch threads: the switch hooks save and restore this vCPU */
-    vcpu_prepare_resume(v, tf);
+    prepare_resume(v, tf);
 }
 
 void vcpu_trap_serror(struct trap_frame *tf)
@@ -346,5 +363,5 @@ void vcpu_trap_serror(struct trap_frame *tf)
         panic_trap(tf, VEC_LOW64_SERROR, "SError from a lower exception level without a vCPU");
     v->tf = tf;
     vcpu_fatal(v, tf, "SError (asynchronous external abort)");
-    vcpu_prepare_resume(v, tf);
+    prepare_resume(v, tf);
 }
