@@ -68,10 +68,33 @@ static int dispatch(struct vcpu *v, struct vmmio_access *a)
     return -ENOENT;
 }
 
+/* Load/store pair, writeback, SIMD...: no syndrome, so nothing we could emulate. */
+static __attribute__((noinline)) void no_syndrome(struct vcpu *v, struct trap_frame *tf,
+                                                  uint64_t esr, uint64_t ipa)
+{
+    char what[96];
+
+    snprintf(what, sizeof(what), "%s at IPA 0x%lx outside its RAM, not a single-register access",
+             (esr & ESR_ISS_WNR) ? "write" : "read", (unsigned long)ipa);
+    if (device_at(ipa))
+        vcpu_fatal(v, tf, "%s", what);
+    else
+        vfault_outside(v, tf, false, what); /* no device there: it would not answer either */
+}
+
+static __attribute__((noinline)) void no_device(struct vcpu *v, struct trap_frame *tf,
+                                                const struct vmmio_access *a)
+{
+    char what[96];
+
+    snprintf(what, sizeof(what), "%u-byte %s at IPA 0x%lx: outside its RAM and devices", a->size,
+             a->write ? "write" : "read", (unsigned long)a->ipa);
+    vfault_outside(v, tf, false, what);
+}
+
 void vmmio_data_abort(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
 {
     struct vmmio_access a;
-    char what[96];
     unsigned rt = ISS_SRT(esr);
     int err;
 
@@ -81,14 +104,7 @@ void vmmio_data_abort(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
     }
     a.ipa = vcpu_fault_ipa_page() | (tf->far & 0xfff);
     if (!(esr & ISS_ISV)) {
-        /* Load/store pair, writeback, SIMD...: no syndrome, so nothing we could emulate. */
-        snprintf(what, sizeof(what),
-                 "%s at IPA 0x%lx outside its RAM, not a single-register access",
-                 (esr & ESR_ISS_WNR) ? "write" : "read", (unsigned long)a.ipa);
-        if (device_at(a.ipa))
-            vcpu_fatal(v, tf, "%s", what);
-        else
-            vfault_outside(v, tf, false, what); /* no device there: it would not answer either */
+        no_syndrome(v, tf, esr, a.ipa);
         return;
     }
     a.size = 1u << ISS_SAS(esr);
@@ -101,9 +117,7 @@ void vmmio_data_abort(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
     }
     err = dispatch(v, &a);
     if (err == -ENOENT) {
-        snprintf(what, sizeof(what), "%u-byte %s at IPA 0x%lx: outside its RAM and devices", a.size,
-                 a.write ? "write" : "read", (unsigned long)a.ipa);
-        vfault_outside(v, tf, false, what);
+        no_device(v, tf, &a);
         return;
     }
     if (err) {

@@ -198,7 +198,11 @@ int vpl011_read(struct vpl011 *u, uint64_t offset, unsigned size, uint64_t *val)
         return -EINVAL;
     flags = vpl011_lock(u);
     *val = (vpl011_reg_read(u, offset & ~3UL, shift == 0) >> shift) & vpl011_size_mask(size);
-    vpl011_unlock_sync(u, flags);
+    /* Only a DR read changes the state (it pops the FIFO): the others leave the line as it is. */
+    if ((offset & ~3UL) == REG_DR)
+        vpl011_unlock_sync(u, flags);
+    else
+        spin_unlock_irqrestore(&u->lock, flags);
     return 0;
 }
 
