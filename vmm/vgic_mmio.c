@@ -241,6 +241,9 @@ static int mmio_access(struct vgic *vg, unsigned vcpu, uint64_t offset, unsigned
     if (vcpu >= vg->nr_vcpus || (size != 1 && size != 2 && size != 4 && size != 8) ||
         (offset & (size - 1)))
         return -EINVAL;
+    if (!write && frame != FRAME_V3_REDIST &&
+        (frame == FRAME_V2_DIST ? vgic_v2_dist_const : vgic_v3_dist_const)(vg, a.offset, size, val))
+        return 0;
     a.val = write && size < 8 ? *val & ((1UL << (size * 8)) - 1) : *val;
     unsigned long flags = vgic_lock(vg);
     switch (frame) {

@@ -194,6 +194,9 @@ const struct vgic_irq_reg *vgic_irq_reg_find(const struct vgic_irq_regs *t, uint
 /* Peripheral and component ID registers (0xfd0-0xffc of a 4 KiB page or 64 KiB frame). */
 uint32_t vgic_id_reg(const struct vgic *vg, uint32_t offset);
 
+/* A distributor read that needs no lock (TYPER, IIDR, the ID registers): true and *val. */
+bool vgic_v2_dist_const(const struct vgic *vg, uint32_t off, unsigned size, uint64_t *val);
+bool vgic_v3_dist_const(const struct vgic *vg, uint32_t off, unsigned size, uint64_t *val);
 /* The frames, called with the lock held. 0 or -EINVAL. */
 int vgic_v2_dist_access(struct vgic *vg, struct vgic_access *a);
 int vgic_v3_dist_access(struct vgic *vg, struct vgic_access *a);

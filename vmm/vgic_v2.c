@@ -99,6 +99,17 @@ static int sgi_pending_access(struct vgic *vg, struct vgic_access *a, bool set)
     return 0;
 }
 
+bool vgic_v2_dist_const(const struct vgic *vg, uint32_t off, unsigned size, uint64_t *val)
+{
+    if (size != 4 || (off != GICD_TYPER && off != GICD_IIDR && off < GICD_ID_FIRST))
+        return false;
+    if (off == GICD_TYPER)
+        *val = TYPER_ITLINES | (vg->nr_vcpus - 1) << TYPER_CPU_SHIFT;
+    else
+        *val = off == GICD_IIDR ? VGIC_IIDR : vgic_id_reg(vg, off);
+    return true;
+}
+
 int vgic_v2_dist_access(struct vgic *vg, struct vgic_access *a)
 {
     const struct vgic_irq_reg *r = vgic_irq_reg_find(&vgic_v2_dist_regs, a->offset);

@@ -73,6 +73,17 @@ const struct vgic_irq_regs vgic_v3_sgi_regs = {
     {[1] = 1, [2] = 2, [3] = 3, [4] = 4, [5] = 5, [6] = 6, [7] = 7, [8] = 8, [24] = 9},
 };
 
+bool vgic_v3_dist_const(const struct vgic *vg, uint32_t off, unsigned size, uint64_t *val)
+{
+    if (size != 4 || (off != GICD_TYPER && off != GICD_IIDR && off < GIC_ID_FIRST))
+        return false;
+    if (off == GICD_TYPER)
+        *val = TYPER_ITLINES | TYPER_IDBITS;
+    else
+        *val = off == GICD_IIDR ? VGIC_IIDR : vgic_id_reg(vg, off & 0xfff);
+    return true;
+}
+
 int vgic_v3_dist_access(struct vgic *vg, struct vgic_access *a)
 {
     const struct vgic_irq_reg *r = vgic_irq_reg_find(&vgic_v3_dist_regs, a->offset);
