@@ -152,6 +152,21 @@ static bool refresh(struct vcpu *v, int raise)
 
 void vgic_hw_forwarded(struct vcpu *v, unsigned intid)
 {
+    /* The common case, the timer's next tick: its LR, done by the guest, offered again. */
+    for (unsigned i = 0; i < v->vgic.nr_used; i++) {
+        struct vgic_lr *lr = &v->vgic_lrs[i];
+
+        if (lr->intid != intid || !lr->hw)
+            continue;
+        if (vgic_lr_decode_state(version, lr_read(i)) == VGIC_LR_INVALID &&
+            vgic_hw_again(&v->vm->vgic, v->id, intid)) {
+            lr->state = VGIC_LR_PENDING;
+            lr_write(i, vgic_lr_encode(version, lr));
+            v->vgic.hw_active |= 1u << intid;
+            return;
+        }
+        break;
+    }
     refresh(v, (int)intid);
 }
 

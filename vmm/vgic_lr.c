@@ -367,6 +367,18 @@ static unsigned refresh_in_place(struct vgic *vg, unsigned vcpu, const struct vg
     return n;
 }
 
+bool vgic_hw_again(struct vgic *vg, unsigned vcpu, uint32_t intid)
+{
+    if (vcpu >= vg->nr_vcpus || intid >= VGIC_NR_PRIVATE)
+        return false;
+    unsigned long flags = spin_lock_irqsave(&vg->lock);
+    const struct vgic_irq *irq = &vg->cpu[vcpu].priv[intid];
+    bool again = irq->in_lr && !irq->stale && hw_again(vg, vcpu, intid);
+
+    spin_unlock_irqrestore(&vg->lock, flags);
+    return again;
+}
+
 unsigned vgic_flush(struct vgic *vg, unsigned vcpu, struct vgic_lr *lrs, unsigned max, bool *more)
 {
     return vgic_refresh(vg, vcpu, NULL, 0, -1, lrs, max, more);

@@ -155,6 +155,12 @@ unsigned vgic_flush(struct vgic *vg, unsigned vcpu, struct vgic_lr *lrs, unsigne
 unsigned vgic_refresh(struct vgic *vg, unsigned vcpu, const struct vgic_lr *back, unsigned nback,
                       int raise, struct vgic_lr *lrs, unsigned max, bool *more);
 /*
+ * The forwarded private intid fires again while its last LR came back invalid (done by the guest):
+ * true if setting that LR pending again is all a refresh would do (it changes nothing in the
+ * model, which thinks the LR pending all along); false: refresh instead.
+ */
+bool vgic_hw_again(struct vgic *vg, unsigned vcpu, uint32_t intid);
+/*
  * After vcpu ran: the LRs of the last vgic_flush as read back (only state may have changed), in
  * any order. Afterwards the model owns them again: vgic_flush before the guest runs again.
  */
