@@ -414,9 +414,17 @@ bool vvirtio_net_rx(struct vvirtio_net *d, const void *frame, size_t len)
     d->stats.rx_frames++;
     ok = true;
 out:
-    /* Buffers given back (even unused) are worth a notification unless the driver wants none. */
-    if (nchains && vvirtio_net_queue_live(d, VVIRTIO_NET_RXQ) && !vring_quiet(d, q) && (ok || bad))
-        d->rx_irq_due = true;
-    spin_unlock_irqrestore(&d->lock, flags);
+    /*
+     * Buffers given back are worth a notification unless the driver wants none: a received frame's
+     * at the end of the switch's batch (vvirtio_net_rx_flush), unused ones now, since the switch
+     * flushes only ports that took a frame (set_irq takes no lock the switch's callers hold).
+     */
+    if (nchains && vvirtio_net_queue_live(d, VVIRTIO_NET_RXQ) && !vring_quiet(d, q)) {
+        if (ok)
+            d->rx_irq_due = true;
+        else if (bad)
+            d->int_status |= VVIRTIO_NET_INT_USED;
+    }
+    vvirtio_net_unlock_sync(d, flags);
     return ok;
 }

@@ -116,8 +116,9 @@ int vvirtio_net_write(struct vvirtio_net *d, uint64_t offset, unsigned size, uin
 
 /*
  * The switch's side (struct vswitch_port_ops): copy one frame into the guest's receive buffers,
- * true if it went in, false if dropped (counted). Never blocks; never calls set_irq: the used
- * buffer notification waits for vvirtio_net_rx_flush(), once per batch.
+ * true if it went in, false if dropped (counted). Never blocks. The used buffer notification of a
+ * received frame waits for vvirtio_net_rx_flush(), once per batch; buffers given back unused
+ * (malformed) raise it at once, through set_irq.
  */
 bool vvirtio_net_rx(struct vvirtio_net *d, const void *frame, size_t len);
 void vvirtio_net_rx_flush(struct vvirtio_net *d);

@@ -119,3 +119,64 @@ def _ping_nc(t):
         m = re.search(r"nic netb \S+ on sw0: tx (\d+) frames, rx (\d+) frames, drops: tx bad "
                       r"descriptor 0, tx bad length 0", status)
         check(m and int(m.group(1)) > (NC_MIB << 20) // 1514, f"netb's NIC:\n{status}")
+
+
+HOSTILE_ROUNDS = 50 + 1  # guest/testos/nethostile.c: TX_ROUNDS, and one after the reset
+
+
+@case("net/hostile-guest-gic2")
+def _hostile(t):
+    """TestOS as a hostile driver (bootarg nethostile) on the same switch as two Linux VMs: its
+    looping, out-of-RAM, oversized, zero-length, device-writable and wrapping transmit chains are
+    given back and counted by reason (and only its good frames sent), its broken rings get
+    DEVICE_NEEDS_RESET and it recovers by a reset; its receive buffers outside its RAM, readable,
+    looping or indirect are given back unused and counted. Meanwhile the Linux pair pings both
+    ways, the shell answers, and after `guest stop hostile` the pair still talks."""
+    from cases.vmm_run import testos_bin, testos_cfg
+    with tempfile.TemporaryDirectory() as d:
+        lx = linux_or_skip(t)
+        hostile = testos_cfg("hostile", "nethostile", smp=1) + "device = virtio-net\n"
+        q = boot(t, d, 2, {"linux": lx, "testos": {"testos.bin": testos_bin(t)},
+                           "hostile": {"guest.cfg": hostile},
+                           "neta": net_cfg("neta", f"virtio-net,mac={MAC_A}"),
+                           "netb": net_cfg("netb", "virtio-net")})
+        start = mark(q)
+        out = q.command("guest start hostile")
+        check("guest hostile: started" in out, f"guest start hostile:\n{out}")
+        wait_all(q, [r"\[hostile\] TESTOS NETHOSTILE rx: bad buffers posted"], start)
+        text = q.output[start:]
+        check("TESTOS NETHOSTILE rings: the device asks for a reset" in text and
+              "TESTOS NETHOSTILE reset: the device works again" in text, f"hostile:\n{text}")
+        status = q.command("net status")
+        want = (rf"nic hostile \S+ on sw0: tx {HOSTILE_ROUNDS} frames, rx 0 frames, drops: tx bad "
+                rf"descriptor {4 * HOSTILE_ROUNDS}, tx bad length {2 * HOSTILE_ROUNDS}, "
+                r"rx no buffer \d+, rx bad buffer 0, ring errors 1")
+        check(re.search(want, status), f"net status, want /{want}/:\n{status}")
+
+        start_linux(q, ["neta", "netb"])
+        configure(q, "neta", "10.0.3.1")
+        configure(q, "netb", "10.0.3.2")
+        attach(q, "netb")
+        sh(q, "ping -c 3 10.0.3.1", r"3 packets transmitted, 3 packets received", timeout=120)
+        detach(q)
+        attach(q, "neta")
+        sh(q, "ping -c 3 10.0.3.2", r"3 packets transmitted, 3 packets received", timeout=120)
+        detach(q)
+        out = q.command("version", timeout=10)
+        check("Avatar" in out, f"version:\n{out}")
+        status = q.command("net status")
+        m = re.search(r"nic hostile \S+ on sw0: tx \d+ frames, rx 0 frames, drops: .*"
+                      r"rx bad buffer (\d+), ring errors 1", status)
+        check(m and int(m.group(1)) > 0,
+              f"the frames flooded to hostile found no bad buffer counted:\n{status}")
+        check(re.search(r"\[hostile\] .*(FAIL|bytes)", q.output) is None,
+              "hostile reported a failure:\n" + q.output[-2000:])
+
+        out = q.command("guest stop hostile", timeout=60)
+        check("stopped by the shell" in out, f"guest stop hostile:\n{out}")
+        status = q.command("net status")
+        check("switch sw0: 2 ports" in status and "nic hostile" not in status,
+              f"hostile's port is still there:\n{status}")
+        attach(q, "netb")
+        sh(q, "ping -c 2 10.0.3.1", r"2 packets transmitted, 2 packets received", timeout=120)
+        detach(q)
