@@ -77,7 +77,7 @@ static int manifest_net(struct mparse *p, struct slice v)
     if (!d)
         return -EINVAL;
     d->kind = GUEST_DEV_VIRTIO_NET;
-    memcpy(d->net_switch, GUEST_SWITCH_DEFAULT, sizeof(GUEST_SWITCH_DEFAULT));
+    memcpy(d->net_switch, VSWITCH_DEFAULT, sizeof(VSWITCH_DEFAULT));
     while (v.n) {
         struct slice opt = next_option(&v);
         int err = 0;
@@ -87,9 +87,9 @@ static int manifest_net(struct mparse *p, struct slice v)
             err = parse_mac(p, value, d->mac);
         } else if (split_option(opt, &key, &value) && slice_is(key, "switch") && !have_switch) {
             have_switch = true;
-            if (value.n >= GUEST_SWITCH_NAME_MAX)
+            if (value.n >= VSWITCH_NAME_MAX)
                 err = manifest_fail(p, p->line, "virtio-net switch name longer than %d bytes",
-                                    GUEST_SWITCH_NAME_MAX - 1);
+                                    VSWITCH_NAME_MAX - 1);
             else
                 err = manifest_name(p, value, d->net_switch, "virtio-net switch");
         } else {
