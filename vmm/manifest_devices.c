@@ -56,7 +56,8 @@ static int parse_mac(struct mparse *p, struct slice v, uint8_t mac[6])
         int hi = hex_digit(v.s[3 * i]), lo = hex_digit(v.s[3 * i + 1]);
 
         ok = hi >= 0 && lo >= 0 && (i == 5 || v.s[3 * i + 2] == ':');
-        mac[i] = (uint8_t)(hi << 4 | lo);
+        if (ok)
+            mac[i] = (uint8_t)(hi << 4 | lo);
     }
     if (!ok)
         return manifest_fail(
