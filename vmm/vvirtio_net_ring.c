@@ -364,8 +364,8 @@ static bool vring_rx_scatter(struct vvirtio_net *d, unsigned nsegs, unsigned nch
  * Locked (called by the switch). Buffers are taken one chain at a time until the header and frame
  * fit: with MRG_RXBUF over as many chains as needed (num_buffers says how many), without it in the
  * first chain alone. Too few buffers available: nothing is taken and the frame is dropped, the
- * backpressure the switch expects. A malformed or (without MRG_RXBUF) too small buffer goes back
- * unused, with the ones taken before it, and the frame is dropped.
+ * backpressure the switch expects. A malformed, empty or (without MRG_RXBUF) too small buffer goes
+ * back unused, with the ones taken before it, and the frame is dropped.
  */
 bool vvirtio_net_rx(struct vvirtio_net *d, const void *frame, size_t len)
 {
@@ -384,6 +384,7 @@ bool vvirtio_net_rx(struct vvirtio_net *d, const void *frame, size_t len)
     }
     pending = vring_pending(d, q);
     while (pending >= 0 && cap < need && !bad) {
+        uint64_t had = cap;
         int head;
 
         if (nchains == (unsigned)pending) {
@@ -396,9 +397,10 @@ bool vvirtio_net_rx(struct vvirtio_net *d, const void *frame, size_t len)
             break;
         }
         d->rx_heads[nchains] = (uint16_t)head;
+        /* A buffer with no room at all would leave its used entry empty inside a frame. */
         bad = vring_rx_walk(d, q, (uint16_t)head, (uint16_t)nchains, need, &walked, &nsegs, &cap) !=
                   VRING_OK ||
-              (!mrg && cap < need);
+              cap == had || (!mrg && cap < need);
         nchains++;
     }
     if (pending < 0) {

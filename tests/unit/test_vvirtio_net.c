@@ -479,12 +479,14 @@ static void test_rx_malformed(void)
     for (unsigned i = 0; i < 5; i++)
         CHECK_EQ(get32(USED_IPA(0) + 8 + 8 * i), 0);
     CHECK(!(rd(STATUS) & S_NEEDS_RESET));
-    /* Zero-length buffers take no bytes: the frame goes into the next one. */
+    /* A zero-length buffer has no room for anything: it goes back unused, the next one is fine. */
     set_desc(0, 5, BUF_IPA(5), 0, D_WRITE, 0);
     post(0, 5);
+    CHECK(!vvirtio_net_rx(&dev, f, 100));
+    CHECK_EQ(stats().rx_bad_buffer, 6);
     post_rx(6, 2048);
     CHECK(vvirtio_net_rx(&dev, f, 100));
-    CHECK_EQ(get16(BUF_IPA(6) + 10), 2);
+    CHECK_EQ(get16(BUF_IPA(6) + 10), 1);
     CHECK(!memcmp(at(BUF_IPA(6)) + HDR, f, 100));
     /* Bad lengths from the switch are refused without touching the ring. */
     post_rx(7, 2048);
@@ -524,9 +526,9 @@ static void test_desc_budget(void)
     CHECK_EQ(s.tx_bad_desc, 1);
     CHECK_EQ(s.tx_frames, 1);
     CHECK_EQ(sent_len[0], 56 + 60);
-    /* RX: 70 zero-length buffers, then a good one: the 65th descriptor ends it; 65 go back. */
+    /* RX: 70 one-byte buffers, then a good one: the 65th descriptor ends it; 65 go back. */
     for (uint16_t i = 0; i < 70; i++) {
-        set_desc(0, i, BUF_IPA(0), 0, D_WRITE, 0);
+        set_desc(0, i, BUF_IPA(0) + i, 1, D_WRITE, 0);
         post(0, i);
     }
     post_rx(70, 2048);
