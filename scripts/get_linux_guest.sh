@@ -8,8 +8,10 @@ build="${AVATAR_BUILD:-$ROOT/build}"
 cache="$ROOT/guest/linux/cache"
 KERNEL_PKG=linux-image-cloud-arm64:arm64
 BUSYBOX_PKG=busybox-static:arm64
-# Modules for /dev/vda and a FAT file system on it (modules in the cloud kernel), in load order.
+# Modules for /dev/vda and a FAT file system on it, and for eth0 (virtio_net needs net_failover,
+# which needs failover): modules in the cloud kernel, in load order.
 MODULES="virtio_ring virtio virtio_mmio virtio_blk fat vfat nls_cp437 nls_iso8859-1 nls_utf8 nls_ascii"
+MODULES="$MODULES failover net_failover virtio_net"
 
 usage() {
     cat <<USAGE
@@ -18,7 +20,8 @@ Usage: scripts/get_linux_guest.sh [-b BUILD_DIR] [-h]
 Downloads $KERNEL_PKG and $BUSYBOX_PKG with apt-get download (cached in
 guest/linux/cache/), extracts the kernel's Image and virtio modules, and builds an initramfs
 (cpio newc, gzip) whose /init is busybox init: it mounts proc, sys and dev, loads the virtio
-modules, prints "AVATAR-LINUX-READY <n> cpus, counter <CNTVCT> <CNTFRQ>" and starts a shell on
+modules, brings eth0 up with DHCP in the background when there is one (udhcpc; the lease is
+announced as "AVATAR-NET-UP eth0 <address>"), prints "AVATAR-LINUX-READY <n> cpus, counter <CNTVCT> <CNTFRQ>" and starts a shell on
 the console.
 Results: BUILD_DIR/guests/linux/Image and initrd.cpio.gz (then: make img).
 USAGE
@@ -70,7 +73,7 @@ cp "$image" "$out/Image"
 
 r="$work/rootfs"
 mkdir -p "$r/bin" "$r/sbin" "$r/usr/bin" "$r/usr/sbin" "$r/etc/init.d" "$r/proc" "$r/sys" "$r/dev" "$r/tmp" "$r/root" \
-    "$r/mnt" "$r/lib/modules"
+    "$r/mnt" "$r/lib/modules" "$r/usr/share/udhcpc"
 cp "$work/bb/bin/busybox" "$r/bin/busybox"
 # The boot benchmark's clock (guest/linux/cntvct.c), built with the cross compiler.
 aarch64-linux-gnu-gcc -O2 -static -nostdlib -ffreestanding -fno-stack-protector \
@@ -85,6 +88,30 @@ cat >"$r/init" <<'INIT'
 #!/bin/sh
 exec /bin/busybox init
 INIT
+# busybox udhcpc runs this script with $1 = deconfig, bound, renew, leasefail or nak and the lease in
+# its environment (ip, subnet, broadcast, router, dns, domain); it has none built in.
+cat >"$r/usr/share/udhcpc/default.script" <<'DHCP'
+#!/bin/sh
+case "$1" in
+deconfig)
+    ifconfig "$interface" 0.0.0.0 up
+    ;;
+bound | renew)
+    ifconfig "$interface" "$ip" ${subnet:+netmask "$subnet"} ${broadcast:+broadcast "$broadcast"} up
+    if [ -n "$router" ]; then
+        while route del default dev "$interface" 2>/dev/null; do :; done
+        for r in $router; do
+            route add default gw "$r" dev "$interface" && break
+        done
+    fi
+    : >/etc/resolv.conf
+    [ -n "$domain" ] && echo "search $domain" >>/etc/resolv.conf
+    for d in $dns; do echo "nameserver $d" >>/etc/resolv.conf; done
+    [ "$1" = bound ] && echo "AVATAR-NET-UP $interface $ip" >/dev/console
+    ;;
+esac
+exit 0
+DHCP
 cat >"$r/etc/inittab" <<'TAB'
 ::sysinit:/etc/init.d/rcS
 ttyAMA0::respawn:-/bin/sh
@@ -99,8 +126,13 @@ mount -t devtmpfs devtmpfs /dev
 for m in $MODULES; do
     for f in /lib/modules/\$m.ko*; do [ -e "\$f" ] && insmod "\$f" 2>/dev/null; done
 done
+ifconfig lo 127.0.0.1 up
+# DHCP in the background, so a VM whose switch has no DHCP server boots as fast as one without a NIC.
+if [ -e /sys/class/net/eth0 ]; then
+    udhcpc -i eth0 -b -s /usr/share/udhcpc/default.script >/dev/null 2>&1 &
+fi
 echo "AVATAR-LINUX-READY \$(nproc) cpus, counter \$(/bin/cntvct)"
 RCS
-chmod +x "$r/init" "$r/etc/init.d/rcS"
+chmod +x "$r/init" "$r/etc/init.d/rcS" "$r/usr/share/udhcpc/default.script"
 (cd "$r" && find . | cpio -o -H newc --quiet | gzip -9) >"$out/initrd.cpio.gz"
 echo "linux guest: $kpkg ($kver) -> $out/Image, initrd.cpio.gz ($(ls "$r/lib/modules" | wc -l) modules)"

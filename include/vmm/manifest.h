@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/vswitch.h"
+
 #define GUEST_NAME_MAX     32  /* bytes, NUL included */
 #define GUEST_PATH_MAX     256 /* bytes, NUL included */
 #define GUEST_BOOTARGS_MAX 512 /* bytes, NUL included */
@@ -28,6 +30,7 @@ enum guest_device_kind {
     GUEST_DEV_NONE,
     GUEST_DEV_VIRTIO_BLK,  /* an emulated virtio-blk disk backed by an image file */
     GUEST_DEV_PASSTHROUGH, /* a host MMIO range (and SPI) given to the guest at the same address */
+    GUEST_DEV_VIRTIO_NET,  /* an emulated virtio-net NIC on one of the hypervisor's switches */
 };
 
 /* What a guest access outside its RAM and devices does (`on_fault =`). */
@@ -39,11 +42,14 @@ enum guest_fault_policy {
 /** One `device =` or `passthrough =` line. */
 struct guest_device {
     enum guest_device_kind kind;
-    char image[GUEST_PATH_MAX]; /* virtio-blk: the disk image, an absolute path */
-    bool read_only;             /* virtio-blk */
-    char label[GUEST_NAME_MAX]; /* passthrough: what the range is, e.g. "virtio-mmio" */
-    uint64_t base, size;        /* passthrough: host physical range, mapped at IPA == PA */
-    uint32_t irq;               /* passthrough: SPI INTID routed to the guest, 0 for none */
+    char image[GUEST_PATH_MAX];        /* virtio-blk: the disk image, an absolute path */
+    bool read_only;                    /* virtio-blk */
+    char label[GUEST_NAME_MAX];        /* passthrough: what the range is, e.g. "virtio-mmio" */
+    uint64_t base, size;               /* passthrough: host physical range, mapped at IPA == PA */
+    uint32_t irq;                      /* passthrough: SPI INTID routed to the guest, 0 for none */
+    bool has_mac;                      /* virtio-net: mac was given (else derived from the name) */
+    uint8_t mac[6];                    /* virtio-net: a unicast address */
+    char net_switch[VSWITCH_NAME_MAX]; /* virtio-net: the switch it joins */
 };
 
 /**

@@ -48,4 +48,24 @@ void vswitch_send(struct vswitch_port *from, const void *frame, size_t len);
 /* The end of a batch of vswitch_send() calls from from: flush every port delivered to since. */
 void vswitch_flush(struct vswitch_port *from);
 
+/*
+ * A port's counters, seen from the switch: rx is what the port sent into the switch, tx what the
+ * switch delivered to it. Drops: drop_length, frames the port sent with a length outside
+ * VSWITCH_FRAME_MIN..VSWITCH_FRAME_MAX; drop_refused, frames its deliver callback refused (a full
+ * RX ring).
+ */
+struct vswitch_port_stats {
+    uint64_t rx_frames, rx_bytes;
+    uint64_t tx_frames, tx_bytes;
+    uint64_t drop_length, drop_refused;
+};
+
+/* A consistent copy of p's counters. */
+void vswitch_port_stats(struct vswitch_port *p, struct vswitch_port_stats *out);
+/*
+ * The `net status` text: every switch, its ports with their counters, and the addresses it has
+ * learnt, one line at a time to line (called with no switch lock held).
+ */
+void vswitch_report(void (*line)(void *arg, const char *text), void *arg);
+
 #endif
