@@ -84,7 +84,7 @@ QEMU_FLAGS = -M $(MACHINE) -cpu cortex-a72 -smp $(SMP) -m $(MEM) -nographic -nic
 	-drive if=none,file=$(IMG),format=raw,id=hd0 -device virtio-blk-device,drive=hd0
 
 .PHONY: all run debug test unit qemu-test bench deps clean format format-check img linux-guest \
-	build-force
+	build-force check-includes
 all: $(B)/avatar.bin
 
 # TestOS, the guest OS built here: its rules, and its binaries added to `all`.
@@ -199,7 +199,7 @@ $(B)/unit/test_fuzz_manifest: tests/fuzz/fuzz_manifest.c $(wildcard vmm/manifest
 unit: $(UNIT_TESTS) $(B)/unit/test_fuzz_fat32 $(B)/unit/test_fuzz_manifest
 	@if [ -x tests/unit/gen_dtbs.sh ]; then tests/unit/gen_dtbs.sh $(B)/unit/dtb; fi
 
-test: deps format-check
+test: deps format-check check-includes
 	$(MAKE) HV=0 all
 	$(MAKE) HV=1 all
 	@echo "  build/avatar.bin is the last mode built"
@@ -223,6 +223,11 @@ linux-guest: deps
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# The layer rule of docs/architecture.md ("Layers"): an #include against it fails the build check.
+check-includes:
+	@echo "  include direction check"
+	@python3 scripts/check_includes.py
 
 format-check:
 	@echo "  clang-format check"
