@@ -10,7 +10,7 @@
 #define VSWITCH_FRAME_MIN 14u
 #define VSWITCH_FRAME_MAX 1514u
 /* The switch a port joins when its manifest names none; the uplink joins it too. */
-#define VSWITCH_DEFAULT "sw0"
+#define VSWITCH_DEFAULT  "sw0"
 #define VSWITCH_NAME_MAX 16u /* bytes of a switch or port name, NUL included */
 
 /*
@@ -33,8 +33,8 @@ struct vswitch_port;
  * Attach a port named name to the switch sw (created on first use): the port, or NULL when memory
  * or ports run out. ops and ctx must stay valid until vswitch_detach().
  */
-struct vswitch_port *vswitch_attach(const char *sw, const char *name, const struct vswitch_port_ops *ops,
-                                    void *ctx);
+struct vswitch_port *vswitch_attach(const char *sw, const char *name,
+                                    const struct vswitch_port_ops *ops, void *ctx);
 /* Detach p: when this returns no callback of p runs and none will. */
 void vswitch_detach(struct vswitch_port *p);
 
