@@ -1,4 +1,5 @@
 /* vvirtio_blk.c - the emulated virtio-blk device's MMIO registers, status and interrupt line. */
+#include "hw/byteorder.h"
 #include "lib/errno.h"
 #include "lib/virtio.h"
 #include "lib/string.h"
@@ -29,12 +30,6 @@ static uint64_t vvirtio_blk_offered(const struct vvirtio_blk *d)
 {
     return VVIRTIO_F_VERSION_1 | VVIRTIO_BLK_F_FLUSH | VVIRTIO_BLK_F_SEG_MAX |
            VVIRTIO_BLK_F_BLK_SIZE | (d->read_only ? VVIRTIO_BLK_F_RO : 0);
-}
-
-static void vvirtio_blk_put_le(uint8_t *p, uint64_t v, unsigned bytes)
-{
-    for (unsigned i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 unsigned long vvirtio_blk_lock(struct vvirtio_blk *d)
@@ -101,9 +96,9 @@ void vvirtio_blk_init(struct vvirtio_blk *d, uint64_t capacity_bytes, bool read_
      * without indirect descriptors it must fit in the queue (2.7.5).
      */
     memset(d->config, 0, sizeof(d->config));
-    vvirtio_blk_put_le(&d->config[0], d->capacity, 8);
-    vvirtio_blk_put_le(&d->config[12], VVIRTIO_BLK_QUEUE_MAX - 2, 4);
-    vvirtio_blk_put_le(&d->config[20], SECTOR_SIZE, 4);
+    store_le(&d->config[0], d->capacity, 8);
+    store_le(&d->config[12], VVIRTIO_BLK_QUEUE_MAX - 2, 4);
+    store_le(&d->config[20], SECTOR_SIZE, 4);
     spin_init(&d->lock);
     d->gen = 0;
     d->irq_line = false;

@@ -1,4 +1,5 @@
 /* vvirtio_blk_queue.c - the virtio-blk model's split virtqueue in guest RAM (virtio 1.2, 2.7). */
+#include "hw/byteorder.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "vvirtio_blk_priv.h"
@@ -32,27 +33,6 @@ struct vq_snap {
     uint16_t last_avail;
     uint32_t gen;
 };
-
-static uint16_t vq_le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t vq_le32(const uint8_t *p)
-{
-    return (uint32_t)vq_le16(p) | (uint32_t)vq_le16(p + 2) << 16;
-}
-
-static uint64_t vq_le64(const uint8_t *p)
-{
-    return (uint64_t)vq_le32(p) | (uint64_t)vq_le32(p + 4) << 32;
-}
-
-static void vq_put_le(uint8_t *p, uint64_t v, unsigned bytes)
-{
-    for (unsigned i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* Whether [addr, addr + len) stays below 2^64; a range that wraps is never guest RAM. */
 static bool vq_range_ok(uint64_t addr, uint64_t len)
@@ -123,9 +103,9 @@ static int vq_walk(struct vvirtio_blk *d, const struct vq_snap *q, uint16_t head
             return 1;
         if (vvirtio_blk_copy_from(d, q->desc + (uint64_t)idx * DESC_SIZE, raw, sizeof(raw)))
             return -EFAULT;
-        flags = vq_le16(raw + 12);
-        de->addr = vq_le64(raw);
-        de->len = vq_le32(raw + 8);
+        flags = load_le16(raw + 12);
+        de->addr = load_le64(raw);
+        de->len = load_le32(raw + 8);
         de->writable = flags & DESC_F_WRITE;
         /* INDIRECT was not offered (2.7.5.3.1); writable before readable breaks 2.7.4.2. */
         if ((flags & DESC_F_INDIRECT) || (seen_writable && !de->writable))
@@ -139,7 +119,7 @@ static int vq_walk(struct vvirtio_blk *d, const struct vq_snap *q, uint16_t head
             r->n_out = n + 1;
         if (!(flags & DESC_F_NEXT))
             break;
-        idx = vq_le16(raw + 14);
+        idx = load_le16(raw + 14);
     }
     if (n == q->num)
         return 1;
@@ -223,7 +203,7 @@ bool vvirtio_blk_take(struct vvirtio_blk *d)
                               q.avail + RING_HDR_SIZE + (q.last_avail & (q.num - 1)) * AVAIL_ELEM,
                               raw, sizeof(raw)))
         goto broken;
-    head = vq_le16(raw);
+    head = load_le16(raw);
     if (head >= q.num)
         goto broken;
     memset(r, 0, sizeof(*r));
@@ -283,8 +263,8 @@ void vvirtio_blk_answer(struct vvirtio_blk *d)
             len = r->in_len + 1 > UINT32_MAX ? UINT32_MAX : (uint32_t)(r->in_len + 1);
         }
     }
-    vq_put_le(elem, r->head, 4);
-    vq_put_le(elem + 4, len, 4);
+    store_le(elem, r->head, 4);
+    store_le(elem + 4, len, 4);
     idx = vq_idx(d, used + RING_IDX_OFF);
     if (!idx || vvirtio_blk_copy_to(d,
                                     used + RING_HDR_SIZE +

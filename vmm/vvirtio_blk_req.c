@@ -1,5 +1,6 @@
 /* vvirtio_blk_req.c - virtio-blk requests (virtio 1.2, 5.2.6), carried out a bounded step at a
  * time. */
+#include "hw/byteorder.h"
 #include "lib/string.h"
 #include "vvirtio_blk_priv.h"
 
@@ -14,16 +15,6 @@
 #define BLK_SECTOR_SIZE 512u
 
 _Static_assert(sizeof(VVIRTIO_BLK_SERIAL) - 1 <= BLK_ID_BYTES, "the serial is at most 20 bytes");
-
-static uint32_t req_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t req_le64(const uint8_t *p)
-{
-    return (uint64_t)req_le32(p) | (uint64_t)req_le32(p + 4) << 32;
-}
 
 static void req_answer(struct vvirtio_blk_req *r, uint8_t status)
 {
@@ -135,8 +126,8 @@ static void req_decode(struct vvirtio_blk *d)
         req_answer(r, VVIRTIO_BLK_S_IOERR);
         return;
     }
-    sector = req_le64(hdr + 8);
-    switch (req_le32(hdr)) {
+    sector = load_le64(hdr + 8);
+    switch (load_le32(hdr)) {
     case BLK_T_IN:
         r->cur = r->n_out;
         r->cur_off = 0;

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hw/byteorder.h"
 #include "lib/errno.h"
 #include "test.h"
 #include "vmm/vvirtio_blk.h"
@@ -265,21 +266,6 @@ static unsigned run(void)
     return steps;
 }
 
-static void put_le(uint8_t *p, uint64_t v, unsigned bytes)
-{
-    for (unsigned i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned bytes)
-{
-    uint64_t v = 0;
-
-    for (unsigned i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 static uint64_t features(void)
 {
     wr(DEV_FEAT_SEL, 1);
@@ -332,17 +318,17 @@ static void put_desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, ui
 {
     uint8_t *p = ram + DESC_OFF + 16 * i;
 
-    put_le(p, addr, 8);
-    put_le(p + 8, len, 4);
-    put_le(p + 12, flags, 2);
-    put_le(p + 14, next, 2);
+    store_le(p, addr, 8);
+    store_le(p + 8, len, 4);
+    store_le(p + 12, flags, 2);
+    store_le(p + 14, next, 2);
 }
 
 static void put_hdr(uint64_t off, uint32_t type, uint64_t sector)
 {
-    put_le(ram + off, type, 4);
-    put_le(ram + off + 4, 0, 4);
-    put_le(ram + off + 8, sector, 8);
+    store_le(ram + off, type, 4);
+    store_le(ram + off + 4, 0, 4);
+    store_le(ram + off + 8, sector, 8);
 }
 
 /*
@@ -351,7 +337,7 @@ static void put_hdr(uint64_t off, uint32_t type, uint64_t sector)
  */
 static void make_available(uint16_t head)
 {
-    put_le(ram + AVAIL_OFF + 4 + 2 * (drv.avail_idx % drv.num), head, 2);
+    store_le(ram + AVAIL_OFF + 4 + 2 * (drv.avail_idx % drv.num), head, 2);
     drv.avail_idx++;
     __atomic_store_n((uint16_t *)(ram + AVAIL_OFF + 2), drv.avail_idx, __ATOMIC_RELEASE);
     wr(QUEUE_NOTIFY, 0);
@@ -380,9 +366,9 @@ static void expect_used(uint16_t head, uint32_t len)
 {
     const uint8_t *e = ram + USED_OFF + 4 + 8 * (drv.used_seen % drv.num);
 
-    CHECK_EQ(get_le(ram + USED_OFF + 2, 2), (uint16_t)(drv.used_seen + 1));
-    CHECK_EQ(get_le(e, 4), head);
-    CHECK_EQ(get_le(e + 4, 4), len);
+    CHECK_EQ(load_le(ram + USED_OFF + 2, 2), (uint16_t)(drv.used_seen + 1));
+    CHECK_EQ(load_le(e, 4), head);
+    CHECK_EQ(load_le(e + 4, 4), len);
     drv.used_seen++;
     CHECK(env.level);
     CHECK(rd(INT_STATUS) & 1);
@@ -757,7 +743,7 @@ static void test_needs_reset(void)
     expect_needs_reset();
     /* The available index more than a queue ahead. */
     probe(8);
-    put_le(ram + AVAIL_OFF + 2, 9, 2);
+    store_le(ram + AVAIL_OFF + 2, 9, 2);
     wr(QUEUE_NOTIFY, 0);
     run();
     expect_needs_reset();
@@ -877,7 +863,7 @@ static void post_data(uint32_t type, uint64_t sector, uint64_t data_off, uint32_
 /* Nothing answered yet: no used entry, no status, no interrupt. */
 static void expect_unanswered(void)
 {
-    CHECK_EQ(get_le(ram + USED_OFF + 2, 2), drv.used_seen);
+    CHECK_EQ(load_le(ram + USED_OFF + 2, 2), drv.used_seen);
     CHECK_EQ(ram[STAT_OFF], 0xee);
     CHECK(!env.level);
 }
@@ -1082,9 +1068,9 @@ static void test_mmio_during_step(void)
     race_armed = true;
     kick(0);
     CHECK(!race_armed);
-    CHECK_EQ(get_le(ram + USED_OFF + 2, 2), 2);
-    CHECK_EQ(get_le(ram + USED_OFF + 4, 4), 0);
-    CHECK_EQ(get_le(ram + USED_OFF + 12, 4), 1);
+    CHECK_EQ(load_le(ram + USED_OFF + 2, 2), 2);
+    CHECK_EQ(load_le(ram + USED_OFF + 4, 4), 0);
+    CHECK_EQ(load_le(ram + USED_OFF + 12, 4), 1);
     CHECK_EQ(ram[STAT_OFF], S_OK);
     CHECK_EQ(ram[STAT_OFF + 1], S_OK);
     CHECK_EQ(env.flushes, 1);
@@ -1094,9 +1080,9 @@ static void test_mmio_during_step(void)
     race_requests();
     env.flushes = 0;
     ram[STAT_OFF] = ram[STAT_OFF + 1] = 0xee;
-    put_le(ram + AVAIL_OFF + 4, 0, 2);
-    put_le(ram + AVAIL_OFF + 6, 1, 2);
-    put_le(ram + AVAIL_OFF + 2, 2, 2);
+    store_le(ram + AVAIL_OFF + 4, 0, 2);
+    store_le(ram + AVAIL_OFF + 6, 1, 2);
+    store_le(ram + AVAIL_OFF + 2, 2, 2);
     race_action = race_reset;
     race_armed = true;
     wr(QUEUE_NOTIFY, 0);
@@ -1104,7 +1090,7 @@ static void test_mmio_during_step(void)
     CHECK(!race_armed);
     CHECK_EQ(ram[STAT_OFF], 0xee);     /* written to the disk, but never answered */
     CHECK_EQ(ram[STAT_OFF + 1], 0xee); /* and the flush was never seen */
-    CHECK_EQ(get_le(ram + USED_OFF + 2, 2), 0);
+    CHECK_EQ(load_le(ram + USED_OFF + 2, 2), 0);
     CHECK_EQ(env.flushes, 0);
     CHECK_EQ(dev.last_avail, 0);
     CHECK_EQ(rd(INT_STATUS), 0);
@@ -1331,9 +1317,9 @@ static void fuzz_chain(void)
     uint8_t hdr[16], desc[16], slot[2];
     uint64_t hdr_ipa = RAM_BASE + rng() % FUZZ_SPAN;
 
-    put_le(hdr, types[rng() % 6], 4);
-    put_le(hdr + 4, 0, 4);
-    put_le(hdr + 8, rng() % 2 ? rng() % SECTORS : sectors[rng() % 6], 8);
+    store_le(hdr, types[rng() % 6], 4);
+    store_le(hdr + 4, 0, 4);
+    store_le(hdr + 8, rng() % 2 ? rng() % SECTORS : sectors[rng() % 6], 8);
     fuzz_scribble(hdr_ipa, hdr, sizeof(hdr));
     for (unsigned i = 0; i < n; i++) {
         bool last = i == n - 1;
@@ -1350,17 +1336,17 @@ static void fuzz_chain(void)
             default: next = (uint16_t)rng(); break;
             }
         }
-        put_le(desc, addr, 8);
-        put_le(desc + 8, len, 4);
-        put_le(desc + 12, flags, 2);
-        put_le(desc + 14, next, 2);
+        store_le(desc, addr, 8);
+        store_le(desc + 8, len, 4);
+        store_le(desc + 12, flags, 2);
+        store_le(desc + 14, next, 2);
         fuzz_scribble(fz.desc + 16ull * idx, desc, sizeof(desc));
         idx = next;
     }
-    put_le(slot, rng() % 64 ? head : (uint16_t)rng(), 2);
+    store_le(slot, rng() % 64 ? head : (uint16_t)rng(), 2);
     fuzz_scribble(fz.avail + 4 + 2ull * (fz.avail_idx % num), slot, sizeof(slot));
     fz.avail_idx += rng() % 256 ? 1 : (uint16_t)rng();
-    put_le(slot, fz.avail_idx, 2);
+    store_le(slot, fz.avail_idx, 2);
     fuzz_scribble(fz.avail + 2, slot, sizeof(slot));
 }
 
