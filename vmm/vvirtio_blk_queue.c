@@ -5,9 +5,6 @@
 #include "vvirtio_blk_priv.h"
 
 /* Descriptor flags (2.7.5). */
-#define DESC_F_NEXT     1u
-#define DESC_F_WRITE    2u
-#define DESC_F_INDIRECT 4u
 
 #define DESC_SIZE      16u /* struct virtq_desc: le64 addr, le32 len, le16 flags, le16 next */
 #define RING_HDR_SIZE  4u  /* le16 flags, le16 idx before either ring's entries */
@@ -106,9 +103,9 @@ static int vq_walk(struct vvirtio_blk *d, const struct vq_snap *q, uint16_t head
         flags = load_le16(raw + 12);
         de->addr = load_le64(raw);
         de->len = load_le32(raw + 8);
-        de->writable = flags & DESC_F_WRITE;
+        de->writable = flags & VIRTQ_DESC_F_WRITE;
         /* INDIRECT was not offered (2.7.5.3.1); writable before readable breaks 2.7.4.2. */
-        if ((flags & DESC_F_INDIRECT) || (seen_writable && !de->writable))
+        if ((flags & VIRTQ_DESC_F_INDIRECT) || (seen_writable && !de->writable))
             bad = true;
         if (!vq_range_ok(de->addr, de->len)) {
             bad = true;
@@ -117,7 +114,7 @@ static int vq_walk(struct vvirtio_blk *d, const struct vq_snap *q, uint16_t head
         seen_writable |= de->writable;
         if (!de->writable)
             r->n_out = n + 1;
-        if (!(flags & DESC_F_NEXT))
+        if (!(flags & VIRTQ_DESC_F_NEXT))
             break;
         idx = load_le16(raw + 14);
     }
@@ -140,7 +137,7 @@ static int vq_walk(struct vvirtio_blk *d, const struct vq_snap *q, uint16_t head
     }
     if (bad) {
         r->kind = VVIRTIO_BLK_REQ_ANSWER;
-        r->status = VVIRTIO_BLK_S_IOERR;
+        r->status = VIRTIO_BLK_S_IOERR;
     }
     return 0;
 }
@@ -278,6 +275,6 @@ void vvirtio_blk_answer(struct vvirtio_blk *d)
     d->last_avail++;
     /* The entry (and the data before it) must be visible before the index that hands it over. */
     __atomic_store_n(idx, d->used_idx, __ATOMIC_RELEASE);
-    d->int_status |= VVIRTIO_BLK_INT_USED;
+    d->int_status |= VIRTIO_MMIO_INT_VRING;
     vvirtio_blk_unlock_sync(d, flags);
 }
