@@ -41,30 +41,18 @@ static unsigned long vpl011_lock(struct vpl011 *u)
     return spin_lock_irqsave(&u->lock);
 }
 
-/*
- * Release the lock and bring the line to MIS != 0. set_irq runs unlocked, so two CPUs could
- * report in the wrong order; instead one CPU at a time reports (irq_busy) and re-reads the level
- * after each call, so changes made meanwhile by others are reported by it, in order.
- */
+/* UARTINTR: the masked interrupt status is not zero (TRM 2.9). */
+static bool vpl011_level(const void *dev)
+{
+    const struct vpl011 *u = dev;
+
+    return (vpl011_ris(u) & u->imsc) != 0;
+}
+
+/* Release the lock and bring the line to the level it has now. */
 static void vpl011_unlock_sync(struct vpl011 *u, unsigned long flags)
 {
-    if (u->irq_busy) {
-        spin_unlock_irqrestore(&u->lock, flags);
-        return;
-    }
-    u->irq_busy = true;
-    for (;;) {
-        bool level = (vpl011_ris(u) & u->imsc) != 0;
-
-        if (level == u->irq_line)
-            break;
-        u->irq_line = level;
-        spin_unlock_irqrestore(&u->lock, flags);
-        u->ops->set_irq(u->ctx, level);
-        flags = vpl011_lock(u);
-    }
-    u->irq_busy = false;
-    spin_unlock_irqrestore(&u->lock, flags);
+    virq_line_unlock(&u->irq, flags, vpl011_level, u);
 }
 
 static void vpl011_reset_locked(struct vpl011 *u)
@@ -88,8 +76,7 @@ void vpl011_init(struct vpl011 *u, const struct vpl011_ops *ops, void *ctx)
     u->ops = ops;
     u->ctx = ctx;
     spin_init(&u->lock);
-    u->irq_line = false;
-    u->irq_busy = false;
+    virq_line_init(&u->irq, &u->lock, ops->set_irq, ctx);
     vpl011_reset_locked(u);
 }
 

@@ -29,30 +29,15 @@ unsigned long vvirtio_blk_lock(struct vvirtio_blk *d)
     return spin_lock_irqsave(&d->lock);
 }
 
-/*
- * The line follows InterruptStatus != 0 (4.2.2). set_irq runs unlocked, so one thread at a time
- * reports (irq_busy) and re-reads the level after each call, so changes made meanwhile by other
- * threads (the worker, other vCPUs) are reported by it, in order.
- */
+/* The line follows InterruptStatus != 0 (4.2.2). */
+static bool vvirtio_blk_level(const void *dev)
+{
+    return ((const struct vvirtio_blk *)dev)->int_status != 0;
+}
+
 void vvirtio_blk_unlock_sync(struct vvirtio_blk *d, unsigned long flags)
 {
-    if (d->irq_busy) {
-        spin_unlock_irqrestore(&d->lock, flags);
-        return;
-    }
-    d->irq_busy = true;
-    for (;;) {
-        bool level = d->int_status != 0;
-
-        if (level == d->irq_line)
-            break;
-        d->irq_line = level;
-        spin_unlock_irqrestore(&d->lock, flags);
-        d->ops->set_irq(d->ctx, level);
-        flags = vvirtio_blk_lock(d);
-    }
-    d->irq_busy = false;
-    spin_unlock_irqrestore(&d->lock, flags);
+    virq_line_unlock(&d->irq, flags, vvirtio_blk_level, d);
 }
 
 /* The worker's request is left alone: it sees gen change and drops it. */
@@ -93,8 +78,7 @@ void vvirtio_blk_init(struct vvirtio_blk *d, uint64_t capacity_bytes, bool read_
     store_le(&d->config[VIRTIO_BLK_CFG_BLK_SIZE], VIRTIO_BLK_SECTOR_SIZE, 4);
     spin_init(&d->lock);
     d->gen = 0;
-    d->irq_line = false;
-    d->irq_busy = false;
+    virq_line_init(&d->irq, &d->lock, ops->set_irq, ctx);
     d->req.active = false;
     vvirtio_blk_reset_locked(d);
 }

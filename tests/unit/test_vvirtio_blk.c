@@ -1042,7 +1042,7 @@ static void test_mmio_during_step(void)
     };
 
     fresh(false);
-    dev.ops = &race_ops;
+    vvirtio_blk_init(&dev, DISK_SIZE, false, &race_ops, &env); /* ops are bound at init */
     probe(8);
     race_requests();
     race_action = race_notify;
@@ -1179,7 +1179,7 @@ static void test_worker_thread(void)
     uint16_t used = 0;
 
     fresh(false);
-    dev.ops = &thr_ops;
+    vvirtio_blk_init(&dev, DISK_SIZE, false, &thr_ops, &env); /* ops are bound at init */
     rng_state = 0x5851f42d4c957f2dull;
     probe(8);
     thr.stop = false;
