@@ -65,8 +65,8 @@ static void vpl011_reset_locked(struct vpl011 *u)
     u->ibrd = 0;
     u->fbrd = 0;
     u->lcr_h = 0;
-    u->cr = 0x300;  /* TXE | RXE, TRM 3.3.8 */
-    u->ifls = 0x12; /* both trigger levels at half full, TRM 3.3.9 */
+    u->cr = PL011_CR_TXE | PL011_CR_RXE; /* TRM 3.3.8 */
+    u->ifls = 0x12;                      /* both trigger levels at half full, TRM 3.3.9 */
     u->imsc = 0;
     u->dmacr = 0;
 }
