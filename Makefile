@@ -84,7 +84,7 @@ QEMU_FLAGS = -M $(MACHINE) -cpu cortex-a72 -smp $(SMP) -m $(MEM) -nographic -nic
 	-drive if=none,file=$(IMG),format=raw,id=hd0 -device virtio-blk-device,drive=hd0
 
 .PHONY: all run debug test unit qemu-test bench deps clean format format-check img linux-guest \
-	build-force check-includes
+	build-force check-includes check-docs
 all: $(B)/avatar.bin
 
 # TestOS, the guest OS built here: its rules, and its binaries added to `all`.
@@ -199,7 +199,7 @@ $(B)/unit/test_fuzz_manifest: tests/fuzz/fuzz_manifest.c $(wildcard vmm/manifest
 unit: $(UNIT_TESTS) $(B)/unit/test_fuzz_fat32 $(B)/unit/test_fuzz_manifest
 	@if [ -x tests/unit/gen_dtbs.sh ]; then tests/unit/gen_dtbs.sh $(B)/unit/dtb; fi
 
-test: deps format-check check-includes
+test: deps format-check check-includes check-docs
 	$(MAKE) HV=0 all
 	$(MAKE) HV=1 all
 	@echo "  build/avatar.bin is the last mode built"
@@ -228,6 +228,11 @@ format:
 check-includes:
 	@echo "  include direction check"
 	@python3 scripts/check_includes.py
+
+# Every Markdown file the code and docs cite is in the repository (docs/design.md and friends).
+check-docs:
+	@echo "  documentation reference check"
+	@python3 scripts/check_doc_refs.py
 
 format-check:
 	@echo "  clang-format check"

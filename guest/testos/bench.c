@@ -2,7 +2,7 @@
  * bench.c - TestOS's benchmarks: each operation runs in a loop of BENCH_ITERS, timed with
  * CNTVCT, minus the same loop without the operation. Under -icount shift=0 one instruction is
  * one nanosecond, so ticks * (1e9 / CNTFRQ) / iterations is instructions per operation
- * (ANCHORS.md: 1 tick = 16 instructions at QEMU virt's 62.5 MHz).
+ * (docs/design.md, "Benchmarks": 1 tick = 16 instructions at QEMU virt's 62.5 MHz).
  */
 #include "bench.h"
 #include "console.h"
