@@ -4,6 +4,7 @@
 #include "arch/sysreg.h"
 #include "arch/mmu_defs.h"
 #include "hw/el2.h"
+#include "hw/pl011.h"
 
 /* QEMU virt first PL011: only for a message before the device tree can be read. */
 #define FALLBACK_UART_PA 0x09000000
@@ -119,9 +120,9 @@ wrong_el:
     ldr     x2, =FALLBACK_UART_PA
 1:  ldrb    w3, [x1], #1
     cbz     w3, 3f
-2:  ldr     w4, [x2, #0x18]         /* UARTFR: wait while TXFF */
-    tbnz    w4, #5, 2b
-    str     w3, [x2]
+2:  ldr     w4, [x2, #PL011_FR]     /* wait while the transmit FIFO is full */
+    tbnz    w4, #PL011_FR_TXFF_SHIFT, 2b
+    str     w3, [x2, #PL011_DR]
     b       1b
 3:  wfi
     b       3b

@@ -1,5 +1,6 @@
 /* pl011.h - the Arm PL011 UART's registers and bits (PrimeCell UART TRM r1p5, DDI 0183), shared by
- * the driver (drivers/pl011.c), the device model (vmm/vpl011.c), TestOS and the tests. */
+ * the driver (drivers/pl011.c), the device model (vmm/vpl011.c), head.S, TestOS and the tests.
+ * Offsets and the *_SHIFT bit numbers are usable from assembly. */
 #ifndef HW_PL011_H
 #define HW_PL011_H
 
@@ -22,10 +23,11 @@
 #define PL011_SIZE     0x1000
 
 /* UARTFR bits (TRM 3.3.3). */
-#define PL011_FR_RXFE (1u << 4)
-#define PL011_FR_TXFF (1u << 5)
-#define PL011_FR_RXFF (1u << 6)
-#define PL011_FR_TXFE (1u << 7)
+#define PL011_FR_RXFE       (1u << 4)
+#define PL011_FR_TXFF_SHIFT 5
+#define PL011_FR_TXFF       (1u << PL011_FR_TXFF_SHIFT)
+#define PL011_FR_RXFF       (1u << 6)
+#define PL011_FR_TXFE       (1u << 7)
 
 #define PL011_RSR_OE (1u << 3) /* overrun (TRM 3.3.2) */
 
