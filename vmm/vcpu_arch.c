@@ -4,6 +4,7 @@
 #include "arch/cpu.h"
 #include "arch/mmu_defs.h"
 #include "hw/el2.h"
+#include "hw/timer.h"
 #include "arch/sysreg.h"
 #include "drivers/gic.h"
 #include "vmm/vgic_hw.h"
@@ -22,7 +23,6 @@
 #define HCR_GUEST                                                                                  \
     (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI | HCR_TWE |   \
      HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_RW)
-#define CNT_CTL_ENABLE 1UL
 
 /* The vCPU whose FP/SIMD registers this CPU holds (written only by the CPU itself). */
 static struct vcpu *fp_owner[MAX_CPUS];
@@ -192,7 +192,7 @@ uint64_t vcpu_arch_vtimer_deadline(const struct vcpu *v)
 {
     uint64_t ctl = read_sysreg(cntv_ctl_el0);
 
-    if ((ctl & (CNT_CTL_ENABLE | VCPU_CNT_CTL_IMASK)) != CNT_CTL_ENABLE)
+    if ((ctl & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) != CNT_CTL_ENABLE)
         return UINT64_MAX;
     return read_sysreg(cntv_cval_el0) + v->vm->cntvoff;
 }
@@ -201,6 +201,6 @@ bool vcpu_arch_vtimer_fired(void)
 {
     uint64_t ctl = read_sysreg(cntv_ctl_el0);
 
-    return (ctl & (CNT_CTL_ENABLE | VCPU_CNT_CTL_IMASK | VCPU_CNT_CTL_ISTATUS)) ==
-           (CNT_CTL_ENABLE | VCPU_CNT_CTL_ISTATUS);
+    return (ctl & (CNT_CTL_ENABLE | CNT_CTL_IMASK | CNT_CTL_ISTATUS)) ==
+           (CNT_CTL_ENABLE | CNT_CTL_ISTATUS);
 }

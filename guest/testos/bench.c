@@ -117,7 +117,7 @@ static uint64_t bench_vtimer_round_trip(void)
     for (uint32_t n = 1; n <= IRQ_ROUND_TRIPS; n++) {
         while (__atomic_load_n(&ev->count, __ATOMIC_ACQUIRE) - start < n)
             ;
-        write_sysreg(cntv_ctl_el0, TIMER_CTL_ENABLE);
+        write_sysreg(cntv_ctl_el0, CNT_CTL_ENABLE);
     }
     uint64_t t = timer_virtual_count() - t0;
     bench_mark();
