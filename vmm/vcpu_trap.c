@@ -21,9 +21,7 @@
 #include "vmm/vm.h"
 #include "vmm/vpmu.h"
 
-/* Exception classes (Arm ARM D17.2.37, ESR_EL2.EC). */
-#define SPSR_M_EL_MASK (3UL << 2) /* PSTATE.EL the trap came from (0: EL0) */
-#define INSN_SIZE      4
+#define INSN_SIZE 4 /* an A64 instruction */
 
 #define SR_ACTLR_EL1      VCPU_SYSREG(3u, 0u, 1u, 0u, 1u)
 #define SR_CNTP_TVAL_EL0  VCPU_SYSREG(3u, 3u, 14u, 2u, 0u)
@@ -90,7 +88,7 @@ static int sysreg_access(struct vcpu *v, const struct trap_frame *tf, uint32_t k
     default:
         if (VCPU_SYSREG_OP0(key) == 2)
             return vdebug_access(v, key, read, val);
-        return vpmu_access(v, key, read, (tf->spsr & SPSR_M_EL_MASK) == 0, val);
+        return vpmu_access(v, key, read, (tf->spsr & PSR_MODE_EL_MASK) == 0, val);
     }
 }
 

@@ -46,7 +46,8 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
-#include "hw/esr.h" /* the fields of SYSREG_ESR */
+#include "hw/esr.h"    /* the fields of SYSREG_ESR */
+#include "hw/pstate.h" /* and of SYSREG_SPSR */
 
 #define SR_STR2(x) #x
 #define SR_STR(x)  SR_STR2(x)
@@ -84,15 +85,6 @@ static inline void wfi(void)
     __asm__ volatile("wfi" ::: "memory");
 }
 
-/* PSTATE as saved in SPSR_ELx (Arm ARM C5.2.18, "SPSR_EL1"). */
-#define PSR_MODE_MASK   0x1fUL
-#define PSR_MODE_EL0T   0x0UL
-#define PSR_MODE_EL1T   0x4UL
-#define PSR_MODE_EL1H   0x5UL
-#define PSR_MODE_32     0x10UL /* M[4]: taken from AArch32 */
-#define PSR_MODE_32_USR 0x10UL /* AArch32 User mode: EL0 */
-#define PSR_DAIF_MASK   0x3c0UL
-#define PSR_NZCV_MASK   0xf0000000UL
 #endif
 
 #endif
