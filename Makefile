@@ -33,8 +33,12 @@ else
   MACHINE := virt,gic-version=$(GIC)
 endif
 
-B   := build
-OBJ := $(B)/$(MODE)
+# Every build variant compiles into its own object directory, named by what changes the code
+# (mode, DEBUG, CLANG); $(OBJ)/flags records the exact command line, so any other change of
+# compiler or flags (CROSS=, an edited CFLAGS) recompiles instead of reusing an object.
+B       := build
+VARIANT := $(MODE)$(if $(filter 1,$(DEBUG)),-debug)$(if $(filter 1,$(CLANG)),-clang)
+OBJ     := $(B)/$(VARIANT)
 
 ARCH_SRCS   := $(filter-out arch/arm64/avatar.ld.S,$(wildcard arch/arm64/*.c arch/arm64/*.S))
 DRV_SRCS    := $(wildcard drivers/*.c)
@@ -79,45 +83,69 @@ QEMU_FLAGS = -M $(MACHINE) -cpu cortex-a72 -smp $(SMP) -m $(MEM) -nographic -nic
 	-kernel $(B)/avatar-$(MODE).bin \
 	-drive if=none,file=$(IMG),format=raw,id=hd0 -device virtio-blk-device,drive=hd0
 
-.PHONY: all run debug test unit qemu-test bench deps clean format format-check img linux-guest
+.PHONY: all run debug test unit qemu-test bench deps clean format format-check img linux-guest \
+	build-force check-includes check-docs
 all: $(B)/avatar.bin
 
 # TestOS, the guest OS built here: its rules, and its binaries added to `all`.
 include guest/testos/testos.mk
 
-$(B)/avatar.bin: $(B)/avatar-$(MODE).bin
+# The names the tests, the benchmarks and gdb use: build/avatar-el1.{elf,bin} and
+# build/avatar-el2.{elf,bin} are the last variant built of each mode, build/avatar.{elf,bin} the
+# last one built at all. Each is a copy of $(OBJ)/avatar.elf that a marker file forces whenever
+# the variant it should hold changes, so switching back to an older variant (or mode) whose
+# objects are all up to date still replaces the copy.
+$(B)/avatar.bin: $(B)/avatar-$(MODE).bin $(B)/avatar.variant
 	$(Q)cp $< $@
 	$(Q)cp $(B)/avatar-$(MODE).elf $(B)/avatar.elf
 
 $(B)/avatar-$(MODE).bin: $(B)/avatar-$(MODE).elf
 	$(Q)$(OBJCOPY) -O binary $< $@
 
-$(B)/avatar-$(MODE).elf: $(OBJS) $(FS_LIB) $(OBJ)/avatar.ld
+$(B)/avatar-$(MODE).elf: $(OBJ)/avatar.elf $(B)/avatar-$(MODE).variant
+	$(Q)cp $< $@
+
+$(OBJ)/avatar.elf: $(OBJS) $(FS_LIB) $(OBJ)/avatar.ld
 	@echo "  LD      $@"
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -T $(OBJ)/avatar.ld $(OBJS) $(FS_LIB) $(LIBGCC) -o $@
+
+# A marker holds a line naming what its target was last made from; it is rewritten (and so
+# newer than the target) only when that line changes.
+define MARKER
+@mkdir -p $(dir $@)
+@echo '$(1)' | cmp -s - $@ || echo '$(1)' > $@
+endef
+$(B)/avatar.variant: build-force
+	$(call MARKER,$(VARIANT))
+$(B)/avatar-$(MODE).variant: build-force
+	$(call MARKER,$(VARIANT))
+$(OBJ)/flags: build-force
+	$(call MARKER,$(CC) $(CFLAGS) $(LDFLAGS) $(MODEDEF))
 
 $(FS_LIB): $(FS_OBJS)
 	@mkdir -p $(dir $@)
 	$(Q)rm -f $@
 	$(Q)$(CROSS)ar rcs $@ $^
 
-$(OBJ)/avatar.ld: arch/arm64/avatar.ld.S
+# The linker script is C-preprocessed (it includes memlayout.h): -MMD tracks those headers too.
+$(OBJ)/avatar.ld: arch/arm64/avatar.ld.S $(OBJ)/flags
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) -E -P -x c -D__ASSEMBLER__ $(MODEDEF) -Iinclude $< -o $@
+	$(Q)$(CC) -E -P -x c -D__ASSEMBLER__ $(MODEDEF) -Iinclude -MMD -MP -MT $@ -MF $@.d $< -o $@
 
-$(OBJ)/%.c.o: %.c
+$(OBJ)/%.c.o: %.c $(OBJ)/flags
 	@mkdir -p $(dir $@)
-	@echo "  CC      $(MODE)/$<"
+	@echo "  CC      $(VARIANT)/$<"
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-$(OBJ)/%.S.o: %.S
+$(OBJ)/%.S.o: %.S $(OBJ)/flags
 	@mkdir -p $(dir $@)
-	@echo "  AS      $(MODE)/$<"
+	@echo "  AS      $(VARIANT)/$<"
 	$(Q)$(CC) $(ASFLAGS) -c $< -o $@
 
 include app/app.mk
+$(OBJ)/programs.o: $(OBJ)/flags
 
--include $(OBJS:.o=.d) $(FS_OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(FS_OBJS:.o=.d) $(OBJ)/avatar.ld.d
 
 deps:
 	@bash scripts/deps.sh
@@ -137,6 +165,8 @@ run: deps all $(IMG)
 debug: deps all $(IMG)
 	@echo "waiting for gdb-multiarch: target remote :1234 (symbols: $(B)/avatar-$(MODE).elf)"
 	$(QEMU) $(QEMU_FLAGS) -S -s
+
+build-force:
 
 # Host unit tests: tests/unit/test_X.c linked with the sources listed in test_X.deps.
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(B)/unit/%,$(filter-out tests/unit/test_main.c,$(wildcard tests/unit/test_*.c)))
@@ -177,9 +207,11 @@ $(B)/unit/test_fuzz_vvirtio_net: tests/fuzz/fuzz_vvirtio_net.c $(wildcard vmm/vv
 unit: $(UNIT_TESTS) $(B)/unit/test_fuzz_fat32 $(B)/unit/test_fuzz_manifest $(B)/unit/test_fuzz_vvirtio_net
 	@if [ -x tests/unit/gen_dtbs.sh ]; then tests/unit/gen_dtbs.sh $(B)/unit/dtb; fi
 
-test: deps format-check
+test: deps format-check check-includes check-docs
 	$(MAKE) HV=0 all
 	$(MAKE) HV=1 all
+	@echo "  build/avatar.bin is the last mode built"
+	@cmp $(B)/avatar.bin $(B)/avatar-el2.bin
 	@echo "  clang build check (both modes)"
 	$(MAKE) CLANG=1 B=$(B)/clang HV=0 $(B)/clang/avatar-el1.bin
 	$(MAKE) CLANG=1 B=$(B)/clang HV=1 $(B)/clang/avatar-el2.bin
@@ -199,6 +231,16 @@ linux-guest: deps
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+
+# The layer rule of docs/architecture.md ("Layers"): an #include against it fails the build check.
+check-includes:
+	@echo "  include direction check"
+	@python3 scripts/check_includes.py
+
+# Every Markdown file the code and docs cite is in the repository (docs/design.md and friends).
+check-docs:
+	@echo "  documentation reference check"
+	@python3 scripts/check_doc_refs.py
 
 format-check:
 	@echo "  clang-format check"

@@ -147,7 +147,7 @@ def user_mode(build_dir):
 
 
 GUEST_BENCH_RE = r"\[bench\] TESTOS BENCH (\S+) (\d+)"
-# TestOS bench line -> figure (guest/testos/README.md "Benchmarks"); ANCHORS.md has the peers.
+# TestOS bench line -> figure (guest/testos/README.md "Benchmarks"; docs/design.md, "Benchmarks").
 GUEST_BENCH_ROWS = [
     ("hvc_psci_version", "hvc PSCI_VERSION round trip"),
     ("gicd_typer_read", "guest read of GICD_TYPER (vGIC distributor)"),

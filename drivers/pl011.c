@@ -4,19 +4,8 @@
 #include "arch/mmio.h"
 #include "arch/sysreg.h"
 #include "drivers/gic.h"
+#include "hw/pl011.h"
 #include "kernel/wait.h"
-
-#define UART_DR    0x000
-#define UART_FR    0x018
-#define UART_LCR_H 0x02c
-#define UART_CR    0x030
-#define UART_IMSC  0x038
-#define UART_ICR   0x044
-
-#define FR_RXFE (1u << 4)
-#define FR_TXFF (1u << 5)
-#define IMSC_RX (1u << 4)
-#define IMSC_RT (1u << 6)
 
 #define RX_RING_SIZE 1024 /* power of two */
 
@@ -39,17 +28,17 @@ void pl011_init(uint64_t base_pa)
 {
     uart_base = (uintptr_t)phys_to_virt(base_pa);
     /* 8 bits, FIFOs on; enable UART, TX and RX. The baud rate is the firmware's (or QEMU's). */
-    mmio_write32(uart_base + UART_LCR_H, (3u << 5) | (1u << 4));
-    mmio_write32(uart_base + UART_CR, (1u << 0) | (1u << 8) | (1u << 9));
+    mmio_write32(uart_base + PL011_LCR_H, PL011_LCR_H_WLEN_8 | PL011_LCR_H_FEN);
+    mmio_write32(uart_base + PL011_CR, PL011_CR_UARTEN | PL011_CR_TXE | PL011_CR_RXE);
 }
 
 void pl011_putc(char c)
 {
     if (!uart_base)
         return;
-    while (mmio_read32(uart_base + UART_FR) & FR_TXFF)
+    while (mmio_read32(uart_base + PL011_FR) & PL011_FR_TXFF)
         ;
-    mmio_write32(uart_base + UART_DR, (uint8_t)c);
+    mmio_write32(uart_base + PL011_DR, (uint8_t)c);
 }
 
 static void pl011_irq(unsigned int intid, void *arg)
@@ -61,9 +50,9 @@ static void pl011_irq(unsigned int intid, void *arg)
      * again. Clearing after the drain could drop that edge and leave the byte (and every byte
      * behind it) in the FIFO with no interrupt to fetch it.
      */
-    mmio_write32(uart_base + UART_ICR, IMSC_RX | IMSC_RT);
-    while (!(mmio_read32(uart_base + UART_FR) & FR_RXFE)) {
-        char c = (char)mmio_read32(uart_base + UART_DR);
+    mmio_write32(uart_base + PL011_ICR, PL011_INT_RX | PL011_INT_RT);
+    while (!(mmio_read32(uart_base + PL011_FR) & PL011_FR_RXFE)) {
+        char c = (char)mmio_read32(uart_base + PL011_DR);
         uint32_t head = rx.head;
         void (*hook)(char) = __atomic_load_n(&rx_hook, __ATOMIC_ACQUIRE);
 
@@ -87,7 +76,7 @@ int pl011_enable_rx_irq(unsigned int intid)
 
     if (err)
         return err;
-    mmio_write32(uart_base + UART_IMSC, IMSC_RX | IMSC_RT);
+    mmio_write32(uart_base + PL011_IMSC, PL011_INT_RX | PL011_INT_RT);
     return 0;
 }
 

@@ -18,18 +18,10 @@
 #include "lib/string.h"
 
 /* Request types and status values (virtio 1.1 §5.2.6). */
-#define VIRTIO_BLK_T_IN    0
-#define VIRTIO_BLK_T_OUT   1
-#define VIRTIO_BLK_T_FLUSH 4
-#define VIRTIO_BLK_S_OK    0
 /* Put in the status byte before submission: a device that never writes it fails the request. */
 #define VBLK_STATUS_UNSET 0xff
 
 /* Configuration space offsets (virtio 1.1 §5.2.4). */
-#define CFG_CAPACITY 0 /* 64-bit, in 512-byte units whatever the block size */
-#define CFG_SIZE_MAX 8
-#define CFG_SEG_MAX  12
-#define CFG_BLK_SIZE 20
 
 #define VBLK_WANTED_FEATURES                                                                       \
     ((1ULL << VIRTIO_BLK_F_SIZE_MAX) | (1ULL << VIRTIO_BLK_F_SEG_MAX) |                            \
@@ -357,12 +349,12 @@ static const char *vblk_read_config(struct vblk *d)
     uint32_t ss = 512, seg_bytes = VBLK_MAX_REQUEST_BYTES, segs = 1;
 
     if (virtio_mmio_has_feature(dev, VIRTIO_BLK_F_BLK_SIZE)) {
-        ss = virtio_mmio_config_read32(dev, CFG_BLK_SIZE);
+        ss = virtio_mmio_config_read32(dev, VIRTIO_BLK_CFG_BLK_SIZE);
         if (ss < 512 || ss > BCACHE_BLOCK_BYTES || (ss & (ss - 1)))
             return "unsupported block size";
     }
     if (virtio_mmio_has_feature(dev, VIRTIO_BLK_F_SIZE_MAX)) {
-        uint32_t size_max = virtio_mmio_config_read32(dev, CFG_SIZE_MAX);
+        uint32_t size_max = virtio_mmio_config_read32(dev, VIRTIO_BLK_CFG_SIZE_MAX);
         if (size_max < ss)
             return "size_max below the block size";
         if (size_max < seg_bytes)
@@ -370,7 +362,7 @@ static const char *vblk_read_config(struct vblk *d)
     }
     /* Without SEG_MAX the only safe assumption is one data descriptor per request. */
     if (virtio_mmio_has_feature(dev, VIRTIO_BLK_F_SEG_MAX)) {
-        segs = virtio_mmio_config_read32(dev, CFG_SEG_MAX);
+        segs = virtio_mmio_config_read32(dev, VIRTIO_BLK_CFG_SEG_MAX);
         if (segs == 0)
             return "seg_max is 0";
         if (segs > VBLK_MAX_SEGS)
@@ -384,7 +376,8 @@ static const char *vblk_read_config(struct vblk *d)
     d->read_only = virtio_mmio_has_feature(dev, VIRTIO_BLK_F_RO);
     d->has_flush = virtio_mmio_has_feature(dev, VIRTIO_BLK_F_FLUSH);
     d->bd = (struct blockdev){.sector_size = ss,
-                              .nsectors = virtio_mmio_config_read64(dev, CFG_CAPACITY) / (ss / 512),
+                              .nsectors = virtio_mmio_config_read64(dev, VIRTIO_BLK_CFG_CAPACITY) /
+                                          (ss / 512),
                               .read = vblk_read,
                               .write = d->read_only ? NULL : vblk_write,
                               .flush = vblk_flush,

@@ -10,11 +10,6 @@
 /* Register offsets (virtio 1.1 §4.2.2; §4.2.4 for the legacy-only ones). */
 
 /* Device status bits (virtio 1.1 §2.1). */
-#define STATUS_ACKNOWLEDGE 1
-#define STATUS_DRIVER      2
-#define STATUS_DRIVER_OK   4
-#define STATUS_FEATURES_OK 8
-#define STATUS_FAILED      128
 
 /* The legacy ring layout aligns the used ring to this; we use it for both versions. */
 #define VIRTQ_ALIGN 4096
@@ -92,8 +87,8 @@ int virtio_mmio_begin_init(struct virtio_mmio *dev)
 
     if (err)
         return err;
-    set_status(dev, STATUS_ACKNOWLEDGE);
-    set_status(dev, STATUS_DRIVER);
+    set_status(dev, VIRTIO_STATUS_ACKNOWLEDGE);
+    set_status(dev, VIRTIO_STATUS_DRIVER);
     return 0;
 }
 
@@ -120,9 +115,9 @@ int virtio_mmio_negotiate(struct virtio_mmio *dev, uint64_t wanted)
         return 0;
     reg_write(dev, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
     reg_write(dev, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(dev->features >> 32));
-    set_status(dev, STATUS_FEATURES_OK);
+    set_status(dev, VIRTIO_STATUS_FEATURES_OK);
     /* The device clears FEATURES_OK if it cannot work with this subset (§3.1.1 step 6). */
-    return (reg_read(dev, VIRTIO_MMIO_STATUS) & STATUS_FEATURES_OK) ? 0 : -ENOTSUP;
+    return (reg_read(dev, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK) ? 0 : -ENOTSUP;
 }
 
 bool virtio_mmio_has_feature(const struct virtio_mmio *dev, unsigned bit)
@@ -211,13 +206,13 @@ int virtio_mmio_queue_setup(struct virtio_mmio *dev, struct virtq *vq, unsigned 
 
 void virtio_mmio_driver_ok(struct virtio_mmio *dev)
 {
-    set_status(dev, STATUS_DRIVER_OK);
+    set_status(dev, VIRTIO_STATUS_DRIVER_OK);
 }
 
 void virtio_mmio_fail(struct virtio_mmio *dev)
 {
     reset(dev);
-    reg_write(dev, VIRTIO_MMIO_STATUS, STATUS_FAILED);
+    reg_write(dev, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_FAILED);
 }
 
 uint32_t virtio_mmio_config_read32(struct virtio_mmio *dev, unsigned offset)

@@ -47,19 +47,19 @@ static bool is_pow2(uint32_t x)
  */
 static int fat_parse_bpb(struct fat32_vol *vol, const uint8_t *b, const char **why)
 {
-    uint32_t bps = fat_le16(b + BPB_BYTS_PER_SEC);
+    uint32_t bps = load_le16(b + BPB_BYTS_PER_SEC);
     uint32_t spc = b[BPB_SEC_PER_CLUS];
-    uint32_t rsvd = fat_le16(b + BPB_RSVD_SEC_CNT);
+    uint32_t rsvd = load_le16(b + BPB_RSVD_SEC_CNT);
     uint32_t nfats = b[BPB_NUM_FATS];
-    uint32_t fatsz = fat_le32(b + BPB_FAT_SZ32);
-    uint32_t total = fat_le16(b + BPB_TOT_SEC16);
-    uint16_t flags = fat_le16(b + BPB_EXT_FLAGS);
+    uint32_t fatsz = load_le32(b + BPB_FAT_SZ32);
+    uint32_t total = load_le16(b + BPB_TOT_SEC16);
+    uint16_t flags = load_le16(b + BPB_EXT_FLAGS);
     uint32_t ss = vol->bd->sector_size;
     uint64_t meta, clusters;
 
     if (b[BOOT_SIG_OFFSET] != 0x55 || b[BOOT_SIG_OFFSET + 1] != 0xAA)
         return *why = "no boot sector signature: not a FAT volume", -EINVAL;
-    if (fat_le16(b + BPB_ROOT_ENT_CNT) != 0 || fat_le16(b + BPB_FAT_SZ16) != 0)
+    if (load_le16(b + BPB_ROOT_ENT_CNT) != 0 || load_le16(b + BPB_FAT_SZ16) != 0)
         return *why = "FAT12/FAT16 layout: only FAT32 is supported", -EINVAL;
     if (bps < 512 || bps > 4096 || !is_pow2(bps))
         return *why = "bytes per sector not a power of two in 512..4096", -EUCLEAN;
@@ -75,10 +75,10 @@ static int fat_parse_bpb(struct fat32_vol *vol, const uint8_t *b, const char **w
         return *why = "FAT count not in 1..4", -EUCLEAN;
     if (fatsz == 0)
         return *why = "FAT size is zero", -EUCLEAN;
-    if (fat_le16(b + BPB_FS_VER) != 0)
+    if (load_le16(b + BPB_FS_VER) != 0)
         return *why = "unknown FAT32 version", -EUCLEAN;
     if (total == 0)
-        total = fat_le32(b + BPB_TOT_SEC32);
+        total = load_le32(b + BPB_TOT_SEC32);
     if (total == 0)
         return *why = "total sector count is zero", -EUCLEAN;
     if ((uint64_t)total * (bps / ss) > vol->bd->nsectors)
@@ -107,10 +107,10 @@ static int fat_parse_bpb(struct fat32_vol *vol, const uint8_t *b, const char **w
     vol->active_fat = vol->mirror ? 0 : flags & 0xF;
     vol->data_start = (uint32_t)meta;
     vol->nclusters = (uint32_t)clusters;
-    vol->root_cluster = fat_le32(b + BPB_ROOT_CLUS);
+    vol->root_cluster = load_le32(b + BPB_ROOT_CLUS);
     if (!fat_cluster_valid(vol, vol->root_cluster))
         return *why = "root directory cluster out of range", -EUCLEAN;
-    vol->fsinfo_sector = fat_le16(b + BPB_FS_INFO);
+    vol->fsinfo_sector = load_le16(b + BPB_FS_INFO);
     if (vol->fsinfo_sector >= rsvd)
         vol->fsinfo_sector = 0;
     if (b[BS_BOOT_SIG] == 0x29) {
@@ -134,11 +134,11 @@ static int fat_read_fsinfo(struct fat32_vol *vol)
     r = fat32_buf_load(vol, vol->fsinfo_sector);
     if (r < 0)
         return r;
-    if (fat_le32(s) != FSI_LEAD_SIG || fat_le32(s + FSI_STRUC_OFF) != FSI_STRUC_SIG ||
-        fat_le32(s + FSI_TRAIL_OFF) != FSI_TRAIL_SIG)
+    if (load_le32(s) != FSI_LEAD_SIG || load_le32(s + FSI_STRUC_OFF) != FSI_STRUC_SIG ||
+        load_le32(s + FSI_TRAIL_OFF) != FSI_TRAIL_SIG)
         return 0;
-    free_count = fat_le32(s + FSI_FREE_OFF);
-    next = fat_le32(s + FSI_NXT_OFF);
+    free_count = load_le32(s + FSI_FREE_OFF);
+    next = load_le32(s + FSI_NXT_OFF);
     if (free_count != FSI_UNKNOWN && free_count <= vol->nclusters) {
         vol->free_count = free_count;
         vol->free_known = true;
@@ -163,15 +163,15 @@ static int fat_write_fsinfo(struct fat32_vol *vol)
     r = fat32_buf_load(vol, vol->fsinfo_sector);
     if (r < 0)
         return r;
-    if (fat_le32(s) != FSI_LEAD_SIG || fat_le32(s + FSI_STRUC_OFF) != FSI_STRUC_SIG ||
-        fat_le32(s + FSI_TRAIL_OFF) != FSI_TRAIL_SIG) {
+    if (load_le32(s) != FSI_LEAD_SIG || load_le32(s + FSI_STRUC_OFF) != FSI_STRUC_SIG ||
+        load_le32(s + FSI_TRAIL_OFF) != FSI_TRAIL_SIG) {
         memset(s, 0, vol->bytes_per_sector);
-        fat_put32(s, FSI_LEAD_SIG);
-        fat_put32(s + FSI_STRUC_OFF, FSI_STRUC_SIG);
-        fat_put32(s + FSI_TRAIL_OFF, FSI_TRAIL_SIG);
+        store_le32(s, FSI_LEAD_SIG);
+        store_le32(s + FSI_STRUC_OFF, FSI_STRUC_SIG);
+        store_le32(s + FSI_TRAIL_OFF, FSI_TRAIL_SIG);
     }
-    fat_put32(s + FSI_FREE_OFF, vol->free_count);
-    fat_put32(s + FSI_NXT_OFF, vol->next_free);
+    store_le32(s + FSI_FREE_OFF, vol->free_count);
+    store_le32(s + FSI_NXT_OFF, vol->next_free);
     r = fat32_buf_store(vol);
     if (r == 0)
         vol->fsinfo_dirty = false;

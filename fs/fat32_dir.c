@@ -64,7 +64,7 @@ static void lfn_take(struct lfn_state *st, const uint8_t *e, uint32_t index, uin
 {
     uint32_t ord = e[0] & ~LFN_LAST;
 
-    if (e[12] != 0 || fat_le16(e + DE_CLUS_LO) != 0) {
+    if (e[12] != 0 || load_le16(e + DE_CLUS_LO) != 0) {
         st->total = 0;
         return;
     }
@@ -82,7 +82,7 @@ static void lfn_take(struct lfn_state *st, const uint8_t *e, uint32_t index, uin
         return;
     }
     for (uint32_t i = 0; i < LFN_UNITS; i++)
-        units[(ord - 1) * LFN_UNITS + i] = fat_le16(e + fat32_lfn_unit_offset[i]);
+        units[(ord - 1) * LFN_UNITS + i] = load_le16(e + fat32_lfn_unit_offset[i]);
     st->expect--;
 }
 

@@ -126,7 +126,7 @@ static void lfn_build(uint8_t *e, const uint16_t *name, uint32_t n, uint32_t ord
         uint32_t pos = (ord - 1) * LFN_UNITS + i;
         uint16_t u = pos < n ? name[pos] : pos == n ? 0x0000 : 0xFFFF;
 
-        fat_put16(e + fat32_lfn_unit_offset[i], u);
+        store_le16(e + fat32_lfn_unit_offset[i], u);
     }
 }
 

@@ -63,7 +63,7 @@ int fat32_fat_get(struct fat32_vol *vol, uint32_t cl, uint32_t *val)
     r = fat_slot_get(vol, off / vol->bytes_per_sector, &slot);
     if (r < 0)
         return r;
-    *val = fat_le32(slot->buf + off % vol->bytes_per_sector) & FAT_ENTRY_MASK;
+    *val = load_le32(slot->buf + off % vol->bytes_per_sector) & FAT_ENTRY_MASK;
     return 0;
 }
 
@@ -83,7 +83,7 @@ int fat32_fat_set(struct fat32_vol *vol, uint32_t cl, uint32_t val)
         return r;
     p = slot->buf + off % vol->bytes_per_sector;
     /* The top four bits are reserved and must be preserved (spec, "FAT32 entries"). */
-    fat_put32(p, (fat_le32(p) & ~FAT_ENTRY_MASK) | (val & FAT_ENTRY_MASK));
+    store_le32(p, (load_le32(p) & ~FAT_ENTRY_MASK) | (val & FAT_ENTRY_MASK));
     slot->dirty = true;
     vol->fsinfo_dirty = true;
     return 0;

@@ -28,7 +28,7 @@ static int node_get(struct fat32_vol *vol, const struct fat_found *f, struct fat
     n->entry_sector = f->sector;
     n->entry_offset = f->offset;
     n->first_cluster = cl;
-    n->size = fat_le32(f->ent + DE_SIZE);
+    n->size = load_le32(f->ent + DE_SIZE);
     n->next = vol->nodes;
     vol->nodes = n;
     *out = n;
@@ -58,7 +58,7 @@ static int node_store(struct fat32_vol *vol, struct fat32_node *node)
     if (r < 0)
         return r;
     fat_set_entry_cluster(e, node->first_cluster);
-    fat_put32(e + DE_SIZE, node->size);
+    store_le32(e + DE_SIZE, node->size);
     e[DE_ATTR] |= FAT32_ATTR_ARCHIVE;
     fat32_stamp_now(vol, e, false);
     return fat32_buf_store(vol);

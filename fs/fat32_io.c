@@ -97,9 +97,9 @@ void fat32_stamp_mtime(uint8_t *ent, const struct fat32_time *t)
     uint8_t tenths;
 
     fat_encode_time(t, &date, &time, &tenths);
-    fat_put16(ent + DE_MTIME, time);
-    fat_put16(ent + DE_MDATE, date);
-    fat_put16(ent + DE_ADATE, date);
+    store_le16(ent + DE_MTIME, time);
+    store_le16(ent + DE_MDATE, date);
+    store_le16(ent + DE_ADATE, date);
 }
 
 /** Sets the modification stamp (and the creation one when created) from the clock. */
@@ -112,13 +112,13 @@ void fat32_stamp_now(struct fat32_vol *vol, uint8_t *ent, bool created)
     if (vol->now)
         vol->now(vol->now_ctx, &t);
     fat_encode_time(&t, &date, &time, &tenths);
-    fat_put16(ent + DE_MTIME, time);
-    fat_put16(ent + DE_MDATE, date);
-    fat_put16(ent + DE_ADATE, date);
+    store_le16(ent + DE_MTIME, time);
+    store_le16(ent + DE_MDATE, date);
+    store_le16(ent + DE_ADATE, date);
     if (created) {
         ent[DE_CTIME_MS] = tenths;
-        fat_put16(ent + DE_CTIME, time);
-        fat_put16(ent + DE_CDATE, date);
+        store_le16(ent + DE_CTIME, time);
+        store_le16(ent + DE_CDATE, date);
     }
 }
 
@@ -126,10 +126,10 @@ void fat32_entry_stat(const uint8_t *ent, struct fat32_stat *out)
 {
     out->attr = ent[DE_ATTR];
     out->is_dir = fat_entry_is_dir(ent);
-    out->size = out->is_dir ? 0 : fat_le32(ent + DE_SIZE);
+    out->size = out->is_dir ? 0 : load_le32(ent + DE_SIZE);
     out->first_cluster = fat_entry_cluster(ent);
-    fat_decode_time(fat_le16(ent + DE_CDATE), fat_le16(ent + DE_CTIME), ent[DE_CTIME_MS],
+    fat_decode_time(load_le16(ent + DE_CDATE), load_le16(ent + DE_CTIME), ent[DE_CTIME_MS],
                     &out->ctime);
-    fat_decode_time(fat_le16(ent + DE_MDATE), fat_le16(ent + DE_MTIME), 0, &out->mtime);
-    fat_decode_time(fat_le16(ent + DE_ADATE), 0, 0, &out->atime);
+    fat_decode_time(load_le16(ent + DE_MDATE), load_le16(ent + DE_MTIME), 0, &out->mtime);
+    fat_decode_time(load_le16(ent + DE_ADATE), 0, 0, &out->atime);
 }

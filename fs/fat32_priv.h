@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "fs/fat32.h"
+#include "hw/byteorder.h"
 #include "kernel/kmalloc.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -128,30 +129,6 @@ struct fat_lookup {
     uint32_t ancestors[FAT32_DEPTH_MAX + 1];
 };
 
-static inline uint16_t fat_le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static inline uint32_t fat_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline void fat_put16(uint8_t *p, uint16_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-}
-
-static inline void fat_put32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 static inline bool fat_cluster_valid(const struct fat32_vol *vol, uint32_t cl)
 {
     return cl >= 2 && cl - 2 < vol->nclusters;
@@ -164,13 +141,13 @@ static inline uint32_t fat_cluster_sector(const struct fat32_vol *vol, uint32_t 
 
 static inline uint32_t fat_entry_cluster(const uint8_t *ent)
 {
-    return (uint32_t)fat_le16(ent + DE_CLUS_HI) << 16 | fat_le16(ent + DE_CLUS_LO);
+    return (uint32_t)load_le16(ent + DE_CLUS_HI) << 16 | load_le16(ent + DE_CLUS_LO);
 }
 
 static inline void fat_set_entry_cluster(uint8_t *ent, uint32_t cl)
 {
-    fat_put16(ent + DE_CLUS_HI, (uint16_t)(cl >> 16));
-    fat_put16(ent + DE_CLUS_LO, (uint16_t)cl);
+    store_le16(ent + DE_CLUS_HI, (uint16_t)(cl >> 16));
+    store_le16(ent + DE_CLUS_LO, (uint16_t)cl);
 }
 
 static inline bool fat_entry_is_dir(const uint8_t *ent)

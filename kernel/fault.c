@@ -6,13 +6,7 @@
 #include "kernel/proc.h"
 #include "lib/errno.h"
 
-/* ESR_ELx ISS for aborts (Arm ARM D17.2.37): write-not-read and the fault status code. */
-#define ESR_WNR              (1UL << 6)
-#define ESR_FSC(esr)         ((esr)&0x3f)
-#define FSC_TRANSLATION(fsc) (((fsc)&0x3c) == 0x04)
-#define FSC_PERMISSION(fsc)  (((fsc)&0x3c) == 0x0c)
-#define FSC_ALIGNMENT        0x21
-#define SIGTRAP              5
+#define SIGTRAP 5
 
 /* End the running thread's process; the first fatal event prints the one line about it. */
 static void fault_fatal(struct trap_frame *tf, int sig, const char *what, bool with_addr)
@@ -33,9 +27,11 @@ static void fault_fatal(struct trap_frame *tf, int sig, const char *what, bool w
 static void fault_abort(struct trap_frame *tf, unsigned int ec)
 {
     unsigned int fsc = ESR_FSC(tf->esr);
-    unsigned int access = ec == EC_IABT_LOW ? UVM_EXEC : (tf->esr & ESR_WNR) ? UVM_WRITE : UVM_READ;
+    unsigned int access = ec == EC_IABT_LOW         ? UVM_EXEC
+                          : (tf->esr & ESR_ISS_WNR) ? UVM_WRITE
+                                                    : UVM_READ;
 
-    if (fsc == FSC_ALIGNMENT) {
+    if (fsc == ESR_FSC_ALIGNMENT) {
         fault_fatal(tf, SIGBUS, "bus error (misaligned access)", true);
         return;
     }
@@ -78,7 +74,7 @@ bool fault_kernel(struct trap_frame *tf)
     struct uvm_space *s = uvm_active();
     struct aspace *as = s ? s->owner : NULL;
     if (as && (FSC_TRANSLATION(fsc) || FSC_PERMISSION(fsc)) &&
-        aspace_fault(as, tf->far, (tf->esr & ESR_WNR) ? UVM_WRITE : UVM_READ) == 0)
+        aspace_fault(as, tf->far, (tf->esr & ESR_ISS_WNR) ? UVM_WRITE : UVM_READ) == 0)
         return true; /* retry the access */
     uvm_uaccess_fixup(tf);
     return true;

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 
+#include "hw/byteorder.h"
 #include "kernel/kmalloc.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
@@ -41,21 +42,6 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
     return code;
 }
 
-static uint16_t le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 static int read_at(const struct loader_file *f, uint64_t off, void *buf, size_t len, char *err,
                    size_t errlen)
 {
@@ -90,13 +76,13 @@ static int elf_read_phdr(const struct loader_file *f, uint64_t off, struct elf_s
 
     if (e)
         return e;
-    *type = le32(ph);
-    s->flags = le32(ph + 4);
-    s->offset = le64(ph + 8);
-    s->vaddr = le64(ph + 16);
-    s->paddr = le64(ph + 24);
-    s->filesz = le64(ph + 32);
-    s->memsz = le64(ph + 40);
+    *type = load_le32(ph);
+    s->flags = load_le32(ph + 4);
+    s->offset = load_le64(ph + 8);
+    s->vaddr = load_le64(ph + 16);
+    s->paddr = load_le64(ph + 24);
+    s->filesz = load_le64(ph + 32);
+    s->memsz = load_le64(ph + 40);
     return 0;
 }
 
@@ -141,9 +127,9 @@ static int plan_add_segment(struct load_plan *plan, const struct elf_seg *s, cha
 
 static int elf_check_header(const uint8_t *h, uint64_t size, char *err, size_t errlen)
 {
-    uint16_t type = le16(h + 16), machine = le16(h + 18), phentsize = le16(h + 54);
-    uint16_t phnum = le16(h + 56);
-    uint64_t phoff = le64(h + 32);
+    uint16_t type = load_le16(h + 16), machine = load_le16(h + 18), phentsize = load_le16(h + 54);
+    uint16_t phnum = load_le16(h + 56);
+    uint64_t phoff = load_le64(h + 32);
 
     if (size < EHDR_SIZE)
         return fail(err, errlen, -ENOEXEC, "ELF header truncated (file is %lu bytes)",
@@ -152,7 +138,7 @@ static int elf_check_header(const uint8_t *h, uint64_t size, char *err, size_t e
         return fail(err, errlen, -ENOEXEC, "not a 64-bit ELF (class %u)", h[4]);
     if (h[5] != 1)
         return fail(err, errlen, -ENOEXEC, "not a little-endian ELF (data encoding %u)", h[5]);
-    if (h[6] != 1 || le32(h + 20) != 1)
+    if (h[6] != 1 || load_le32(h + 20) != 1)
         return fail(err, errlen, -ENOEXEC, "unknown ELF version");
     if (machine != EM_AARCH64)
         return fail(err, errlen, -ENOEXEC, "ELF machine %u is not AArch64 (%d)", machine,
@@ -176,8 +162,8 @@ static int elf_check_header(const uint8_t *h, uint64_t size, char *err, size_t e
 static int elf_plan(const struct loader_request *req, const struct loader_file *f, const uint8_t *h,
                     struct load_plan *plan, char *err, size_t errlen)
 {
-    uint64_t e_entry = le64(h + 24), phoff = le64(h + 32);
-    uint16_t phnum = le16(h + 56);
+    uint64_t e_entry = load_le64(h + 24), phoff = load_le64(h + 32);
+    uint16_t phnum = load_le16(h + 56);
     bool entry_found = false;
     int e = elf_check_header(h, f->size, err, errlen);
 
@@ -225,7 +211,8 @@ static int elf_plan(const struct loader_request *req, const struct loader_file *
 static int image_plan(const struct loader_request *req, const struct loader_file *f,
                       const uint8_t *h, struct load_plan *plan, char *err, size_t errlen)
 {
-    uint64_t text_offset = le64(h + 8), image_size = le64(h + 16), flags = le64(h + 24);
+    uint64_t text_offset = load_le64(h + 8), image_size = load_le64(h + 16),
+             flags = load_le64(h + 24);
     uint64_t base;
 
     if (flags & IMAGE_FLAG_BIG_ENDIAN)
@@ -351,7 +338,7 @@ int loader_plan(const struct loader_request *req, const struct loader_file *kern
                              4)) {
         plan->format = LOADER_ELF;
         e = elf_plan(req, kernel, h, plan, err, errlen);
-    } else if (hlen == IMAGE_HDR_SIZE && le32(h + 56) == IMAGE_MAGIC) {
+    } else if (hlen == IMAGE_HDR_SIZE && load_le32(h + 56) == IMAGE_MAGIC) {
         plan->format = LOADER_IMAGE;
         e = image_plan(req, kernel, h, plan, err, errlen);
     } else {

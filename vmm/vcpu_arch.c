@@ -3,6 +3,8 @@
 
 #include "arch/cpu.h"
 #include "arch/mmu_defs.h"
+#include "hw/el2.h"
+#include "hw/timer.h"
 #include "arch/sysreg.h"
 #include "drivers/gic.h"
 #include "vmm/vgic_hw.h"
@@ -18,17 +20,9 @@
  * and invalidations broadcast inner shareable (FB, BSU=IS) so a vCPU moved to another CPU finds
  * no stale TLB entries, and AArch64 EL1 (RW).
  */
-#define HCR_FB     (1UL << 9)
-#define HCR_BSU_IS (1UL << 10)
-#define HCR_TIDCP  (1UL << 20)
-#define HCR_TACR   (1UL << 21)
 #define HCR_GUEST                                                                                  \
     (HCR_VM | HCR_SWIO | HCR_FMO | HCR_IMO | HCR_AMO | HCR_FB | HCR_BSU_IS | HCR_TWI | HCR_TWE |   \
      HCR_TSC | HCR_TIDCP | HCR_TACR | HCR_RW)
-#define CPTR_TFP         (1UL << 10)
-#define CPTR_TZ          (1UL << 8) /* SVE: not offered to guests (Z registers are not switched) */
-#define CNTHCTL_EL1PCTEN 1UL        /* the physical counter stays readable; its timer traps */
-#define CNT_CTL_ENABLE   1UL
 
 /* The vCPU whose FP/SIMD registers this CPU holds (written only by the CPU itself). */
 static struct vcpu *fp_owner[MAX_CPUS];
@@ -139,8 +133,10 @@ void vcpu_arch_load(struct vcpu *v)
     write_sysreg(hcr_el2, HCR_GUEST);
     write_sysreg(vmpidr_el2, v->mpidr);
     write_sysreg(vpidr_el2, read_sysreg(midr_el1));
+    /* The physical counter stays readable; the physical timer traps (it is emulated). */
     write_sysreg(cnthctl_el2, CNTHCTL_EL1PCTEN);
     write_sysreg(cntvoff_el2, vm->cntvoff);
+    /* SVE is not offered to guests (Z registers are not switched). */
     write_sysreg(cptr_el2, CPTR_EL2_RES1 | CPTR_TFP | CPTR_TZ);
     write_sysreg(mdcr_el2, vcpu_arch_mdcr(v));
     isb();
@@ -198,7 +194,7 @@ uint64_t vcpu_arch_vtimer_deadline(const struct vcpu *v)
 {
     uint64_t ctl = read_sysreg(cntv_ctl_el0);
 
-    if ((ctl & (CNT_CTL_ENABLE | VCPU_CNT_CTL_IMASK)) != CNT_CTL_ENABLE)
+    if ((ctl & (CNT_CTL_ENABLE | CNT_CTL_IMASK)) != CNT_CTL_ENABLE)
         return UINT64_MAX;
     return read_sysreg(cntv_cval_el0) + v->vm->cntvoff;
 }
@@ -207,6 +203,6 @@ bool vcpu_arch_vtimer_fired(void)
 {
     uint64_t ctl = read_sysreg(cntv_ctl_el0);
 
-    return (ctl & (CNT_CTL_ENABLE | VCPU_CNT_CTL_IMASK | VCPU_CNT_CTL_ISTATUS)) ==
-           (CNT_CTL_ENABLE | VCPU_CNT_CTL_ISTATUS);
+    return (ctl & (CNT_CTL_ENABLE | CNT_CTL_IMASK | CNT_CTL_ISTATUS)) ==
+           (CNT_CTL_ENABLE | CNT_CTL_ISTATUS);
 }

@@ -1,16 +1,10 @@
 /* vcpu_exc.c - the vector and PSTATE of an exception taken to a guest's EL1 (Arm ARM D1.10). */
 #include "vmm/vcpu_exc.h"
 
-#define SPSR_M_AARCH32 (1UL << 4)
-#define SPSR_M_EL_MASK (3UL << 2)
-#define SPSR_M_SP      1UL /* EL1h (SP_EL1) rather than EL1t (SP_EL0) */
-#define SPSR_M_EL1H    5UL
-#define SPSR_NZCV      (0xfUL << 28)
-#define SPSR_DAIF      (0xfUL << 6)
-#define SPSR_PAN       (1UL << 22)
-#define SPSR_SSBS      (1UL << 12)
-#define SCTLR_SPAN     (1UL << 23)
-#define SCTLR_DSSBS    (1UL << 44)
+#include "hw/pstate.h"
+
+#define SCTLR_SPAN  (1UL << 23)
+#define SCTLR_DSSBS (1UL << 44)
 
 #define VEC_CUR_SP0   0x000UL
 #define VEC_CUR_SPX   0x200UL
@@ -19,11 +13,11 @@
 
 uint64_t vcpu_exc_vector_offset(uint64_t spsr)
 {
-    if (spsr & SPSR_M_AARCH32)
+    if (spsr & PSR_MODE_32)
         return VEC_LOWER_A32;
-    if ((spsr & SPSR_M_EL_MASK) == 0)
+    if ((spsr & PSR_MODE_EL_MASK) == 0)
         return VEC_LOWER_A64;
-    return spsr & SPSR_M_SP ? VEC_CUR_SPX : VEC_CUR_SP0;
+    return spsr & PSR_MODE_SP ? VEC_CUR_SPX : VEC_CUR_SP0;
 }
 
 /*
@@ -36,10 +30,10 @@ struct vcpu_exc_entry vcpu_exc_enter(uint64_t vbar, uint64_t spsr, uint64_t sctl
     struct vcpu_exc_entry e;
 
     e.pc = vbar + vcpu_exc_vector_offset(spsr);
-    e.pstate = (spsr & SPSR_NZCV) | SPSR_DAIF | SPSR_M_EL1H;
-    if (f.pan && ((spsr & SPSR_PAN) || !(sctlr & SCTLR_SPAN)))
-        e.pstate |= SPSR_PAN;
+    e.pstate = (spsr & PSR_NZCV_MASK) | PSR_DAIF_MASK | PSR_MODE_EL1H;
+    if (f.pan && ((spsr & PSR_PAN) || !(sctlr & SCTLR_SPAN)))
+        e.pstate |= PSR_PAN;
     if (f.ssbs && (sctlr & SCTLR_DSSBS))
-        e.pstate |= SPSR_SSBS;
+        e.pstate |= PSR_SSBS;
     return e;
 }

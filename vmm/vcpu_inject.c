@@ -4,9 +4,8 @@
 #include "arch/sysreg.h"
 #include "vmm/vcpu_exc.h"
 
-#define ID_PAN(mmfr1)  (((mmfr1) >> 20) & 0xf)
-#define ID_SSBS(pfr1)  (((pfr1) >> 4) & 0xf)
-#define ESR_EC_UNKNOWN 0x00UL
+#define ID_PAN(mmfr1) (((mmfr1) >> 20) & 0xf)
+#define ID_SSBS(pfr1) (((pfr1) >> 4) & 0xf)
 
 void vcpu_inject_undef(struct trap_frame *tf)
 {
@@ -18,7 +17,7 @@ void vcpu_inject_undef(struct trap_frame *tf)
         vcpu_exc_enter(read_sysreg(vbar_el1), tf->spsr, read_sysreg(sctlr_el1), f);
 
     /* IL is that of the trapped instruction (a trapped MSR/MRS is always 32 bits). */
-    write_sysreg(esr_el1, ESR_EC_UNKNOWN << VCPU_ESR_EC_SHIFT | (tf->esr & VCPU_ESR_IL));
+    write_sysreg(esr_el1, (uint64_t)EC_UNKNOWN << ESR_EC_SHIFT | (tf->esr & ESR_IL));
     write_sysreg(elr_el1, tf->elr);
     write_sysreg(spsr_el1, tf->spsr);
     tf->elr = e.pc;

@@ -21,19 +21,7 @@
 #include "vmm/vm.h"
 #include "vmm/vpmu.h"
 
-/* Exception classes (Arm ARM D17.2.37, ESR_EL2.EC). */
-#define EC_WFX      0x01
-#define EC_FP       0x07
-#define EC_HVC64    0x16
-#define EC_SMC64    0x17
-#define EC_SYSREG   0x18
-#define EC_SVE      0x19
-#define EC_IABT_LOW 0x20
-#define EC_DABT_LOW 0x24
-
-#define SPSR_M_EL_MASK (3UL << 2) /* PSTATE.EL the trap came from (0: EL0) */
-#define ISS_WFE        1u
-#define INSN_SIZE      4
+#define INSN_SIZE 4 /* an A64 instruction */
 
 #define SR_ACTLR_EL1      VCPU_SYSREG(3u, 0u, 1u, 0u, 1u)
 #define SR_CNTP_TVAL_EL0  VCPU_SYSREG(3u, 3u, 14u, 2u, 0u)
@@ -100,7 +88,7 @@ static int sysreg_access(struct vcpu *v, const struct trap_frame *tf, uint32_t k
     default:
         if (VCPU_SYSREG_OP0(key) == 2)
             return vdebug_access(v, key, read, val);
-        return vpmu_access(v, key, read, (tf->spsr & SPSR_M_EL_MASK) == 0, val);
+        return vpmu_access(v, key, read, (tf->spsr & PSR_MODE_EL_MASK) == 0, val);
     }
 }
 
@@ -276,7 +264,7 @@ static __attribute__((noinline)) void trap_iabt(struct vcpu *v, struct trap_fram
     char what[64];
 
     v->exits[EXIT_OTHER]++;
-    if (esr & VCPU_ISS_S1PTW) {
+    if (esr & ESR_ISS_S1PTW) {
         vcpu_fault_s1ptw(v, tf, "instruction fetch");
         return;
     }
@@ -310,8 +298,8 @@ void vcpu_trap_sync(struct trap_frame *tf)
         break;
     case EC_SYSREG: trap_sysreg(v, tf, esr); break;
     case EC_WFX:
-        tf->elr += (esr & VCPU_ESR_IL) ? INSN_SIZE : INSN_SIZE / 2; /* IL 0: 16-bit T32 */
-        if (esr & ISS_WFE) {
+        tf->elr += (esr & ESR_IL) ? INSN_SIZE : INSN_SIZE / 2; /* IL 0: 16-bit T32 */
+        if (esr & ESR_ISS_WFX_TI) {
             v->exits[EXIT_WFE]++;
             arch_irq_enable();
             thread_yield(); /* a spinning vCPU lets the one it waits for run */

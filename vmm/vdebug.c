@@ -2,18 +2,16 @@
 #include "vmm/vdebug.h"
 
 #include "arch/sysreg.h"
+#include "hw/el2.h"
 #include "lib/errno.h"
 #include "vmm/vcpu_arch.h"
 #include "vmm/vcpu_sysreg.h"
 #include "vmm/vm.h"
 
-/* MDCR_EL2 (Arm ARM D13.2.x): trap debug register accesses, OS lock and power-down registers, and
- * the debug ROM address register. TDE stays clear, so debug exceptions go to the guest's EL1 and
- * none can be taken at EL2 (Arm ARM D2.1: disabled above the debug target level). */
-#define MDCR_TDA   (1UL << 9)
-#define MDCR_TDOSA (1UL << 10)
-#define MDCR_TDRA  (1UL << 11)
-
+/* MDCR_EL2 (Arm ARM D13.2.x, bits in hw/el2.h): trap debug register accesses, OS lock and
+ * power-down registers, and the debug ROM address register. TDE stays clear, so debug exceptions go
+ * to the guest's EL1 and none can be taken at EL2 (Arm ARM D2.1: disabled above the debug target
+ * level). */
 #define SR_MDRAR_EL1 VCPU_SYSREG(2u, 0u, 1u, 0u, 0u)
 #define OSLSR_OSLK   (1UL << 1)
 

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 
 #include "drivers/pl031.h"
+#include "hw/pl011.h"
 #include "lib/errno.h"
 #include "lib/fdt_write.h"
 #include "lib/printf.h"
@@ -18,7 +19,6 @@
 #define GICV2_CPU_SIZE    0x2000u
 #define GICV3_DIST_SIZE   0x10000u
 #define GICV3_REDIST_SIZE 0x20000u
-#define PL011_SIZE        0x1000u
 #define APB_PCLK_HZ       24000000u /* QEMU virt's fixed "clk24mhz" */
 
 /* GIC interrupt specifier cells (Linux bindings interrupt-controller/arm,gic.yaml): type, number,

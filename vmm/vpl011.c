@@ -1,41 +1,8 @@
 /* vpl011.c - an emulated PL011 UART: registers, the receive FIFO and the interrupt line. */
 #include "vmm/vpl011.h"
 
+#include "hw/pl011.h"
 #include "lib/errno.h"
-
-/* Register offsets (PL011 TRM r1p5, 3.2 "Summary of registers"). */
-#define REG_DR       0x000
-#define REG_RSR      0x004 /* UARTRSR on read, UARTECR on write */
-#define REG_FR       0x018
-#define REG_ILPR     0x020
-#define REG_IBRD     0x024
-#define REG_FBRD     0x028
-#define REG_LCR_H    0x02c
-#define REG_CR       0x030
-#define REG_IFLS     0x034
-#define REG_IMSC     0x038
-#define REG_RIS      0x03c
-#define REG_MIS      0x040
-#define REG_ICR      0x044
-#define REG_DMACR    0x048
-#define REG_ID_FIRST 0xfe0 /* UARTPeriphID0..3, UARTPCellID0..3 */
-#define WINDOW_SIZE  0x1000
-
-/* UARTFR bits (TRM 3.3.3). */
-#define FR_RXFE (1u << 4)
-#define FR_TXFF (1u << 5)
-#define FR_RXFF (1u << 6)
-#define FR_TXFE (1u << 7)
-
-#define RSR_OE (1u << 3) /* TRM 3.3.2 */
-#define CR_LBE (1u << 7) /* TRM 3.3.8 */
-
-/* Interrupt bits, the same in IMSC, RIS, MIS and ICR (TRM 3.3.10-3.3.14). */
-#define INT_RX  (1u << 4)
-#define INT_TX  (1u << 5)
-#define INT_RT  (1u << 6)
-#define INT_OE  (1u << 10)
-#define INT_ALL 0x7ffu
 
 /* Writable bits; the rest are reserved and read as zero (TRM 3.3.4-3.3.15). */
 #define ILPR_MASK  0xffu
@@ -62,10 +29,10 @@ static const uint8_t id_regs[8] = {0x11, 0x10, 0x14, 0x00, 0x0d, 0xf0, 0x05, 0xb
  */
 static uint32_t vpl011_ris(const struct vpl011 *u)
 {
-    uint32_t ris = INT_TX | u->ris_oe;
+    uint32_t ris = PL011_INT_TX | u->ris_oe;
 
     if (u->rx_count)
-        ris |= INT_RX | INT_RT;
+        ris |= PL011_INT_RX | PL011_INT_RT;
     return ris;
 }
 
@@ -74,30 +41,18 @@ static unsigned long vpl011_lock(struct vpl011 *u)
     return spin_lock_irqsave(&u->lock);
 }
 
-/*
- * Release the lock and bring the line to MIS != 0. set_irq runs unlocked, so two CPUs could
- * report in the wrong order; instead one CPU at a time reports (irq_busy) and re-reads the level
- * after each call, so changes made meanwhile by others are reported by it, in order.
- */
+/* UARTINTR: the masked interrupt status is not zero (TRM 2.9). */
+static bool vpl011_level(const void *dev)
+{
+    const struct vpl011 *u = dev;
+
+    return (vpl011_ris(u) & u->imsc) != 0;
+}
+
+/* Release the lock and bring the line to the level it has now. */
 static void vpl011_unlock_sync(struct vpl011 *u, unsigned long flags)
 {
-    if (u->irq_busy) {
-        spin_unlock_irqrestore(&u->lock, flags);
-        return;
-    }
-    u->irq_busy = true;
-    for (;;) {
-        bool level = (vpl011_ris(u) & u->imsc) != 0;
-
-        if (level == u->irq_line)
-            break;
-        u->irq_line = level;
-        spin_unlock_irqrestore(&u->lock, flags);
-        u->ops->set_irq(u->ctx, level);
-        flags = vpl011_lock(u);
-    }
-    u->irq_busy = false;
-    spin_unlock_irqrestore(&u->lock, flags);
+    virq_line_unlock(&u->irq, flags, vpl011_level, u);
 }
 
 static void vpl011_reset_locked(struct vpl011 *u)
@@ -110,8 +65,8 @@ static void vpl011_reset_locked(struct vpl011 *u)
     u->ibrd = 0;
     u->fbrd = 0;
     u->lcr_h = 0;
-    u->cr = 0x300;  /* TXE | RXE, TRM 3.3.8 */
-    u->ifls = 0x12; /* both trigger levels at half full, TRM 3.3.9 */
+    u->cr = PL011_CR_TXE | PL011_CR_RXE; /* TRM 3.3.8 */
+    u->ifls = 0x12;                      /* both trigger levels at half full, TRM 3.3.9 */
     u->imsc = 0;
     u->dmacr = 0;
 }
@@ -121,8 +76,7 @@ void vpl011_init(struct vpl011 *u, const struct vpl011_ops *ops, void *ctx)
     u->ops = ops;
     u->ctx = ctx;
     spin_init(&u->lock);
-    u->irq_line = false;
-    u->irq_busy = false;
+    virq_line_init(&u->irq, &u->lock, ops->set_irq, ctx);
     vpl011_reset_locked(u);
 }
 
@@ -136,7 +90,7 @@ void vpl011_reset(struct vpl011 *u)
 
 static bool vpl011_access_ok(uint64_t offset, unsigned size)
 {
-    return (size == 1 || size == 2 || size == 4) && offset < WINDOW_SIZE &&
+    return (size == 1 || size == 2 || size == 4) && offset < PL011_SIZE &&
            (offset & (size - 1)) == 0;
 }
 
@@ -170,22 +124,22 @@ static uint8_t vpl011_rx_pop(struct vpl011 *u)
 static uint32_t vpl011_reg_read(struct vpl011 *u, uint64_t reg, bool data_lane)
 {
     switch (reg) {
-    case REG_DR: return data_lane ? vpl011_rx_pop(u) : 0; /* error bits 11:8 are never set */
-    case REG_RSR: return u->rsr;
-    case REG_FR:
-        return FR_TXFE | (u->rx_count ? 0 : FR_RXFE) |
-               (u->rx_count == VPL011_RX_FIFO_DEPTH ? FR_RXFF : 0);
-    case REG_ILPR: return u->ilpr;
-    case REG_IBRD: return u->ibrd;
-    case REG_FBRD: return u->fbrd;
-    case REG_LCR_H: return u->lcr_h;
-    case REG_CR: return u->cr;
-    case REG_IFLS: return u->ifls;
-    case REG_IMSC: return u->imsc;
-    case REG_RIS: return vpl011_ris(u);
-    case REG_MIS: return vpl011_ris(u) & u->imsc;
-    case REG_DMACR: return u->dmacr;
-    default: return reg >= REG_ID_FIRST ? id_regs[(reg - REG_ID_FIRST) / 4] : 0;
+    case PL011_DR: return data_lane ? vpl011_rx_pop(u) : 0; /* error bits 11:8 are never set */
+    case PL011_RSR: return u->rsr;
+    case PL011_FR:
+        return PL011_FR_TXFE | (u->rx_count ? 0 : PL011_FR_RXFE) |
+               (u->rx_count == VPL011_RX_FIFO_DEPTH ? PL011_FR_RXFF : 0);
+    case PL011_ILPR: return u->ilpr;
+    case PL011_IBRD: return u->ibrd;
+    case PL011_FBRD: return u->fbrd;
+    case PL011_LCR_H: return u->lcr_h;
+    case PL011_CR: return u->cr;
+    case PL011_IFLS: return u->ifls;
+    case PL011_IMSC: return u->imsc;
+    case PL011_RIS: return vpl011_ris(u);
+    case PL011_MIS: return vpl011_ris(u) & u->imsc;
+    case PL011_DMACR: return u->dmacr;
+    default: return reg >= PL011_ID_FIRST ? id_regs[(reg - PL011_ID_FIRST) / 4] : 0;
     }
 }
 
@@ -199,7 +153,7 @@ int vpl011_read(struct vpl011 *u, uint64_t offset, unsigned size, uint64_t *val)
     flags = vpl011_lock(u);
     *val = (vpl011_reg_read(u, offset & ~3UL, shift == 0) >> shift) & vpl011_size_mask(size);
     /* Only a DR read changes the state (it pops the FIFO): the others leave the line as it is. */
-    if ((offset & ~3UL) == REG_DR)
+    if ((offset & ~3UL) == PL011_DR)
         vpl011_unlock_sync(u, flags);
     else
         spin_unlock_irqrestore(&u->lock, flags);
@@ -216,19 +170,19 @@ static void vpl011_merge(uint32_t *reg, uint32_t bits, uint32_t mask, uint32_t w
 static void vpl011_reg_write(struct vpl011 *u, uint64_t reg, uint32_t bits, uint32_t mask)
 {
     switch (reg) {
-    case REG_RSR: u->rsr = 0; break; /* any write to UARTECR clears the errors (TRM 3.3.2) */
-    case REG_ILPR: vpl011_merge(&u->ilpr, bits, mask, ILPR_MASK); break;
-    case REG_IBRD: vpl011_merge(&u->ibrd, bits, mask, IBRD_MASK); break;
-    case REG_FBRD: vpl011_merge(&u->fbrd, bits, mask, FBRD_MASK); break;
-    case REG_LCR_H: vpl011_merge(&u->lcr_h, bits, mask, LCR_H_MASK); break;
-    case REG_CR: vpl011_merge(&u->cr, bits, mask, CR_MASK); break;
-    case REG_IFLS: vpl011_merge(&u->ifls, bits, mask, IFLS_MASK); break;
-    case REG_IMSC: vpl011_merge(&u->imsc, bits, mask, INT_ALL); break;
-    case REG_ICR:
+    case PL011_RSR: u->rsr = 0; break; /* any write to UARTECR clears the errors (TRM 3.3.2) */
+    case PL011_ILPR: vpl011_merge(&u->ilpr, bits, mask, ILPR_MASK); break;
+    case PL011_IBRD: vpl011_merge(&u->ibrd, bits, mask, IBRD_MASK); break;
+    case PL011_FBRD: vpl011_merge(&u->fbrd, bits, mask, FBRD_MASK); break;
+    case PL011_LCR_H: vpl011_merge(&u->lcr_h, bits, mask, LCR_H_MASK); break;
+    case PL011_CR: vpl011_merge(&u->cr, bits, mask, CR_MASK); break;
+    case PL011_IFLS: vpl011_merge(&u->ifls, bits, mask, IFLS_MASK); break;
+    case PL011_IMSC: vpl011_merge(&u->imsc, bits, mask, PL011_INT_ALL); break;
+    case PL011_ICR:
         /* Only the overrun is latched; RX, RT and TX follow the FIFO state and so re-assert. */
-        u->ris_oe &= ~(bits & mask & INT_OE);
+        u->ris_oe &= ~(bits & mask & PL011_INT_OE);
         break;
-    case REG_DMACR: vpl011_merge(&u->dmacr, bits, mask, DMACR_MASK); break;
+    case PL011_DMACR: vpl011_merge(&u->dmacr, bits, mask, DMACR_MASK); break;
     default: break; /* FR, RIS, MIS and the ID registers are read-only; the rest RAZ/WI */
     }
 }
@@ -237,8 +191,8 @@ static void vpl011_reg_write(struct vpl011 *u, uint64_t reg, uint32_t bits, uint
 static void vpl011_loopback(struct vpl011 *u, uint8_t byte)
 {
     if (!vpl011_rx_put(u, byte)) {
-        u->rsr |= RSR_OE;
-        u->ris_oe = INT_OE;
+        u->rsr |= PL011_RSR_OE;
+        u->ris_oe = PL011_INT_OE;
     }
 }
 
@@ -253,12 +207,12 @@ int vpl011_write(struct vpl011 *u, uint64_t offset, unsigned size, uint64_t val)
     mask = vpl011_size_mask(size) << shift;
     bits = ((uint32_t)val << shift) & mask;
     flags = vpl011_lock(u);
-    if ((offset & ~3UL) == REG_DR) {
+    if ((offset & ~3UL) == PL011_DR) {
         /*
          * Sent whether or not CR.UARTEN and TXE are set, as QEMU does: firmware and early consoles
          * often write before (or without) enabling the UART. The upper lanes are read-only flags.
          */
-        if ((mask & 0xff) && !(u->cr & CR_LBE)) {
+        if ((mask & 0xff) && !(u->cr & PL011_CR_LBE)) {
             spin_unlock_irqrestore(&u->lock, flags);
             u->ops->tx(u->ctx, (uint8_t)bits);
             return 0;

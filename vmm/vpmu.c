@@ -3,15 +3,14 @@
 #include "vmm/vpmu.h"
 
 #include "arch/sysreg.h"
+#include "hw/el2.h"
 #include "lib/errno.h"
 #include "vmm/vcpu_sysreg.h"
 #include "vmm/vm.h"
 
-/* MDCR_EL2 (Arm ARM D13.2.x): every counter belongs to the guest (HPMN = PMCR_EL0.N, HPME clear),
- * and every PMU access from EL0/EL1 traps (TPM, TPMCR) so that the filters can be checked. */
-#define MDCR_TPMCR (1UL << 5)
-#define MDCR_TPM   (1UL << 6)
-
+/* MDCR_EL2 (Arm ARM D13.2.x, bits in hw/el2.h): every counter belongs to the guest (HPMN =
+ * PMCR_EL0.N, HPME clear), and every PMU access from EL0/EL1 traps (TPM, TPMCR) so that the filters
+ * can be checked. */
 #define PMCR_E         1UL
 #define PMCR_WRITABLE  0x7fUL /* E, P, C, D, X, DP, LC */
 #define PMCR_N(pmcr)   ((unsigned)((pmcr) >> 11) & 0x1f)

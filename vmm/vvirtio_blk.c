@@ -1,4 +1,5 @@
 /* vvirtio_blk.c - the emulated virtio-blk device's MMIO registers, status and interrupt line. */
+#include "hw/byteorder.h"
 #include "lib/errno.h"
 #include "lib/virtio.h"
 #include "lib/string.h"
@@ -6,19 +7,11 @@
 
 /* Register offsets (virtio 1.2, 4.2.2 "MMIO Device Register Layout"). */
 
-#define MMIO_VERSION    2u /* virtio 1.x register layout, not the legacy one */
-#define DEVICE_ID_BLOCK 2u /* 5 "Device Types" */
+#define MMIO_VERSION 2u /* virtio 1.x register layout, not the legacy one */
 /* Not a PCI vendor: "AVTR" as little-endian bytes. Linux's virtio_mmio only prints it. */
 #define VENDOR_ID 0x52545641u
 
 /* Device status bits (2.1). */
-#define STATUS_DRIVER_OK   0x04u
-#define STATUS_FEATURES_OK 0x08u
-#define STATUS_NEEDS_RESET 0x40u
-
-#define INT_CONFIG 0x2u /* InterruptStatus: configuration change (4.2.2) */
-
-#define SECTOR_SIZE 512u
 
 /*
  * VERSION_1: a modern-only device (Version 2). FLUSH: the disk behind the callbacks may cache
@@ -31,41 +24,20 @@ static uint64_t vvirtio_blk_offered(const struct vvirtio_blk *d)
            VVIRTIO_BLK_F_BLK_SIZE | (d->read_only ? VVIRTIO_BLK_F_RO : 0);
 }
 
-static void vvirtio_blk_put_le(uint8_t *p, uint64_t v, unsigned bytes)
-{
-    for (unsigned i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
 unsigned long vvirtio_blk_lock(struct vvirtio_blk *d)
 {
     return spin_lock_irqsave(&d->lock);
 }
 
-/*
- * The line follows InterruptStatus != 0 (4.2.2). set_irq runs unlocked, so one thread at a time
- * reports (irq_busy) and re-reads the level after each call, so changes made meanwhile by other
- * threads (the worker, other vCPUs) are reported by it, in order.
- */
+/* The line follows InterruptStatus != 0 (4.2.2). */
+static bool vvirtio_blk_level(const void *dev)
+{
+    return ((const struct vvirtio_blk *)dev)->int_status != 0;
+}
+
 void vvirtio_blk_unlock_sync(struct vvirtio_blk *d, unsigned long flags)
 {
-    if (d->irq_busy) {
-        spin_unlock_irqrestore(&d->lock, flags);
-        return;
-    }
-    d->irq_busy = true;
-    for (;;) {
-        bool level = d->int_status != 0;
-
-        if (level == d->irq_line)
-            break;
-        d->irq_line = level;
-        spin_unlock_irqrestore(&d->lock, flags);
-        d->ops->set_irq(d->ctx, level);
-        flags = vvirtio_blk_lock(d);
-    }
-    d->irq_busy = false;
-    spin_unlock_irqrestore(&d->lock, flags);
+    virq_line_unlock(&d->irq, flags, vvirtio_blk_level, d);
 }
 
 /* The worker's request is left alone: it sees gen change and drops it. */
@@ -93,7 +65,7 @@ void vvirtio_blk_init(struct vvirtio_blk *d, uint64_t capacity_bytes, bool read_
 {
     d->ops = ops;
     d->ctx = ctx;
-    d->capacity = capacity_bytes / SECTOR_SIZE;
+    d->capacity = capacity_bytes / VIRTIO_BLK_SECTOR_SIZE;
     d->read_only = read_only;
     /*
      * struct virtio_blk_config (5.2.4): capacity, size_max (not offered), seg_max, geometry (not
@@ -101,13 +73,12 @@ void vvirtio_blk_init(struct vvirtio_blk *d, uint64_t capacity_bytes, bool read_
      * without indirect descriptors it must fit in the queue (2.7.5).
      */
     memset(d->config, 0, sizeof(d->config));
-    vvirtio_blk_put_le(&d->config[0], d->capacity, 8);
-    vvirtio_blk_put_le(&d->config[12], VVIRTIO_BLK_QUEUE_MAX - 2, 4);
-    vvirtio_blk_put_le(&d->config[20], SECTOR_SIZE, 4);
+    store_le(&d->config[VIRTIO_BLK_CFG_CAPACITY], d->capacity, 8);
+    store_le(&d->config[VIRTIO_BLK_CFG_SEG_MAX], VVIRTIO_BLK_QUEUE_MAX - 2, 4);
+    store_le(&d->config[VIRTIO_BLK_CFG_BLK_SIZE], VIRTIO_BLK_SECTOR_SIZE, 4);
     spin_init(&d->lock);
     d->gen = 0;
-    d->irq_line = false;
-    d->irq_busy = false;
+    virq_line_init(&d->irq, &d->lock, ops->set_irq, ctx);
     d->req.active = false;
     vvirtio_blk_reset_locked(d);
 }
@@ -123,9 +94,9 @@ void vvirtio_blk_reset(struct vvirtio_blk *d)
 /* 2.1.2: the device sets DEVICE_NEEDS_RESET and, once the driver is live, says so by interrupt. */
 void vvirtio_blk_needs_reset(struct vvirtio_blk *d)
 {
-    d->status |= STATUS_NEEDS_RESET;
-    if (d->status & STATUS_DRIVER_OK)
-        d->int_status |= INT_CONFIG;
+    d->status |= VIRTIO_STATUS_NEEDS_RESET;
+    if (d->status & VIRTIO_STATUS_DRIVER_OK)
+        d->int_status |= VIRTIO_MMIO_INT_CONFIG;
 }
 
 /* Registers are 32-bit only; configuration fields are read at their own width (4.2.2.2). */
@@ -145,7 +116,7 @@ static uint32_t vvirtio_blk_reg_read(struct vvirtio_blk *d, uint64_t reg)
     switch (reg) {
     case VIRTIO_MMIO_MAGIC_VALUE: return VIRTIO_MMIO_MAGIC;
     case VIRTIO_MMIO_VERSION: return MMIO_VERSION;
-    case VIRTIO_MMIO_DEVICE_ID: return DEVICE_ID_BLOCK;
+    case VIRTIO_MMIO_DEVICE_ID: return VIRTIO_ID_BLOCK;
     case VIRTIO_MMIO_VENDOR_ID: return VENDOR_ID;
     case VIRTIO_MMIO_DEVICE_FEATURES:
         if (d->dev_features_sel > 1)
@@ -194,11 +165,11 @@ static void vvirtio_blk_status_write(struct vvirtio_blk *d, uint32_t v)
 {
     uint64_t features = d->driver_features;
 
-    if ((v & STATUS_FEATURES_OK) && !(d->status & STATUS_FEATURES_OK) &&
+    if ((v & VIRTIO_STATUS_FEATURES_OK) && !(d->status & VIRTIO_STATUS_FEATURES_OK) &&
         ((features & ~vvirtio_blk_offered(d)) || !(features & VVIRTIO_F_VERSION_1)))
-        v &= ~STATUS_FEATURES_OK;
+        v &= ~VIRTIO_STATUS_FEATURES_OK;
     /* The driver only ever adds bits (2.1.1); DEVICE_NEEDS_RESET is the device's to set. */
-    d->status |= v & 0xff & ~STATUS_NEEDS_RESET;
+    d->status |= v & 0xff & ~VIRTIO_STATUS_NEEDS_RESET;
 }
 
 /*
@@ -244,7 +215,7 @@ static void vvirtio_blk_reg_write(struct vvirtio_blk *d, uint64_t reg, uint32_t 
     case VIRTIO_MMIO_DEVICE_FEATURES_SEL: d->dev_features_sel = v; break;
     case VIRTIO_MMIO_DRIVER_FEATURES:
         /* Features are fixed once accepted (3.1.1). */
-        if (d->drv_features_sel <= 1 && !(d->status & STATUS_FEATURES_OK))
+        if (d->drv_features_sel <= 1 && !(d->status & VIRTIO_STATUS_FEATURES_OK))
             vvirtio_blk_set_half(&d->driver_features, v, d->drv_features_sel == 1);
         break;
     case VIRTIO_MMIO_DRIVER_FEATURES_SEL: d->drv_features_sel = v; break;
@@ -289,9 +260,9 @@ static void vvirtio_blk_reg_write(struct vvirtio_blk *d, uint64_t reg, uint32_t 
  */
 bool vvirtio_blk_queue_live(const struct vvirtio_blk *d)
 {
-    uint32_t live = STATUS_FEATURES_OK | STATUS_DRIVER_OK;
+    uint32_t live = VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK;
 
-    return (d->status & (live | STATUS_NEEDS_RESET)) == live && d->queue_ready;
+    return (d->status & (live | VIRTIO_STATUS_NEEDS_RESET)) == live && d->queue_ready;
 }
 
 /*

@@ -4,21 +4,16 @@
 
 #include <stdint.h>
 
+#include "lib/virtio.h"
+
 #include "vmm/vvirtio_blk.h"
 
-/* Feature bits (virtio 1.2, 5.2.3 and 6). */
-#define VVIRTIO_BLK_F_SEG_MAX  (1ull << 2)
-#define VVIRTIO_BLK_F_RO       (1ull << 5)
-#define VVIRTIO_BLK_F_BLK_SIZE (1ull << 6)
-#define VVIRTIO_BLK_F_FLUSH    (1ull << 9)
-#define VVIRTIO_F_VERSION_1    (1ull << 32)
-
-/* Request status values (5.2.6). */
-#define VVIRTIO_BLK_S_OK     0u
-#define VVIRTIO_BLK_S_IOERR  1u
-#define VVIRTIO_BLK_S_UNSUPP 2u
-
-#define VVIRTIO_BLK_INT_USED 0x1u /* InterruptStatus: used buffer notification (4.2.2) */
+/* The feature bits the model offers, as masks of the 64-bit feature word. */
+#define VVIRTIO_BLK_F_SEG_MAX  (1ull << VIRTIO_BLK_F_SEG_MAX)
+#define VVIRTIO_BLK_F_RO       (1ull << VIRTIO_BLK_F_RO)
+#define VVIRTIO_BLK_F_BLK_SIZE (1ull << VIRTIO_BLK_F_BLK_SIZE)
+#define VVIRTIO_BLK_F_FLUSH    (1ull << VIRTIO_BLK_F_FLUSH)
+#define VVIRTIO_F_VERSION_1    (1ull << VIRTIO_F_VERSION_1)
 
 /* vvirtio_blk.c: the lock, and what the queue code needs of the register state. */
 unsigned long vvirtio_blk_lock(struct vvirtio_blk *d);

@@ -1,12 +1,10 @@
 /* vvirtio_blk_queue.c - the virtio-blk model's split virtqueue in guest RAM (virtio 1.2, 2.7). */
+#include "hw/byteorder.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "vvirtio_blk_priv.h"
 
 /* Descriptor flags (2.7.5). */
-#define DESC_F_NEXT     1u
-#define DESC_F_WRITE    2u
-#define DESC_F_INDIRECT 4u
 
 #define DESC_SIZE      16u /* struct virtq_desc: le64 addr, le32 len, le16 flags, le16 next */
 #define RING_HDR_SIZE  4u  /* le16 flags, le16 idx before either ring's entries */
@@ -32,27 +30,6 @@ struct vq_snap {
     uint16_t last_avail;
     uint32_t gen;
 };
-
-static uint16_t vq_le16(const uint8_t *p)
-{
-    return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t vq_le32(const uint8_t *p)
-{
-    return (uint32_t)vq_le16(p) | (uint32_t)vq_le16(p + 2) << 16;
-}
-
-static uint64_t vq_le64(const uint8_t *p)
-{
-    return (uint64_t)vq_le32(p) | (uint64_t)vq_le32(p + 4) << 32;
-}
-
-static void vq_put_le(uint8_t *p, uint64_t v, unsigned bytes)
-{
-    for (unsigned i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
 
 /* Whether [addr, addr + len) stays below 2^64; a range that wraps is never guest RAM. */
 static bool vq_range_ok(uint64_t addr, uint64_t len)
@@ -123,12 +100,12 @@ static int vq_walk(struct vvirtio_blk *d, const struct vq_snap *q, uint16_t head
             return 1;
         if (vvirtio_blk_copy_from(d, q->desc + (uint64_t)idx * DESC_SIZE, raw, sizeof(raw)))
             return -EFAULT;
-        flags = vq_le16(raw + 12);
-        de->addr = vq_le64(raw);
-        de->len = vq_le32(raw + 8);
-        de->writable = flags & DESC_F_WRITE;
+        flags = load_le16(raw + 12);
+        de->addr = load_le64(raw);
+        de->len = load_le32(raw + 8);
+        de->writable = flags & VIRTQ_DESC_F_WRITE;
         /* INDIRECT was not offered (2.7.5.3.1); writable before readable breaks 2.7.4.2. */
-        if ((flags & DESC_F_INDIRECT) || (seen_writable && !de->writable))
+        if ((flags & VIRTQ_DESC_F_INDIRECT) || (seen_writable && !de->writable))
             bad = true;
         if (!vq_range_ok(de->addr, de->len)) {
             bad = true;
@@ -137,9 +114,9 @@ static int vq_walk(struct vvirtio_blk *d, const struct vq_snap *q, uint16_t head
         seen_writable |= de->writable;
         if (!de->writable)
             r->n_out = n + 1;
-        if (!(flags & DESC_F_NEXT))
+        if (!(flags & VIRTQ_DESC_F_NEXT))
             break;
-        idx = vq_le16(raw + 14);
+        idx = load_le16(raw + 14);
     }
     if (n == q->num)
         return 1;
@@ -160,7 +137,7 @@ static int vq_walk(struct vvirtio_blk *d, const struct vq_snap *q, uint16_t head
     }
     if (bad) {
         r->kind = VVIRTIO_BLK_REQ_ANSWER;
-        r->status = VVIRTIO_BLK_S_IOERR;
+        r->status = VIRTIO_BLK_S_IOERR;
     }
     return 0;
 }
@@ -223,7 +200,7 @@ bool vvirtio_blk_take(struct vvirtio_blk *d)
                               q.avail + RING_HDR_SIZE + (q.last_avail & (q.num - 1)) * AVAIL_ELEM,
                               raw, sizeof(raw)))
         goto broken;
-    head = vq_le16(raw);
+    head = load_le16(raw);
     if (head >= q.num)
         goto broken;
     memset(r, 0, sizeof(*r));
@@ -283,8 +260,8 @@ void vvirtio_blk_answer(struct vvirtio_blk *d)
             len = r->in_len + 1 > UINT32_MAX ? UINT32_MAX : (uint32_t)(r->in_len + 1);
         }
     }
-    vq_put_le(elem, r->head, 4);
-    vq_put_le(elem + 4, len, 4);
+    store_le(elem, r->head, 4);
+    store_le(elem + 4, len, 4);
     idx = vq_idx(d, used + RING_IDX_OFF);
     if (!idx || vvirtio_blk_copy_to(d,
                                     used + RING_HDR_SIZE +
@@ -298,6 +275,6 @@ void vvirtio_blk_answer(struct vvirtio_blk *d)
     d->last_avail++;
     /* The entry (and the data before it) must be visible before the index that hands it over. */
     __atomic_store_n(idx, d->used_idx, __ATOMIC_RELEASE);
-    d->int_status |= VVIRTIO_BLK_INT_USED;
+    d->int_status |= VIRTIO_MMIO_INT_VRING;
     vvirtio_blk_unlock_sync(d, flags);
 }

@@ -1,29 +1,13 @@
 /* vvirtio_blk_req.c - virtio-blk requests (virtio 1.2, 5.2.6), carried out a bounded step at a
  * time. */
+#include "hw/byteorder.h"
 #include "lib/string.h"
 #include "vvirtio_blk_priv.h"
 
 /* Request types (5.2.6). */
-#define BLK_T_IN     0u
-#define BLK_T_OUT    1u
-#define BLK_T_FLUSH  4u
-#define BLK_T_GET_ID 8u
 
-#define BLK_HDR_SIZE    16u /* le32 type, le32 reserved, le64 sector */
-#define BLK_ID_BYTES    20u
-#define BLK_SECTOR_SIZE 512u
-
-_Static_assert(sizeof(VVIRTIO_BLK_SERIAL) - 1 <= BLK_ID_BYTES, "the serial is at most 20 bytes");
-
-static uint32_t req_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t req_le64(const uint8_t *p)
-{
-    return (uint64_t)req_le32(p) | (uint64_t)req_le32(p + 4) << 32;
-}
+_Static_assert(sizeof(VVIRTIO_BLK_SERIAL) - 1 <= VIRTIO_BLK_ID_BYTES,
+               "the serial is at most 20 bytes");
 
 static void req_answer(struct vvirtio_blk_req *r, uint8_t status)
 {
@@ -109,15 +93,15 @@ static void req_data_start(struct vvirtio_blk *d, uint64_t sector, uint64_t len,
 {
     struct vvirtio_blk_req *r = &d->req;
 
-    if (len % BLK_SECTOR_SIZE || sector > d->capacity ||
-        len / BLK_SECTOR_SIZE > d->capacity - sector ||
+    if (len % VIRTIO_BLK_SECTOR_SIZE || sector > d->capacity ||
+        len / VIRTIO_BLK_SECTOR_SIZE > d->capacity - sector ||
         !req_stream_ok(d, write ? r->n_out : r->n, len)) {
-        req_answer(r, VVIRTIO_BLK_S_IOERR);
+        req_answer(r, VIRTIO_BLK_S_IOERR);
         return;
     }
     r->kind = VVIRTIO_BLK_REQ_DATA;
     r->write = write;
-    r->offset = sector * BLK_SECTOR_SIZE;
+    r->offset = sector * VIRTIO_BLK_SECTOR_SIZE;
     r->left = len;
 }
 
@@ -125,37 +109,37 @@ static void req_data_start(struct vvirtio_blk *d, uint64_t sector, uint64_t len,
 static void req_decode(struct vvirtio_blk *d)
 {
     struct vvirtio_blk_req *r = &d->req;
-    uint8_t hdr[BLK_HDR_SIZE];
+    uint8_t hdr[VIRTIO_BLK_REQ_HDR_SIZE];
     uint64_t sector;
 
     r->cur = 0;
     r->cur_off = 0;
     /* A header shorter than 16 bytes runs out of readable stream: IOERR. */
     if (!req_copy(d, r->n_out, hdr, sizeof(hdr), false)) {
-        req_answer(r, VVIRTIO_BLK_S_IOERR);
+        req_answer(r, VIRTIO_BLK_S_IOERR);
         return;
     }
-    sector = req_le64(hdr + 8);
-    switch (req_le32(hdr)) {
-    case BLK_T_IN:
+    sector = load_le64(hdr + 8);
+    switch (load_le32(hdr)) {
+    case VIRTIO_BLK_T_IN:
         r->cur = r->n_out;
         r->cur_off = 0;
         req_data_start(d, sector, r->in_len, false);
         break;
-    case BLK_T_OUT:
+    case VIRTIO_BLK_T_OUT:
         /* A read-only device fails writes and writes nothing (5.2.6). */
         if (d->read_only)
-            req_answer(r, VVIRTIO_BLK_S_IOERR);
+            req_answer(r, VIRTIO_BLK_S_IOERR);
         else
-            req_data_start(d, sector, r->out_len - BLK_HDR_SIZE, true);
+            req_data_start(d, sector, r->out_len - VIRTIO_BLK_REQ_HDR_SIZE, true);
         break;
-    case BLK_T_FLUSH: r->kind = VVIRTIO_BLK_REQ_FLUSH; break;
-    case BLK_T_GET_ID:
+    case VIRTIO_BLK_T_FLUSH: r->kind = VVIRTIO_BLK_REQ_FLUSH; break;
+    case VIRTIO_BLK_T_GET_ID:
         r->cur = r->n_out;
         r->cur_off = 0;
         r->kind = VVIRTIO_BLK_REQ_GET_ID;
         break;
-    default: req_answer(r, VVIRTIO_BLK_S_UNSUPP); break;
+    default: req_answer(r, VIRTIO_BLK_S_UNSUPP); break;
     }
 }
 
@@ -175,7 +159,7 @@ static void req_data_step(struct vvirtio_blk *d)
         int rc;
 
         if (!p) {
-            req_answer(r, VVIRTIO_BLK_S_IOERR);
+            req_answer(r, VIRTIO_BLK_S_IOERR);
             return;
         }
         if (r->write)
@@ -183,7 +167,7 @@ static void req_data_step(struct vvirtio_blk *d)
         else
             rc = d->ops->disk_read(d->ctx, r->offset, p, (size_t)n);
         if (rc) {
-            req_answer(r, VVIRTIO_BLK_S_IOERR);
+            req_answer(r, VIRTIO_BLK_S_IOERR);
             return;
         }
         r->cur_off += (uint32_t)n;
@@ -197,19 +181,19 @@ static void req_data_step(struct vvirtio_blk *d)
     if (r->write && r->write_through)
         r->kind = VVIRTIO_BLK_REQ_FLUSH;
     else
-        req_answer(r, VVIRTIO_BLK_S_OK);
+        req_answer(r, VIRTIO_BLK_S_OK);
 }
 
 /* As many of the 20 ID bytes as the buffer holds, NUL-padded (5.2.6). */
 static void req_get_id(struct vvirtio_blk *d)
 {
     struct vvirtio_blk_req *r = &d->req;
-    uint8_t id[BLK_ID_BYTES];
-    uint64_t n = r->in_len < BLK_ID_BYTES ? r->in_len : BLK_ID_BYTES;
+    uint8_t id[VIRTIO_BLK_ID_BYTES];
+    uint64_t n = r->in_len < VIRTIO_BLK_ID_BYTES ? r->in_len : VIRTIO_BLK_ID_BYTES;
 
     memset(id, 0, sizeof(id));
     memcpy(id, VVIRTIO_BLK_SERIAL, sizeof(VVIRTIO_BLK_SERIAL) - 1);
-    req_answer(r, req_copy(d, r->n, id, n, true) ? VVIRTIO_BLK_S_OK : VVIRTIO_BLK_S_IOERR);
+    req_answer(r, req_copy(d, r->n, id, n, true) ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR);
 }
 
 /* Each step does one thing that may take long: a piece of data, or a flush. */
@@ -228,7 +212,7 @@ bool vvirtio_blk_step(struct vvirtio_blk *d)
     if (r->kind == VVIRTIO_BLK_REQ_DATA)
         req_data_step(d);
     else if (r->kind == VVIRTIO_BLK_REQ_FLUSH)
-        req_answer(r, d->ops->disk_flush(d->ctx) ? VVIRTIO_BLK_S_IOERR : VVIRTIO_BLK_S_OK);
+        req_answer(r, d->ops->disk_flush(d->ctx) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK);
     else if (r->kind == VVIRTIO_BLK_REQ_GET_ID)
         req_get_id(d);
     if (r->kind == VVIRTIO_BLK_REQ_ANSWER)

@@ -3,6 +3,8 @@
 #include "arch/memlayout.h"
 #include "arch/sysreg.h"
 #include "arch/mmu_defs.h"
+#include "hw/el2.h"
+#include "hw/pl011.h"
 
 /* QEMU virt first PL011: only for a message before the device tree can be read. */
 #define FALLBACK_UART_PA 0x09000000
@@ -98,7 +100,7 @@ el_setup:
      * are never taken while at EL2. RW: lower levels are AArch64. */
     ldr     x0, =(HCR_RW | HCR_IMO | HCR_FMO | HCR_AMO)
     msr     hcr_el2, x0
-    mov     x0, #3                  /* EL1PCTEN | EL1PCEN: guests may use the physical counter/timer */
+    mov     x0, #(CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN) /* guests may use the physical counter/timer */
     msr     cnthctl_el2, x0
     msr     cntvoff_el2, xzr
     msr     vttbr_el2, xzr
@@ -118,9 +120,9 @@ wrong_el:
     ldr     x2, =FALLBACK_UART_PA
 1:  ldrb    w3, [x1], #1
     cbz     w3, 3f
-2:  ldr     w4, [x2, #0x18]         /* UARTFR: wait while TXFF */
-    tbnz    w4, #5, 2b
-    str     w3, [x2]
+2:  ldr     w4, [x2, #PL011_FR]     /* wait while the transmit FIFO is full */
+    tbnz    w4, #PL011_FR_TXFF_SHIFT, 2b
+    str     w3, [x2, #PL011_DR]
     b       1b
 3:  wfi
     b       3b
@@ -129,7 +131,7 @@ wrong_el:
     b.ne    1f
     ldr     x0, =HCR_RW
     msr     hcr_el2, x0
-    mov     x0, #3                  /* EL1 may use the physical counter and timer */
+    mov     x0, #(CNTHCTL_EL1PCTEN | CNTHCTL_EL1PCEN) /* EL1 may use the physical counter and timer */
     msr     cnthctl_el2, x0
     msr     cntvoff_el2, xzr
     msr     vttbr_el2, xzr

@@ -2,6 +2,7 @@
 #include "arch/cpu.h"
 #include "arch/sysreg.h"
 #include "drivers/gic.h"
+#include "hw/timer.h"
 #include "kernel/sched.h"
 #include "kernel/time.h"
 #include "kernel/timeout.h"
@@ -101,7 +102,7 @@ static void timer_start_local(void)
 {
     this_cpu()->next_tick = timer_next_tick(timer_counter());
     write_sysreg(SYSREG_TICK_CVAL, this_cpu()->next_tick);
-    write_sysreg(SYSREG_TICK_CTL, 1); /* ENABLE, not masked */
+    write_sysreg(SYSREG_TICK_CTL, CNT_CTL_ENABLE); /* not masked */
     isb();
 }
 

@@ -2,7 +2,7 @@
  * bench.c - TestOS's benchmarks: each operation runs in a loop of BENCH_ITERS, timed with
  * CNTVCT, minus the same loop without the operation. Under -icount shift=0 one instruction is
  * one nanosecond, so ticks * (1e9 / CNTFRQ) / iterations is instructions per operation
- * (ANCHORS.md: 1 tick = 16 instructions at QEMU virt's 62.5 MHz).
+ * (docs/design.md, "Benchmarks": 1 tick = 16 instructions at QEMU virt's 62.5 MHz).
  */
 #include "bench.h"
 #include "console.h"
@@ -117,7 +117,7 @@ static uint64_t bench_vtimer_round_trip(void)
     for (uint32_t n = 1; n <= IRQ_ROUND_TRIPS; n++) {
         while (__atomic_load_n(&ev->count, __ATOMIC_ACQUIRE) - start < n)
             ;
-        write_sysreg(cntv_ctl_el0, TIMER_CTL_ENABLE);
+        write_sysreg(cntv_ctl_el0, CNT_CTL_ENABLE);
     }
     uint64_t t = timer_virtual_count() - t0;
     bench_mark();

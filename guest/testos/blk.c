@@ -11,22 +11,8 @@
 #include "platform.h"
 #include "smp.h"
 
-/* Device status bits (virtio 1.2, 2.1). */
-#define STATUS_ACKNOWLEDGE 0x01u
-#define STATUS_DRIVER      0x02u
-#define STATUS_DRIVER_OK   0x04u
-#define STATUS_FEATURES_OK 0x08u
-
-#define DEVICE_ID_BLOCK 2u /* 5 "Device Types" */
-#define F_VERSION_1_HI  1u /* VIRTIO_F_VERSION_1 is feature bit 32: bit 0 of the high half */
-
-/* Descriptor flags (2.7.5), request types and status (5.2.6). */
-#define DESC_F_NEXT  1u
-#define DESC_F_WRITE 2u
-#define BLK_T_IN     0u
-#define BLK_T_OUT    1u
-#define BLK_S_OK     0u
-#define SECTOR_SIZE  512u
+/* VIRTIO_F_VERSION_1 in the high half of the feature word (DeviceFeaturesSel 1). */
+#define F_VERSION_1_HI (1u << (VIRTIO_F_VERSION_1 - 32))
 
 #define VQ_SIZE 8
 
@@ -101,7 +87,7 @@ static unsigned int blk_find(void)
 
         if (base >= TESTOS_DEVICE_LIMIT ||
             mmio_read32(base + VIRTIO_MMIO_MAGIC_VALUE) != VIRTIO_MMIO_MAGIC ||
-            mmio_read32(base + VIRTIO_MMIO_DEVICE_ID) != DEVICE_ID_BLOCK)
+            mmio_read32(base + VIRTIO_MMIO_DEVICE_ID) != VIRTIO_ID_BLOCK)
             continue;
         if (mmio_read32(base + VIRTIO_MMIO_VERSION) != 2)
             check_fail("blk",
@@ -121,8 +107,8 @@ static void blk_init(void)
 
     blk_base = platform.virtio[i];
     blk_write_reg(VIRTIO_MMIO_STATUS, 0);
-    blk_write_reg(VIRTIO_MMIO_STATUS, STATUS_ACKNOWLEDGE);
-    blk_write_reg(VIRTIO_MMIO_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER);
+    blk_write_reg(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+    blk_write_reg(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
     blk_write_reg(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
     if (!(blk_read_reg(VIRTIO_MMIO_DEVICE_FEATURES) & F_VERSION_1_HI))
         check_fail("blk", "the device does not offer VIRTIO_F_VERSION_1");
@@ -130,8 +116,9 @@ static void blk_init(void)
     blk_write_reg(VIRTIO_MMIO_DRIVER_FEATURES, F_VERSION_1_HI);
     blk_write_reg(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
     blk_write_reg(VIRTIO_MMIO_DRIVER_FEATURES, 0);
-    blk_write_reg(VIRTIO_MMIO_STATUS, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK);
-    if (!(blk_read_reg(VIRTIO_MMIO_STATUS) & STATUS_FEATURES_OK))
+    blk_write_reg(VIRTIO_MMIO_STATUS,
+                  VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    if (!(blk_read_reg(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK))
         check_fail("blk", "the device refused VERSION_1 alone");
     blk_write_reg(VIRTIO_MMIO_QUEUE_SEL, 0);
     if (blk_read_reg(VIRTIO_MMIO_QUEUE_READY) || blk_read_reg(VIRTIO_MMIO_QUEUE_NUM_MAX) < VQ_SIZE)
@@ -149,8 +136,8 @@ static void blk_init(void)
     blk_write_reg(VIRTIO_MMIO_QUEUE_READY, 1);
     exception_set_irq_handler(platform.virtio_irq[i], blk_irq);
     gic_enable_irq(platform.virtio_irq[i]);
-    blk_write_reg(VIRTIO_MMIO_STATUS,
-                  STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_FEATURES_OK | STATUS_DRIVER_OK);
+    blk_write_reg(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+                                          VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
     /* capacity (5.2.4), read as two halves like any 64-bit field (4.2.2.2). */
     blk_sectors = blk_read_reg(VIRTIO_MMIO_CONFIG) | (uint64_t)blk_read_reg(VIRTIO_MMIO_CONFIG + 4)
                                                          << 32;
@@ -169,12 +156,13 @@ static uint8_t blk_request(uint32_t type, uint64_t sector, const struct blk_seg 
     blk_hdr.reserved = 0;
     blk_hdr.sector = sector;
     blk_status = 0xff;
-    vq_desc[0] = (struct vq_desc){(uintptr_t)&blk_hdr, sizeof(blk_hdr), DESC_F_NEXT, 1};
+    vq_desc[0] = (struct vq_desc){(uintptr_t)&blk_hdr, sizeof(blk_hdr), VIRTQ_DESC_F_NEXT, 1};
     for (i = 0; i < nsegs; i++)
         vq_desc[1 + i] = (struct vq_desc){
             segs[i].addr, segs[i].len,
-            (uint16_t)(DESC_F_NEXT | (type == BLK_T_IN ? DESC_F_WRITE : 0)), (uint16_t)(2 + i)};
-    vq_desc[1 + i] = (struct vq_desc){(uintptr_t)&blk_status, 1, DESC_F_WRITE, 0};
+            (uint16_t)(VIRTQ_DESC_F_NEXT | (type == VIRTIO_BLK_T_IN ? VIRTQ_DESC_F_WRITE : 0)),
+            (uint16_t)(2 + i)};
+    vq_desc[1 + i] = (struct vq_desc){(uintptr_t)&blk_status, 1, VIRTQ_DESC_F_WRITE, 0};
     vq_avail.ring[vq_avail.idx % VQ_SIZE] = 0;
     /* The ring entry before the index (2.7.13), the index before the notification. */
     __atomic_store_n(&vq_avail.idx, (uint16_t)(vq_avail.idx + 1), __ATOMIC_RELEASE);
@@ -226,9 +214,9 @@ static uintptr_t blk_buffers(uint64_t need)
 
 static void blk_need_sectors(uint64_t sector, uint64_t bytes)
 {
-    if (blk_sectors < sector + bytes / SECTOR_SIZE)
+    if (blk_sectors < sector + bytes / VIRTIO_BLK_SECTOR_SIZE)
         check_fail("blk", "the disk has %lu sectors, the exercise needs %lu", blk_sectors,
-                   sector + bytes / SECTOR_SIZE);
+                   sector + bytes / VIRTIO_BLK_SECTOR_SIZE);
 }
 
 /* 32 MiB from READ_SECTOR in one descriptor; its CRC for the test to compare. */
@@ -241,8 +229,8 @@ static void blk_read_once(unsigned long round)
     blk_need_sectors(READ_SECTOR, READ_BYTES);
     console_printf("TESTOS BLK reading %lu bytes from sector %u (round %lu)\n", READ_BYTES,
                    READ_SECTOR, round);
-    status = blk_request(BLK_T_IN, READ_SECTOR, &seg, 1);
-    if (status != BLK_S_OK)
+    status = blk_request(VIRTIO_BLK_T_IN, READ_SECTOR, &seg, 1);
+    if (status != VIRTIO_BLK_S_OK)
         check_fail("blk", "read of %lu bytes at sector %u: status %u", READ_BYTES, READ_SECTOR,
                    status);
     console_printf("TESTOS BLK read %lu bytes from sector %u: crc32 0x%08x (round %lu)\n",
@@ -272,12 +260,12 @@ static void blk_write_check(void)
         *at = blk_pattern(i);
         back[i] = (uint8_t)~blk_pattern(i);
     }
-    status = blk_request(BLK_T_OUT, WRITE_SECTOR, out, 2);
-    if (status != BLK_S_OK)
+    status = blk_request(VIRTIO_BLK_T_OUT, WRITE_SECTOR, out, 2);
+    if (status != VIRTIO_BLK_S_OK)
         check_fail("blk", "write of %lu bytes at sector %u: status %u", WRITE_BYTES, WRITE_SECTOR,
                    status);
-    status = blk_request(BLK_T_IN, WRITE_SECTOR, &in, 1);
-    if (status != BLK_S_OK)
+    status = blk_request(VIRTIO_BLK_T_IN, WRITE_SECTOR, &in, 1);
+    if (status != VIRTIO_BLK_S_OK)
         check_fail("blk", "read back at sector %u: status %u", WRITE_SECTOR, status);
     for (uint64_t i = 0; i < WRITE_BYTES; i++)
         if (back[i] != blk_pattern(i))

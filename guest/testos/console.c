@@ -1,18 +1,9 @@
 /* console.c - TestOS's console: a polled PL011 transmitter, receive interrupts, a small printf. */
 #include "console.h"
+#include "hw/pl011.h"
 #include "exception.h"
 #include "gic.h"
 #include "smp.h"
-
-/* PL011 registers and bits (PL011 TRM, section 3.3). */
-#define UART_DR   0x000
-#define UART_FR   0x018
-#define UART_IMSC 0x038
-#define UART_ICR  0x044
-#define FR_RXFE   (1u << 4)
-#define FR_TXFF   (1u << 5)
-#define INT_RX    (1u << 4) /* receive (FIFO level) */
-#define INT_RT    (1u << 6) /* receive timeout: a character waits in the FIFO */
 
 #define RX_RING 256
 
@@ -37,22 +28,22 @@ void console_putc(char c)
 {
     if (c == '\n')
         console_putc('\r');
-    while (mmio_read32(uart + UART_FR) & FR_TXFF)
+    while (mmio_read32(uart + PL011_FR) & PL011_FR_TXFF)
         ;
-    mmio_write32(uart + UART_DR, (uint8_t)c);
+    mmio_write32(uart + PL011_DR, (uint8_t)c);
 }
 
 /** The next received character, or -1 when the receive FIFO is empty. */
 int console_getc(void)
 {
-    if (mmio_read32(uart + UART_FR) & FR_RXFE)
+    if (mmio_read32(uart + PL011_FR) & PL011_FR_RXFE)
         return -1;
-    return mmio_read32(uart + UART_DR) & 0xff;
+    return mmio_read32(uart + PL011_DR) & 0xff;
 }
 
 bool console_rx_pending(void)
 {
-    return !(mmio_read32(uart + UART_FR) & FR_RXFE);
+    return !(mmio_read32(uart + PL011_FR) & PL011_FR_RXFE);
 }
 
 /* Drain the receive FIFO into the ring (characters past a full ring are dropped). */
@@ -65,7 +56,7 @@ static void console_rx_irq(struct frame *frame, unsigned int intid)
     while ((c = console_getc()) >= 0)
         if (rx_head - rx_tail < RX_RING)
             rx_ring[rx_head++ % RX_RING] = (char)c;
-    mmio_write32(uart + UART_ICR, INT_RX | INT_RT);
+    mmio_write32(uart + PL011_ICR, PL011_INT_RX | PL011_INT_RT);
     __atomic_store_n(&rx_irqs, rx_irqs + 1, __ATOMIC_RELEASE);
 }
 
@@ -75,7 +66,7 @@ void console_rx_start(unsigned int intid)
     exception_set_irq_handler(intid, console_rx_irq);
     gic_enable_irq(intid);
     /* No ICR write first: input that is already waiting must raise the interrupt now. */
-    mmio_write32(uart + UART_IMSC, INT_RX | INT_RT);
+    mmio_write32(uart + PL011_IMSC, PL011_INT_RX | PL011_INT_RT);
 }
 
 /** The next character the interrupt handler stored, or -1. */

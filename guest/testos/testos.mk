@@ -25,13 +25,17 @@ TESTOS_MAIN        := $(if $(filter 1,$(TESTOS_NIMBOS)),nimbos,dtb)
 GUEST_BINS += $(TESTOS_OUT)/testos.bin $(TESTOS_OUT)/testos-nimbos.bin
 all: $(GUEST_BINS)
 
+# The compiler and flags the objects were built with (CLANG= changes them): a change recompiles.
+$(TESTOS_OUT)/flags: build-force
+	$(call MARKER,$(CC) $(TESTOS_CFLAGS))
+
 define TESTOS_VARIANT
-$(TESTOS_OUT)/$(1)/%.c.o: $(TESTOS_DIR)/%.c
+$(TESTOS_OUT)/$(1)/%.c.o: $(TESTOS_DIR)/%.c $(TESTOS_OUT)/flags
 	@mkdir -p $$(dir $$@)
 	@echo "  CC      testos-$(1)/$$*.c"
 	$(Q)$(CC) $(TESTOS_CFLAGS) $(TESTOS_DEFS_$(1)) -c $$< -o $$@
 
-$(TESTOS_OUT)/$(1)/%.S.o: $(TESTOS_DIR)/%.S
+$(TESTOS_OUT)/$(1)/%.S.o: $(TESTOS_DIR)/%.S $(TESTOS_OUT)/flags
 	@mkdir -p $$(dir $$@)
 	@echo "  AS      testos-$(1)/$$*.S"
 	$(Q)$(CC) $(TESTOS_CFLAGS) $(TESTOS_DEFS_$(1)) -c $$< -o $$@

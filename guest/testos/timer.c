@@ -41,7 +41,7 @@ static void timer_irq(struct frame *frame, unsigned int intid)
     /* The bench's round trip masks the timer, as Linux's handler does; the bench unmasks it. */
     if (ev->refire) {
         ev->refire--;
-        timer_set_ctl(kind, TIMER_CTL_ENABLE | TIMER_CTL_IMASK);
+        timer_set_ctl(kind, CNT_CTL_ENABLE | CNT_CTL_IMASK);
     } else {
         timer_set_ctl(kind, 0); /* the level drops before the EOI */
     }
@@ -75,7 +75,7 @@ void timer_arm(enum timer_kind kind, uint64_t deadline)
         write_sysreg(cntv_cval_el0, deadline);
     else
         write_sysreg(cntp_cval_el0, deadline);
-    timer_set_ctl(kind, TIMER_CTL_ENABLE);
+    timer_set_ctl(kind, CNT_CTL_ENABLE);
 }
 
 /**
@@ -93,7 +93,7 @@ const char *timer_check(enum timer_kind kind, uint64_t *late_ticks)
     smp_wait_irq(&ev->count, before + 1);
     if (ev->counter < deadline)
         return "interrupt before the deadline";
-    if (!(ev->ctl & TIMER_CTL_ISTATUS))
+    if (!(ev->ctl & CNT_CTL_ISTATUS))
         return "ISTATUS clear in the handler";
     *late_ticks = ev->counter - deadline;
     return NULL;

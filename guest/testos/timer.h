@@ -3,12 +3,9 @@
 #define TESTOS_TIMER_H
 
 #include "arch.h"
+#include "hw/timer.h"
 
 enum timer_kind { TIMER_VIRT, TIMER_PHYS };
-
-#define TIMER_CTL_ENABLE  (1u << 0)
-#define TIMER_CTL_IMASK   (1u << 1)
-#define TIMER_CTL_ISTATUS (1u << 2)
 
 static inline uint64_t timer_virtual_count(void)
 {

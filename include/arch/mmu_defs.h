@@ -9,19 +9,7 @@
 #endif
 #define BIT(n) (UL(1) << (n))
 
-/* HCR_EL2 (Arm ARM D17.2.48) */
-#define HCR_VM   BIT(0)
-#define HCR_SWIO BIT(1)
-#define HCR_FMO  BIT(3)
-#define HCR_IMO  BIT(4)
-#define HCR_AMO  BIT(5)
-#define HCR_TWI  BIT(13)
-#define HCR_TWE  BIT(14)
-#define HCR_TSC  BIT(19)
-#define HCR_RW   BIT(31)
-
-#define CPTR_EL2_RES1 UL(0x33ff)
-#define CPACR_FPEN    (UL(3) << 20)
+#define CPACR_FPEN (UL(3) << 20)
 
 /* SCTLR: reserved-one bits for ARMv8.0 and the bits we turn on. */
 #define SCTLR_EL1_RES1 UL(0x30d00800)

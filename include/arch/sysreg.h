@@ -46,6 +46,9 @@
 #ifndef __ASSEMBLER__
 #include <stdint.h>
 
+#include "hw/esr.h"    /* the fields of SYSREG_ESR */
+#include "hw/pstate.h" /* and of SYSREG_SPSR */
+
 #define SR_STR2(x) #x
 #define SR_STR(x)  SR_STR2(x)
 
@@ -82,43 +85,6 @@ static inline void wfi(void)
     __asm__ volatile("wfi" ::: "memory");
 }
 
-/* Exception syndrome classes (ESR_ELx.EC, Arm ARM D17.2.37). */
-#define ESR_EC(esr) (((esr) >> 26) & 0x3f)
-#define EC_UNKNOWN  0x00
-#define EC_WFX      0x01
-#define EC_CP15_32  0x03 /* AArch32 MCR/MRC to CP15 */
-#define EC_CP15_64  0x04 /* AArch32 MCRR/MRRC to CP15 */
-#define EC_CP14_32  0x05 /* AArch32 MCR/MRC to CP14 */
-#define EC_CP14_LS  0x06 /* AArch32 LDC/STC to CP14 */
-#define EC_CP14_64  0x0c /* AArch32 MRRC to CP14 */
-#define EC_SVC64    0x15
-#define EC_HVC64    0x16
-#define EC_SMC64    0x17
-#define EC_SYSREG   0x18
-#define EC_IABT_LOW 0x20
-#define EC_IABT_CUR 0x21
-#define EC_PC_ALIGN 0x22
-#define EC_DABT_LOW 0x24
-#define EC_DABT_CUR 0x25
-#define EC_SP_ALIGN 0x26
-#define EC_SERROR   0x2f
-#define EC_BRK64    0x3c
-
-/* ESR_ELx fields (Arm ARM D17.2.37). */
-#define ESR_EC_SHIFT 26
-#define ESR_IL       (1UL << 25) /* a 32-bit instruction */
-#define ESR_ISS_WNR  (1UL << 6)  /* data abort: caused by a write */
-#define ESR_FSC_SEA  0x10UL      /* fault status: synchronous external abort, not on a walk */
-
-/* PSTATE as saved in SPSR_ELx (Arm ARM C5.2.18, "SPSR_EL1"). */
-#define PSR_MODE_MASK   0x1fUL
-#define PSR_MODE_EL0T   0x0UL
-#define PSR_MODE_EL1T   0x4UL
-#define PSR_MODE_EL1H   0x5UL
-#define PSR_MODE_32     0x10UL /* M[4]: taken from AArch32 */
-#define PSR_MODE_32_USR 0x10UL /* AArch32 User mode: EL0 */
-#define PSR_DAIF_MASK   0x3c0UL
-#define PSR_NZCV_MASK   0xf0000000UL
 #endif
 
 #endif

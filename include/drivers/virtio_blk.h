@@ -7,15 +7,9 @@
 
 #include "fs/bcache.h"
 #include "fs/blockdev.h"
+#include "lib/virtio.h" /* the feature bits */
 
 #define VIRTIO_BLK_MAX_DISKS 8
-
-/* Feature bits (virtio 1.1 §5.2.3). */
-#define VIRTIO_BLK_F_SIZE_MAX 1
-#define VIRTIO_BLK_F_SEG_MAX  2
-#define VIRTIO_BLK_F_RO       5
-#define VIRTIO_BLK_F_BLK_SIZE 6
-#define VIRTIO_BLK_F_FLUSH    9
 
 /** A disk as `blk info` shows it. */
 struct virtio_blk_info {

@@ -5,15 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Device IDs (virtio 1.1 §5). */
-#define VIRTIO_ID_BLOCK 2
-
-/* Device-independent feature bits (virtio 1.1 §6). */
-#define VIRTIO_F_VERSION_1 32
-
-/* InterruptStatus bits (virtio 1.1 §4.2.2). */
-#define VIRTIO_MMIO_INT_VRING  (1u << 0)
-#define VIRTIO_MMIO_INT_CONFIG (1u << 1)
+#include "lib/virtio.h" /* device IDs, feature bits, descriptor flags */
 
 /** One virtio-mmio device slot. Written only during initialisation. */
 struct virtio_mmio {
@@ -34,9 +26,6 @@ struct virtq_desc {
     uint16_t flags;
     uint16_t next;
 };
-
-#define VIRTQ_DESC_F_NEXT  1
-#define VIRTQ_DESC_F_WRITE 2
 
 struct virtq_avail {
     uint16_t flags;

@@ -1,5 +1,6 @@
 /* virtio.h - numbers from the virtio specification (1.1) that both sides use: Avatar's
- * virtio-blk driver (drivers/) and the virtio-blk device it emulates for guests (vmm/). */
+ * virtio drivers (drivers/), the virtio devices it emulates for guests (vmm/), TestOS and the
+ * tests. The one home of these facts (it moves to include/hw/ with the folder restructuring). */
 #ifndef LIB_VIRTIO_H
 #define LIB_VIRTIO_H
 
@@ -33,5 +34,50 @@
 #define VIRTIO_MMIO_CONFIG              0x100
 
 #define VIRTIO_MMIO_MAGIC 0x74726976u /* "virt" */
+
+/* InterruptStatus and InterruptACK bits (4.2.2). */
+#define VIRTIO_MMIO_INT_VRING  (1u << 0) /* used buffer notification */
+#define VIRTIO_MMIO_INT_CONFIG (1u << 1) /* configuration change */
+
+/* Device status (2.1). */
+#define VIRTIO_STATUS_ACKNOWLEDGE 0x01u
+#define VIRTIO_STATUS_DRIVER      0x02u
+#define VIRTIO_STATUS_DRIVER_OK   0x04u
+#define VIRTIO_STATUS_FEATURES_OK 0x08u
+#define VIRTIO_STATUS_NEEDS_RESET 0x40u
+#define VIRTIO_STATUS_FAILED      0x80u
+
+/* Device types (5). */
+#define VIRTIO_ID_BLOCK 2
+
+/* Feature bits are bit numbers, as in the specification (6). */
+#define VIRTIO_F_INDIRECT_DESC 28
+#define VIRTIO_F_VERSION_1     32
+
+/* Virtqueue descriptor flags (2.7.5). */
+#define VIRTQ_DESC_F_NEXT     1u
+#define VIRTQ_DESC_F_WRITE    2u
+#define VIRTQ_DESC_F_INDIRECT 4u
+
+/* virtio-blk (5.2): feature bits, struct virtio_blk_config offsets, request types and status. */
+#define VIRTIO_BLK_F_SIZE_MAX   1
+#define VIRTIO_BLK_F_SEG_MAX    2
+#define VIRTIO_BLK_F_RO         5
+#define VIRTIO_BLK_F_BLK_SIZE   6
+#define VIRTIO_BLK_F_FLUSH      9
+#define VIRTIO_BLK_CFG_CAPACITY 0 /* le64, in 512-byte sectors whatever the block size */
+#define VIRTIO_BLK_CFG_SIZE_MAX 8
+#define VIRTIO_BLK_CFG_SEG_MAX  12
+#define VIRTIO_BLK_CFG_BLK_SIZE 20
+#define VIRTIO_BLK_SECTOR_SIZE  512u
+#define VIRTIO_BLK_T_IN         0u
+#define VIRTIO_BLK_T_OUT        1u
+#define VIRTIO_BLK_T_FLUSH      4u
+#define VIRTIO_BLK_T_GET_ID     8u
+#define VIRTIO_BLK_REQ_HDR_SIZE 16u /* le32 type, le32 reserved, le64 sector */
+#define VIRTIO_BLK_ID_BYTES     20u
+#define VIRTIO_BLK_S_OK         0u
+#define VIRTIO_BLK_S_IOERR      1u
+#define VIRTIO_BLK_S_UNSUPP     2u
 
 #endif

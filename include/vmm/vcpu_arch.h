@@ -6,14 +6,13 @@
 #include <stdint.h>
 
 #include "arch/trap.h"
+#include "hw/pstate.h"
 
 struct vcpu;
 struct vcpu_host_ctx;
 
 /* PSTATE of a vCPU at reset: EL1h, D, A, I and F masked (Linux booting.rst, PSCI CPU_ON). */
-#define VCPU_SPSR_EL1H_MASKED 0x3c5UL
-#define VCPU_CNT_CTL_IMASK    2UL
-#define VCPU_CNT_CTL_ISTATUS  4UL
+#define VCPU_SPSR_EL1H_MASKED (PSR_DAIF_MASK | PSR_MODE_EL1H)
 
 /* Registers as at power-on: PC entry, x0 arg, EL1 with MMU and caches off. */
 void vcpu_arch_reset(struct vcpu *v, uint64_t entry, uint64_t arg);

@@ -5,10 +5,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* ESR_ELx fields (Arm ARM D17.2.37). */
-#define VCPU_ESR_EC_SHIFT 26
-#define VCPU_ESR_IL       (1UL << 25)
-
 /* What the guest's CPU does on taking an exception to EL1, beyond the registers it saves. */
 struct vcpu_exc_features {
     bool pan;  /* FEAT_PAN: PSTATE.PAN is set when SCTLR_EL1.SPAN is 0 */

@@ -7,6 +7,7 @@
 
 #include "arch/sysreg.h"
 #include "arch/trap.h"
+#include "hw/esr.h"
 
 struct vcpu;
 
@@ -20,7 +21,7 @@ void vcpu_leave(struct vcpu *v, struct trap_frame *tf, uint64_t code) __attribut
 void vcpu_prepare_resume(struct vcpu *v, struct trap_frame *tf);
 
 /* Stage-2 aborts (Arm ARM D17.2.37 ISS of instruction and data aborts; D17.2.x HPFAR_EL2). */
-#define VCPU_ISS_S1PTW        (1UL << 7)      /* the fault was on the guest's stage-1 table walk */
+#define VCPU_ISS_S1PTW        ESR_ISS_S1PTW   /* vmmio.c's name for it, until the MMIO bus */
 #define VCPU_HPFAR_FIPA_MASK  0xffffffffff0UL /* FIPA [43:4] = IPA[51:12] */
 #define VCPU_HPFAR_FIPA_SHIFT 4
 

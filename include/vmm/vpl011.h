@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "kernel/spinlock.h"
+#include "vmm/virq_line.h"
 
 /* The r1p5 receive FIFO depth (TRM 2.4.3). */
 #define VPL011_RX_FIFO_DEPTH 32
@@ -36,8 +37,7 @@ struct vpl011 {
     uint32_t rsr;      /* receive status: only OE (loopback overrun) can be set */
     uint32_t ris_oe;   /* the latched overrun interrupt (RIS.OERIS) */
     uint32_t ilpr, ibrd, fbrd, lcr_h, cr, ifls, imsc, dmacr;
-    bool irq_line; /* the level last passed to set_irq */
-    bool irq_busy; /* a CPU is in set_irq and re-checks the level before it stops */
+    struct virq_line irq; /* UARTINTR */
 };
 
 /* Bind ops/ctx and reset; the line is taken to be low, set_irq is not called. */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "kernel/spinlock.h"
+#include "vmm/virq_line.h"
 
 /* The MMIO window: registers at 0x000-0x0ff, the device configuration from 0x100 (4.2.2). */
 #define VVIRTIO_BLK_WINDOW_SIZE 0x200
@@ -106,10 +107,9 @@ struct vvirtio_blk {
     uint16_t last_avail;                             /* the next avail ring slot to take */
     uint16_t used_idx;                               /* our copy of used->idx */
     uint32_t int_status;                             /* InterruptStatus */
-    uint32_t gen;      /* bumped by reset and QueueReady: the worker's request is stale */
-    bool irq_line;     /* the level last passed to set_irq */
-    bool irq_busy;     /* a thread is in set_irq and re-checks the level before it stops */
-    bool work_pending; /* QueueNotify came since the worker last looked at the avail ring */
+    uint32_t gen;         /* bumped by reset and QueueReady: the worker's request is stale */
+    struct virq_line irq; /* InterruptStatus != 0 */
+    bool work_pending;    /* QueueNotify came since the worker last looked at the avail ring */
     struct vvirtio_blk_req req;
     struct vvirtio_blk_desc chain[VVIRTIO_BLK_QUEUE_MAX];
 };

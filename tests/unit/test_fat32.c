@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "fs/fat32.h"
+#include "hw/byteorder.h"
 #include "test.h"
 
 /* ---- helpers: scratch files, shell commands, images in memory ---- */
@@ -245,21 +246,17 @@ static bool has_line(const char *text, const char *line)
 }
 
 /* Raw image access, to look at what the library wrote (or to damage it). */
-static uint32_t raw32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static uint32_t raw_fat(const struct img *im, uint32_t cl)
 {
     uint32_t rsvd = im->mem[14] | im->mem[15] << 8;
 
-    return raw32(im->mem + rsvd * 512 + cl * 4) & 0x0FFFFFFF;
+    return load_le32(im->mem + rsvd * 512 + cl * 4) & 0x0FFFFFFF;
 }
 
 static uint8_t *raw_cluster(const struct img *im, uint32_t cl)
 {
-    uint32_t rsvd = im->mem[14] | im->mem[15] << 8, fatsz = raw32(im->mem + 36);
+    uint32_t rsvd = im->mem[14] | im->mem[15] << 8, fatsz = load_le32(im->mem + 36);
 
     return im->mem + (size_t)(rsvd + im->mem[16] * fatsz + (cl - 2) * im->mem[13]) * 512;
 }
@@ -638,7 +635,8 @@ static void test_write_dirs_rename(void)
     CHECK_EQ(fat32_stat(im.vol, "/x/moved/c", &st), 0);
     CHECK_EQ(fat32_stat(im.vol, "/x", &parent), 0);
     CHECK_EQ(fat32_stat(im.vol, "/x/moved", &st), 0);
-    CHECK_EQ(raw32(raw_cluster(&im, st.first_cluster) + 32 + 26) & 0xFFFF, parent.first_cluster);
+    CHECK_EQ(load_le32(raw_cluster(&im, st.first_cluster) + 32 + 26) & 0xFFFF,
+             parent.first_cluster);
     /* Forbidden moves and removals. */
     CHECK_EQ(fat32_rename(im.vol, "/x", "/x/moved/c/x"), -EINVAL);
     CHECK_EQ(fat32_rename(im.vol, "/x/keep.txt", "/a"), -EISDIR);

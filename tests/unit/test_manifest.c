@@ -461,7 +461,7 @@ static void test_builtin_table(void)
         for (unsigned j = 0; j < i; j++)
             CHECK(!manifest_same_name(g->name, guest_manifests[j].name));
     }
-    /* NimbOS's contract (DESIGN.md): loaded and entered at 0x4008_0000, one vCPU, <= 128 MiB. */
+    /* The NimbOS contract (docs/design.md): entered at 0x4008_0000, one vCPU, <= 128 MiB. */
     const struct guest_manifest *nimbos = &guest_manifests[1];
     CHECK(!strcmp(nimbos->name, "nimbos"));
     CHECK(!strcmp(nimbos->kernel_path, "/guests/nimbos/nimbos.bin"));

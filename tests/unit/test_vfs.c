@@ -121,6 +121,39 @@ static void test_files(void)
     CHECK_EQ(vfs_open("/hello.txt", O_RDONLY | O_DIRECTORY, &f), -ENOTDIR);
 }
 
+/* pread/pwrite work at their offset and leave the file position alone (vm_disk.c relies on it:
+ * a disk's worker and a teardown flush share one open file without a lock of their own). */
+static void test_positional(void)
+{
+    struct file *f;
+    struct vfs_stat st;
+    char buf[16];
+
+    setup();
+    CHECK_EQ(vfs_open("/disk.img", O_RDWR | O_CREAT, &f), 0);
+    CHECK_EQ(vfs_write(f, "0123456789", 10), 10);
+    CHECK_EQ(vfs_lseek(f, 2, SEEK_SET), 2);
+    CHECK_EQ(vfs_pwrite(f, "abc", 3, 5), 3);
+    CHECK_EQ(vfs_pwrite(f, "XY", 2, 12), 2); /* past the end: the gap reads as zeros */
+    CHECK_EQ(vfs_pread(f, buf, 4, 4), 4);
+    CHECK(!memcmp(buf, "4abc", 4));
+    CHECK_EQ(vfs_read(f, buf, 3), 3); /* the position is still 2 */
+    CHECK(!memcmp(buf, "234", 3));
+    CHECK_EQ(vfs_pread(f, buf, sizeof(buf), 9), 5);
+    CHECK(!memcmp(buf, "9\0\0XY", 5));
+    CHECK_EQ(vfs_pread(f, buf, sizeof(buf), 100), 0);
+    CHECK_EQ(vfs_close(f), 0);
+    CHECK_EQ(vfs_stat("/disk.img", &st), 0);
+    CHECK_EQ(st.size, 14);
+
+    CHECK_EQ(vfs_open("/disk.img", O_RDONLY, &f), 0);
+    CHECK_EQ(vfs_pwrite(f, "x", 1, 0), -EBADF);
+    CHECK_EQ(vfs_close(f), 0);
+    CHECK_EQ(vfs_open("/disk.img", O_WRONLY, &f), 0);
+    CHECK_EQ(vfs_pread(f, buf, 1, 0), -EBADF);
+    CHECK_EQ(vfs_close(f), 0);
+}
+
 static void test_dirs(void)
 {
     struct file *f;
@@ -207,6 +240,7 @@ int main(int argc, char **argv)
     static const struct test_case cases[] = {
         {"fs/vfs/normalize", test_normalize},
         {"fs/vfs/files", test_files},
+        {"fs/vfs/positional", test_positional},
         {"fs/vfs/dirs", test_dirs},
         {"fs/vfs/read-file-and-limits", test_read_file_and_limits},
         {"fs/vfs/mounts", test_mounts},

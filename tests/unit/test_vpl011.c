@@ -3,34 +3,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hw/pl011.h"
 #include "lib/errno.h"
 #include "test.h"
 #include "vmm/vpl011.h"
-
-#define DR    0x000
-#define RSR   0x004
-#define FR    0x018
-#define ILPR  0x020
-#define IBRD  0x024
-#define FBRD  0x028
-#define LCR_H 0x02c
-#define CR    0x030
-#define IFLS  0x034
-#define IMSC  0x038
-#define RIS   0x03c
-#define MIS   0x040
-#define ICR   0x044
-#define DMACR 0x048
-
-#define FR_RXFE 0x10u
-#define FR_TXFF 0x20u
-#define FR_RXFF 0x40u
-#define FR_TXFE 0x80u
-#define INT_RX  0x10u
-#define INT_TX  0x20u
-#define INT_RT  0x40u
-#define INT_OE  0x400u
-#define CR_LBE  0x80u
 
 /* What the UART did to the outside world. */
 static struct {
@@ -84,13 +60,13 @@ static void test_reset_and_ids(void)
     struct vpl011 u;
 
     fresh(&u);
-    CHECK_EQ(rd(&u, FR), FR_TXFE | FR_RXFE);
-    CHECK_EQ(rd(&u, CR), 0x300);
-    CHECK_EQ(rd(&u, IFLS), 0x12);
-    CHECK_EQ(rd(&u, IMSC), 0);
-    CHECK_EQ(rd(&u, RIS), INT_TX);
-    CHECK_EQ(rd(&u, MIS), 0);
-    CHECK_EQ(rd(&u, RSR), 0);
+    CHECK_EQ(rd(&u, PL011_FR), PL011_FR_TXFE | PL011_FR_RXFE);
+    CHECK_EQ(rd(&u, PL011_CR), 0x300);
+    CHECK_EQ(rd(&u, PL011_IFLS), 0x12);
+    CHECK_EQ(rd(&u, PL011_IMSC), 0);
+    CHECK_EQ(rd(&u, PL011_RIS), PL011_INT_TX);
+    CHECK_EQ(rd(&u, PL011_MIS), 0);
+    CHECK_EQ(rd(&u, PL011_RSR), 0);
     for (unsigned i = 0; i < 8; i++)
         CHECK_EQ(rd(&u, 0xfe0 + 4 * i), ids[i]);
     CHECK_EQ(out.irq_calls, 0);
@@ -99,8 +75,8 @@ static void test_reset_and_ids(void)
     static const struct {
         uint64_t off;
         uint32_t mask;
-    } rw[] = {{ILPR, 0xff}, {IBRD, 0xffff}, {FBRD, 0x3f}, {LCR_H, 0xff},
-              {CR, 0xff87}, {IFLS, 0x3f},   {DMACR, 0x7}};
+    } rw[] = {{PL011_ILPR, 0xff}, {PL011_IBRD, 0xffff}, {PL011_FBRD, 0x3f}, {PL011_LCR_H, 0xff},
+              {PL011_CR, 0xff87}, {PL011_IFLS, 0x3f},   {PL011_DMACR, 0x7}};
     for (unsigned i = 0; i < sizeof(rw) / sizeof(rw[0]); i++) {
         wr(&u, rw[i].off, 0xffffffff);
         CHECK_EQ(rd(&u, rw[i].off), rw[i].mask);
@@ -109,28 +85,28 @@ static void test_reset_and_ids(void)
     }
 
     /* Read-only registers ignore writes; offsets past the registers read as zero. */
-    wr(&u, FR, 0);
-    wr(&u, RIS, 0);
-    wr(&u, MIS, 0xffffffff);
+    wr(&u, PL011_FR, 0);
+    wr(&u, PL011_RIS, 0);
+    wr(&u, PL011_MIS, 0xffffffff);
     wr(&u, 0xfe0, 0);
     wr(&u, 0x04c, 0xffffffff);
     wr(&u, 0x800, 0xffffffff);
-    CHECK_EQ(rd(&u, FR), FR_TXFE | FR_RXFE);
-    CHECK_EQ(rd(&u, RIS), INT_TX);
+    CHECK_EQ(rd(&u, PL011_FR), PL011_FR_TXFE | PL011_FR_RXFE);
+    CHECK_EQ(rd(&u, PL011_RIS), PL011_INT_TX);
     CHECK_EQ(rd(&u, 0xfe0), 0x11);
     CHECK_EQ(rd(&u, 0x04c), 0);
     CHECK_EQ(rd(&u, 0x800), 0);
     CHECK_EQ(rd(&u, 0xfdc), 0);
-    CHECK_EQ(rd(&u, ICR), 0);
+    CHECK_EQ(rd(&u, PL011_ICR), 0);
     CHECK_EQ(out.irq_calls, 0);
     CHECK_EQ(out.ntx, 0);
 
     /* Reset restores what the guest changed. */
-    wr(&u, CR, 0x1);
-    wr(&u, IBRD, 13);
+    wr(&u, PL011_CR, 0x1);
+    wr(&u, PL011_IBRD, 13);
     vpl011_reset(&u);
-    CHECK_EQ(rd(&u, CR), 0x300);
-    CHECK_EQ(rd(&u, IBRD), 0);
+    CHECK_EQ(rd(&u, PL011_CR), 0x300);
+    CHECK_EQ(rd(&u, PL011_IBRD), 0);
 }
 
 static void test_transmit(void)
@@ -138,16 +114,16 @@ static void test_transmit(void)
     struct vpl011 u;
 
     fresh(&u);
-    wr(&u, DR, 0x141); /* bits above 7:0 are not data */
-    CHECK_EQ(vpl011_write(&u, DR, 1, 'B'), 0);
-    CHECK_EQ(vpl011_write(&u, DR, 2, 'C'), 0);
-    CHECK_EQ(vpl011_write(&u, DR + 1, 1, 'D'), 0); /* the error-flag lane: read-only */
+    wr(&u, PL011_DR, 0x141); /* bits above 7:0 are not data */
+    CHECK_EQ(vpl011_write(&u, PL011_DR, 1, 'B'), 0);
+    CHECK_EQ(vpl011_write(&u, PL011_DR, 2, 'C'), 0);
+    CHECK_EQ(vpl011_write(&u, PL011_DR + 1, 1, 'D'), 0); /* the error-flag lane: read-only */
     CHECK_EQ(out.ntx, 3);
     CHECK(memcmp(out.tx, "ABC", 3) == 0);
-    /* Transmission is instant: the FIFO never fills, DR can always be written. */
+    /* Transmission is instant: the FIFO never fills, PL011_DR can always be written. */
     for (int i = 0; i < 100; i++)
-        wr(&u, DR, 'x');
-    CHECK_EQ(rd(&u, FR) & (FR_TXFF | FR_TXFE), FR_TXFE);
+        wr(&u, PL011_DR, 'x');
+    CHECK_EQ(rd(&u, PL011_FR) & (PL011_FR_TXFF | PL011_FR_TXFE), PL011_FR_TXFE);
     CHECK_EQ(out.ntx, 103);
     CHECK_EQ(out.irq_calls, 0);
 }
@@ -162,35 +138,35 @@ static void test_rx_fifo(void)
         buf[i] = (uint8_t)(0xa0 + i);
     CHECK_EQ(vpl011_rx_space(&u), 32);
     CHECK_EQ(vpl011_rx_push(&u, buf, 1), 1);
-    CHECK_EQ(rd(&u, FR) & (FR_RXFE | FR_RXFF), 0);
+    CHECK_EQ(rd(&u, PL011_FR) & (PL011_FR_RXFE | PL011_FR_RXFF), 0);
     CHECK_EQ(vpl011_rx_space(&u), 31);
     CHECK_EQ(vpl011_rx_push(&u, buf + 1, 39), 31);
-    CHECK_EQ(rd(&u, FR) & (FR_RXFE | FR_RXFF), FR_RXFF);
+    CHECK_EQ(rd(&u, PL011_FR) & (PL011_FR_RXFE | PL011_FR_RXFF), PL011_FR_RXFF);
     CHECK_EQ(vpl011_rx_space(&u), 0);
     CHECK_EQ(vpl011_rx_push(&u, buf + 32, 8), 0);
     CHECK_EQ(vpl011_rx_push(&u, buf, 0), 0);
 
-    /* A byte read of DR's flag lane does not consume data. */
+    /* A byte read of PL011_DR's flag lane does not consume data. */
     uint64_t v;
-    CHECK_EQ(vpl011_read(&u, DR + 1, 1, &v), 0);
+    CHECK_EQ(vpl011_read(&u, PL011_DR + 1, 1, &v), 0);
     CHECK_EQ(v, 0);
     CHECK_EQ(vpl011_rx_space(&u), 0);
 
     for (unsigned i = 0; i < 32; i++) {
-        CHECK_EQ(rd(&u, DR), 0xa0 + i);
-        CHECK_EQ(rd(&u, FR) & FR_RXFF, 0);
+        CHECK_EQ(rd(&u, PL011_DR), 0xa0 + i);
+        CHECK_EQ(rd(&u, PL011_FR) & PL011_FR_RXFF, 0);
     }
-    CHECK_EQ(rd(&u, FR) & FR_RXFE, FR_RXFE);
-    CHECK_EQ(rd(&u, DR), 0); /* empty: nothing to pop */
+    CHECK_EQ(rd(&u, PL011_FR) & PL011_FR_RXFE, PL011_FR_RXFE);
+    CHECK_EQ(rd(&u, PL011_DR), 0); /* empty: nothing to pop */
     CHECK_EQ(vpl011_rx_space(&u), 32);
 
     /* The ring wraps: push and pop across the end. */
     CHECK_EQ(vpl011_rx_push(&u, buf, 20), 20);
     for (unsigned i = 0; i < 20; i++)
-        CHECK_EQ(rd(&u, DR), 0xa0 + i);
+        CHECK_EQ(rd(&u, PL011_DR), 0xa0 + i);
     CHECK_EQ(vpl011_rx_push(&u, buf, 32), 32);
     for (unsigned i = 0; i < 32; i++)
-        CHECK_EQ(rd(&u, DR), 0xa0 + i);
+        CHECK_EQ(rd(&u, PL011_DR), 0xa0 + i);
     CHECK_EQ(out.irq_calls, 0); /* every interrupt stayed masked */
 }
 
@@ -200,70 +176,71 @@ static void test_rx_interrupt(void)
     struct vpl011 u;
 
     fresh(&u);
-    wr(&u, IMSC, INT_RX | INT_RT);
+    wr(&u, PL011_IMSC, PL011_INT_RX | PL011_INT_RT);
     CHECK_EQ(out.irq_calls, 0); /* nothing received yet */
     CHECK_EQ(vpl011_rx_push(&u, &byte, 1), 1);
     CHECK_EQ(out.irq_calls, 1);
     CHECK(out.level);
-    CHECK_EQ(rd(&u, MIS), INT_RX | INT_RT);
-    CHECK_EQ(rd(&u, RIS), INT_RX | INT_RT | INT_TX);
+    CHECK_EQ(rd(&u, PL011_MIS), PL011_INT_RX | PL011_INT_RT);
+    CHECK_EQ(rd(&u, PL011_RIS), PL011_INT_RX | PL011_INT_RT | PL011_INT_TX);
 
     /* RX and RT follow the FIFO: clearing them while data waits does not lower the line. */
-    wr(&u, ICR, INT_RX | INT_RT);
-    CHECK_EQ(rd(&u, MIS), INT_RX | INT_RT);
+    wr(&u, PL011_ICR, PL011_INT_RX | PL011_INT_RT);
+    CHECK_EQ(rd(&u, PL011_MIS), PL011_INT_RX | PL011_INT_RT);
     CHECK_EQ(out.irq_calls, 1);
     CHECK_EQ(vpl011_rx_push(&u, &byte, 1), 1); /* already high: no call */
     CHECK_EQ(out.irq_calls, 1);
 
     /* Draining the FIFO lowers it. */
-    CHECK_EQ(rd(&u, DR), 'k');
+    CHECK_EQ(rd(&u, PL011_DR), 'k');
     CHECK_EQ(out.irq_calls, 1);
-    CHECK_EQ(rd(&u, DR), 'k');
+    CHECK_EQ(rd(&u, PL011_DR), 'k');
     CHECK_EQ(out.irq_calls, 2);
     CHECK(!out.level);
-    CHECK_EQ(rd(&u, MIS), 0);
+    CHECK_EQ(rd(&u, PL011_MIS), 0);
 
     /* Masked data raises the line when unmasked, and masking lowers it. */
-    wr(&u, IMSC, 0);
+    wr(&u, PL011_IMSC, 0);
     CHECK_EQ(vpl011_rx_push(&u, &byte, 1), 1);
     CHECK_EQ(out.irq_calls, 2);
-    wr(&u, IMSC, INT_RT);
+    wr(&u, PL011_IMSC, PL011_INT_RT);
     CHECK_EQ(out.irq_calls, 3);
     CHECK(out.level);
-    CHECK_EQ(rd(&u, MIS), INT_RT);
-    CHECK_EQ(vpl011_write(&u, IMSC, 1, 0), 0);
+    CHECK_EQ(rd(&u, PL011_MIS), PL011_INT_RT);
+    CHECK_EQ(vpl011_write(&u, PL011_IMSC, 1, 0), 0);
     CHECK_EQ(out.irq_calls, 4);
     CHECK(!out.level);
 
     /* Reset with the line up lowers it. */
-    wr(&u, IMSC, INT_RX);
+    wr(&u, PL011_IMSC, PL011_INT_RX);
     CHECK_EQ(out.irq_calls, 5);
     vpl011_reset(&u);
     CHECK_EQ(out.irq_calls, 6);
     CHECK(!out.level);
-    CHECK_EQ(rd(&u, FR) & FR_RXFE, FR_RXFE);
+    CHECK_EQ(rd(&u, PL011_FR) & PL011_FR_RXFE, PL011_FR_RXFE);
     CHECK(!out.repeated);
 }
 
-/* Linux's PIO transmit: unmask TXIM with data queued, write DR in the handler, then mask it. */
+/* Linux's PIO transmit: unmask TXIM with data queued, write PL011_DR in the handler, then mask it.
+ */
 static void test_tx_interrupt(void)
 {
     struct vpl011 u;
 
     fresh(&u);
-    wr(&u, IMSC, INT_RX | INT_RT);
+    wr(&u, PL011_IMSC, PL011_INT_RX | PL011_INT_RT);
     CHECK_EQ(out.irq_calls, 0);
-    wr(&u, IMSC, INT_RX | INT_RT | INT_TX);
+    wr(&u, PL011_IMSC, PL011_INT_RX | PL011_INT_RT | PL011_INT_TX);
     CHECK_EQ(out.irq_calls, 1);
     CHECK(out.level);
-    CHECK_EQ(rd(&u, MIS), INT_TX);
-    while (!(rd(&u, FR) & FR_TXFF) && out.ntx < 10)
-        wr(&u, DR, 'a' + (int)out.ntx);
+    CHECK_EQ(rd(&u, PL011_MIS), PL011_INT_TX);
+    while (!(rd(&u, PL011_FR) & PL011_FR_TXFF) && out.ntx < 10)
+        wr(&u, PL011_DR, 'a' + (int)out.ntx);
     CHECK_EQ(out.ntx, 10);
-    wr(&u, ICR, INT_TX); /* the FIFO is still empty, so TX re-asserts at once */
-    CHECK_EQ(rd(&u, MIS), INT_TX);
+    wr(&u, PL011_ICR, PL011_INT_TX); /* the FIFO is still empty, so TX re-asserts at once */
+    CHECK_EQ(rd(&u, PL011_MIS), PL011_INT_TX);
     CHECK_EQ(out.irq_calls, 1);
-    wr(&u, IMSC, INT_RX | INT_RT);
+    wr(&u, PL011_IMSC, PL011_INT_RX | PL011_INT_RT);
     CHECK_EQ(out.irq_calls, 2);
     CHECK(!out.level);
     CHECK(!out.repeated);
@@ -274,27 +251,27 @@ static void test_loopback_overrun(void)
     struct vpl011 u;
 
     fresh(&u);
-    wr(&u, CR, 0x301 | CR_LBE);
-    wr(&u, IMSC, INT_OE);
+    wr(&u, PL011_CR, 0x301 | PL011_CR_LBE);
+    wr(&u, PL011_IMSC, PL011_INT_OE);
     for (int i = 0; i < 32; i++)
-        wr(&u, DR, 'a' + i % 26);
+        wr(&u, PL011_DR, 'a' + i % 26);
     CHECK_EQ(out.ntx, 0); /* looped back, not sent */
-    CHECK_EQ(rd(&u, FR) & FR_RXFF, FR_RXFF);
+    CHECK_EQ(rd(&u, PL011_FR) & PL011_FR_RXFF, PL011_FR_RXFF);
     CHECK_EQ(out.irq_calls, 0);
-    wr(&u, DR, 'z'); /* no room: an overrun */
-    CHECK_EQ(rd(&u, RSR), 0x8);
-    CHECK_EQ(rd(&u, RIS) & INT_OE, INT_OE);
+    wr(&u, PL011_DR, 'z'); /* no room: an overrun */
+    CHECK_EQ(rd(&u, PL011_RSR), 0x8);
+    CHECK_EQ(rd(&u, PL011_RIS) & PL011_INT_OE, PL011_INT_OE);
     CHECK_EQ(out.irq_calls, 1);
     CHECK(out.level);
-    wr(&u, RSR, 0); /* UARTECR */
-    CHECK_EQ(rd(&u, RSR), 0);
-    CHECK_EQ(vpl011_write(&u, ICR + 1, 1, INT_OE >> 8), 0);
-    CHECK_EQ(rd(&u, RIS) & INT_OE, 0);
+    wr(&u, PL011_RSR, 0); /* UARTECR */
+    CHECK_EQ(rd(&u, PL011_RSR), 0);
+    CHECK_EQ(vpl011_write(&u, PL011_ICR + 1, 1, PL011_INT_OE >> 8), 0);
+    CHECK_EQ(rd(&u, PL011_RIS) & PL011_INT_OE, 0);
     CHECK_EQ(out.irq_calls, 2);
     CHECK(!out.level);
-    CHECK_EQ(rd(&u, DR), 'a');
-    wr(&u, CR, 0x301);
-    wr(&u, DR, '!');
+    CHECK_EQ(rd(&u, PL011_DR), 'a');
+    wr(&u, PL011_CR, 0x301);
+    wr(&u, PL011_DR, '!');
     CHECK_EQ(out.ntx, 1);
     CHECK_EQ(out.tx[0], '!');
 }
@@ -307,30 +284,31 @@ static void test_bad_accesses(void)
     fresh(&u);
     static const unsigned bad_sizes[] = {0, 3, 5, 8, 16};
     for (unsigned i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
-        CHECK_EQ(vpl011_read(&u, CR, bad_sizes[i], &v), -EINVAL);
-        CHECK_EQ(vpl011_write(&u, DR, bad_sizes[i], 'x'), -EINVAL);
+        CHECK_EQ(vpl011_read(&u, PL011_CR, bad_sizes[i], &v), -EINVAL);
+        CHECK_EQ(vpl011_write(&u, PL011_DR, bad_sizes[i], 'x'), -EINVAL);
     }
-    CHECK_EQ(vpl011_read(&u, CR + 1, 2, &v), -EINVAL);
-    CHECK_EQ(vpl011_read(&u, CR + 2, 4, &v), -EINVAL);
-    CHECK_EQ(vpl011_write(&u, DR + 1, 4, 'x'), -EINVAL);
+    CHECK_EQ(vpl011_read(&u, PL011_CR + 1, 2, &v), -EINVAL);
+    CHECK_EQ(vpl011_read(&u, PL011_CR + 2, 4, &v), -EINVAL);
+    CHECK_EQ(vpl011_write(&u, PL011_DR + 1, 4, 'x'), -EINVAL);
     CHECK_EQ(vpl011_read(&u, 0x1000, 4, &v), -EINVAL);
     CHECK_EQ(vpl011_write(&u, 0x1000, 1, 0), -EINVAL);
     CHECK_EQ(vpl011_read(&u, UINT64_MAX - 3, 4, &v), -EINVAL);
     CHECK_EQ(out.ntx, 0);
 
     /* Aligned sub-word accesses see and change only their lanes. */
-    CHECK_EQ(vpl011_read(&u, CR + 1, 1, &v), 0);
+    CHECK_EQ(vpl011_read(&u, PL011_CR + 1, 1, &v), 0);
     CHECK_EQ(v, 0x03);
-    CHECK_EQ(vpl011_read(&u, CR, 2, &v), 0);
+    CHECK_EQ(vpl011_read(&u, PL011_CR, 2, &v), 0);
     CHECK_EQ(v, 0x300);
-    CHECK_EQ(vpl011_read(&u, CR + 2, 2, &v), 0);
+    CHECK_EQ(vpl011_read(&u, PL011_CR + 2, 2, &v), 0);
     CHECK_EQ(v, 0);
-    CHECK_EQ(vpl011_write(&u, CR, 1, 0x1), 0);
-    CHECK_EQ(rd(&u, CR), 0x301);
-    CHECK_EQ(vpl011_write(&u, CR + 1, 1, 0x1), 0);
-    CHECK_EQ(rd(&u, CR), 0x101);
-    CHECK_EQ(vpl011_write(&u, IBRD, 2, 0x12345), 0); /* bits past the access size are dropped */
-    CHECK_EQ(rd(&u, IBRD), 0x2345);
+    CHECK_EQ(vpl011_write(&u, PL011_CR, 1, 0x1), 0);
+    CHECK_EQ(rd(&u, PL011_CR), 0x301);
+    CHECK_EQ(vpl011_write(&u, PL011_CR + 1, 1, 0x1), 0);
+    CHECK_EQ(rd(&u, PL011_CR), 0x101);
+    CHECK_EQ(vpl011_write(&u, PL011_IBRD, 2, 0x12345),
+             0); /* bits past the access size are dropped */
+    CHECK_EQ(rd(&u, PL011_IBRD), 0x2345);
     CHECK_EQ(vpl011_read(&u, 0xfe8, 1, &v), 0);
     CHECK_EQ(v, 0x14);
 }
@@ -347,13 +325,15 @@ static uint32_t rng(void)
 }
 
 /*
- * Random accesses and receives against a model of the FIFO: every read of DR returns the model's
- * next byte, FR matches the model's count, and the line always equals MIS != 0.
+ * Random accesses and receives against a model of the FIFO: every read of PL011_DR returns the
+ * model's next byte, PL011_FR matches the model's count, and the line always equals PL011_MIS != 0.
  */
 static void test_fuzz(void)
 {
-    static const uint64_t hot[] = {DR,   RSR,  FR,  ILPR, IBRD, FBRD,  LCR_H, CR,
-                                   IFLS, IMSC, RIS, MIS,  ICR,  DMACR, 0xfe0, 0xffc};
+    static const uint64_t hot[] = {PL011_DR,   PL011_RSR,   PL011_FR,    PL011_ILPR,
+                                   PL011_IBRD, PL011_FBRD,  PL011_LCR_H, PL011_CR,
+                                   PL011_IFLS, PL011_IMSC,  PL011_RIS,   PL011_MIS,
+                                   PL011_ICR,  PL011_DMACR, 0xfe0,       0xffc};
     static const unsigned sizes[] = {1, 2, 4, 4, 4, 3, 8};
     uint8_t model[VPL011_RX_FIFO_DEPTH];
     unsigned head = 0, count = 0;
@@ -384,7 +364,7 @@ static void test_fuzz(void)
         case 1: { /* a guest read */
             uint64_t v = 0;
             CHECK_EQ(vpl011_read(&u, off, size, &v), ok ? 0 : -EINVAL);
-            if (ok && off == DR) {
+            if (ok && off == PL011_DR) {
                 CHECK_EQ(v, count ? model[head] : 0);
                 if (count) {
                     head = (head + 1) % 32;
@@ -395,13 +375,13 @@ static void test_fuzz(void)
                 CHECK(v < (1ULL << (8 * size)));
             break;
         }
-        default: { /* a guest write; a loopback DR write receives the byte */
-            bool loop = rd(&u, CR) & CR_LBE;
+        default: { /* a guest write; a loopback PL011_DR write receives the byte */
+            bool loop = rd(&u, PL011_CR) & PL011_CR_LBE;
             size_t ntx = out.ntx;
             CHECK_EQ(vpl011_write(&u, off, size, val), ok ? 0 : -EINVAL);
-            if (ok && off == DR && loop && count < 32)
+            if (ok && off == PL011_DR && loop && count < 32)
                 model[(head + count++) % 32] = (uint8_t)val;
-            if (ok && off == DR && !loop) {
+            if (ok && off == PL011_DR && !loop) {
                 sent++;
                 CHECK_EQ(out.ntx, ntx + (ntx < sizeof(out.tx)));
             } else {
@@ -410,11 +390,12 @@ static void test_fuzz(void)
             break;
         }
         }
-        uint32_t fr = rd(&u, FR);
-        CHECK_EQ(fr & 0x1ff, FR_TXFE | (count ? 0 : FR_RXFE) | (count == 32 ? FR_RXFF : 0));
+        uint32_t fr = rd(&u, PL011_FR);
+        CHECK_EQ(fr & 0x1ff,
+                 PL011_FR_TXFE | (count ? 0 : PL011_FR_RXFE) | (count == 32 ? PL011_FR_RXFF : 0));
         CHECK_EQ(vpl011_rx_space(&u), 32 - count);
-        CHECK_EQ(out.level, rd(&u, MIS) != 0);
-        CHECK_EQ(rd(&u, MIS), rd(&u, RIS) & rd(&u, IMSC));
+        CHECK_EQ(out.level, rd(&u, PL011_MIS) != 0);
+        CHECK_EQ(rd(&u, PL011_MIS), rd(&u, PL011_RIS) & rd(&u, PL011_IMSC));
         if (test_failed_checks) {
             fprintf(stderr, "  fuzz: first failure at step %d\n", step);
             break;
@@ -426,7 +407,8 @@ static void test_fuzz(void)
     CHECK(out.irq_calls > 100);
 }
 
-/* Two threads: one receives, one reads DR; set_irq calls never overlap and always alternate. */
+/* Two threads: one receives, one reads PL011_DR; set_irq calls never overlap and always alternate.
+ */
 static struct vpl011 race_uart;
 static volatile int race_in_irq, race_overlap, race_repeat;
 static bool race_level;
@@ -476,13 +458,13 @@ static void test_concurrent_irq(void)
     uint64_t v;
 
     vpl011_init(&race_uart, &ops, NULL);
-    CHECK_EQ(vpl011_write(&race_uart, IMSC, 4, INT_RX | INT_RT), 0);
+    CHECK_EQ(vpl011_write(&race_uart, PL011_IMSC, 4, PL011_INT_RX | PL011_INT_RT), 0);
     CHECK_EQ(pthread_create(&t, NULL, race_producer, NULL), 0);
     while (got < RACE_BYTES) {
-        CHECK_EQ(vpl011_read(&race_uart, FR, 4, &v), 0);
-        if (v & FR_RXFE)
+        CHECK_EQ(vpl011_read(&race_uart, PL011_FR, 4, &v), 0);
+        if (v & PL011_FR_RXFE)
             continue;
-        CHECK_EQ(vpl011_read(&race_uart, DR, 4, &v), 0);
+        CHECK_EQ(vpl011_read(&race_uart, PL011_DR, 4, &v), 0);
         bad += v != (uint8_t)got;
         got++;
     }

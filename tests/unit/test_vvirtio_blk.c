@@ -5,61 +5,13 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hw/byteorder.h"
+#include "lib/virtio.h"
 #include "lib/errno.h"
 #include "test.h"
 #include "vmm/vvirtio_blk.h"
 
 /* virtio-mmio registers (virtio 1.2, 4.2.2). */
-#define MAGIC          0x000
-#define VERSION        0x004
-#define DEVICE_ID      0x008
-#define VENDOR_ID      0x00c
-#define DEV_FEATURES   0x010
-#define DEV_FEAT_SEL   0x014
-#define DRV_FEATURES   0x020
-#define DRV_FEAT_SEL   0x024
-#define QUEUE_SEL      0x030
-#define QUEUE_NUM_MAX  0x034
-#define QUEUE_NUM      0x038
-#define QUEUE_READY    0x044
-#define QUEUE_NOTIFY   0x050
-#define INT_STATUS     0x060
-#define INT_ACK        0x064
-#define STATUS         0x070
-#define QUEUE_DESC_LO  0x080
-#define QUEUE_DESC_HI  0x084
-#define QUEUE_AVAIL_LO 0x090
-#define QUEUE_AVAIL_HI 0x094
-#define QUEUE_USED_LO  0x0a0
-#define QUEUE_USED_HI  0x0a4
-#define CONFIG_GEN     0x0fc
-#define CONFIG         0x100
-
-#define S_ACK         0x01u
-#define S_DRIVER      0x02u
-#define S_DRIVER_OK   0x04u
-#define S_FEATURES_OK 0x08u
-#define S_NEEDS_RESET 0x40u
-
-#define F_SEG_MAX   (1ull << 2)
-#define F_RO        (1ull << 5)
-#define F_BLK_SIZE  (1ull << 6)
-#define F_FLUSH     (1ull << 9)
-#define F_INDIRECT  (1ull << 28)
-#define F_VERSION_1 (1ull << 32)
-
-#define D_NEXT     1u
-#define D_WRITE    2u
-#define D_INDIRECT 4u
-
-#define T_IN     0u
-#define T_OUT    1u
-#define T_FLUSH  4u
-#define T_GET_ID 8u
-#define S_OK     0u
-#define S_IOERR  1u
-#define S_UNSUPP 2u
-
 /* The guest's RAM and the disk behind the device: more than a step's worth of each. */
 #define RAM_BASE  0x40000000ull
 #define RAM_SIZE  (4u << 20)
@@ -265,64 +217,54 @@ static unsigned run(void)
     return steps;
 }
 
-static void put_le(uint8_t *p, uint64_t v, unsigned bytes)
-{
-    for (unsigned i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned bytes)
-{
-    uint64_t v = 0;
-
-    for (unsigned i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 static uint64_t features(void)
 {
-    wr(DEV_FEAT_SEL, 1);
-    uint64_t hi = rd(DEV_FEATURES);
-    wr(DEV_FEAT_SEL, 0);
-    return hi << 32 | rd(DEV_FEATURES);
+    wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
+    uint64_t hi = rd(VIRTIO_MMIO_DEVICE_FEATURES);
+    wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+    return hi << 32 | rd(VIRTIO_MMIO_DEVICE_FEATURES);
 }
 
 static void set_driver_features(uint64_t f)
 {
-    wr(DRV_FEAT_SEL, 1);
-    wr(DRV_FEATURES, (uint32_t)(f >> 32));
-    wr(DRV_FEAT_SEL, 0);
-    wr(DRV_FEATURES, (uint32_t)f);
+    wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
+    wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(f >> 32));
+    wr(VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+    wr(VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)f);
 }
 
 /* Linux's virtio_mmio probe, virtio_dev_probe and setup_vq, in their order (3.1.1, 4.2.3). */
 static void probe(unsigned num)
 {
-    CHECK_EQ(rd(MAGIC), 0x74726976);
-    CHECK_EQ(rd(VERSION), 2);
-    CHECK_EQ(rd(DEVICE_ID), 2);
-    wr(STATUS, 0);
-    wr(STATUS, S_ACK);
-    wr(STATUS, S_ACK | S_DRIVER);
-    set_driver_features(features() & (F_VERSION_1 | F_FLUSH | F_SEG_MAX | F_BLK_SIZE | F_RO));
-    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-    CHECK(rd(STATUS) & S_FEATURES_OK);
-    wr(QUEUE_SEL, 0);
-    CHECK_EQ(rd(QUEUE_READY), 0);
-    CHECK_EQ(rd(QUEUE_NUM_MAX), QUEUE_SIZE);
+    CHECK_EQ(rd(VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+    CHECK_EQ(rd(VIRTIO_MMIO_VERSION), 2);
+    CHECK_EQ(rd(VIRTIO_MMIO_DEVICE_ID), 2);
+    wr(VIRTIO_MMIO_STATUS, 0);
+    wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
+    wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    set_driver_features(features() & ((1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_BLK_F_FLUSH) |
+                                      (1ull << VIRTIO_BLK_F_SEG_MAX) |
+                                      (1ull << VIRTIO_BLK_F_BLK_SIZE) | (1ull << VIRTIO_BLK_F_RO)));
+    wr(VIRTIO_MMIO_STATUS,
+       VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    CHECK(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK);
+    wr(VIRTIO_MMIO_QUEUE_SEL, 0);
+    CHECK_EQ(rd(VIRTIO_MMIO_QUEUE_READY), 0);
+    CHECK_EQ(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), QUEUE_SIZE);
     memset(ram + DESC_OFF, 0, 0x3000);
-    wr(QUEUE_NUM, num);
-    wr(QUEUE_DESC_LO, (uint32_t)(RAM_BASE + DESC_OFF));
-    wr(QUEUE_DESC_HI, (uint32_t)((RAM_BASE + DESC_OFF) >> 32));
-    wr(QUEUE_AVAIL_LO, (uint32_t)(RAM_BASE + AVAIL_OFF));
-    wr(QUEUE_AVAIL_HI, (uint32_t)((RAM_BASE + AVAIL_OFF) >> 32));
-    wr(QUEUE_USED_LO, (uint32_t)(RAM_BASE + USED_OFF));
-    wr(QUEUE_USED_HI, (uint32_t)((RAM_BASE + USED_OFF) >> 32));
-    wr(QUEUE_READY, 1);
-    CHECK_EQ(rd(QUEUE_READY), 1);
-    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
-    CHECK_EQ(rd(STATUS), S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+    wr(VIRTIO_MMIO_QUEUE_NUM, num);
+    wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)(RAM_BASE + DESC_OFF));
+    wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)((RAM_BASE + DESC_OFF) >> 32));
+    wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)(RAM_BASE + AVAIL_OFF));
+    wr(VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)((RAM_BASE + AVAIL_OFF) >> 32));
+    wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)(RAM_BASE + USED_OFF));
+    wr(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)((RAM_BASE + USED_OFF) >> 32));
+    wr(VIRTIO_MMIO_QUEUE_READY, 1);
+    CHECK_EQ(rd(VIRTIO_MMIO_QUEUE_READY), 1);
+    wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+                               VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+    CHECK_EQ(rd(VIRTIO_MMIO_STATUS), VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+                                         VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
     drv.num = num;
     drv.avail_idx = 0;
     drv.used_seen = 0;
@@ -332,17 +274,17 @@ static void put_desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags, ui
 {
     uint8_t *p = ram + DESC_OFF + 16 * i;
 
-    put_le(p, addr, 8);
-    put_le(p + 8, len, 4);
-    put_le(p + 12, flags, 2);
-    put_le(p + 14, next, 2);
+    store_le(p, addr, 8);
+    store_le(p + 8, len, 4);
+    store_le(p + 12, flags, 2);
+    store_le(p + 14, next, 2);
 }
 
 static void put_hdr(uint64_t off, uint32_t type, uint64_t sector)
 {
-    put_le(ram + off, type, 4);
-    put_le(ram + off + 4, 0, 4);
-    put_le(ram + off + 8, sector, 8);
+    store_le(ram + off, type, 4);
+    store_le(ram + off + 4, 0, 4);
+    store_le(ram + off + 8, sector, 8);
 }
 
 /*
@@ -351,10 +293,10 @@ static void put_hdr(uint64_t off, uint32_t type, uint64_t sector)
  */
 static void make_available(uint16_t head)
 {
-    put_le(ram + AVAIL_OFF + 4 + 2 * (drv.avail_idx % drv.num), head, 2);
+    store_le(ram + AVAIL_OFF + 4 + 2 * (drv.avail_idx % drv.num), head, 2);
     drv.avail_idx++;
     __atomic_store_n((uint16_t *)(ram + AVAIL_OFF + 2), drv.avail_idx, __ATOMIC_RELEASE);
-    wr(QUEUE_NOTIFY, 0);
+    wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
 }
 
 static void post(uint16_t head)
@@ -380,29 +322,30 @@ static void expect_used(uint16_t head, uint32_t len)
 {
     const uint8_t *e = ram + USED_OFF + 4 + 8 * (drv.used_seen % drv.num);
 
-    CHECK_EQ(get_le(ram + USED_OFF + 2, 2), (uint16_t)(drv.used_seen + 1));
-    CHECK_EQ(get_le(e, 4), head);
-    CHECK_EQ(get_le(e + 4, 4), len);
+    CHECK_EQ(load_le(ram + USED_OFF + 2, 2), (uint16_t)(drv.used_seen + 1));
+    CHECK_EQ(load_le(e, 4), head);
+    CHECK_EQ(load_le(e + 4, 4), len);
     drv.used_seen++;
     CHECK(env.level);
-    CHECK(rd(INT_STATUS) & 1);
-    wr(INT_ACK, rd(INT_STATUS));
+    CHECK(rd(VIRTIO_MMIO_INTERRUPT_STATUS) & 1);
+    wr(VIRTIO_MMIO_INTERRUPT_ACK, rd(VIRTIO_MMIO_INTERRUPT_STATUS));
     CHECK(!env.level);
 }
 
 /* One request as Linux's virtio_blk builds it: header, data (if any), status. Its status byte. */
 static uint8_t request(uint32_t type, uint64_t sector, uint32_t data_off, uint32_t len)
 {
-    bool to_guest = type == T_IN || type == T_GET_ID;
+    bool to_guest = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID;
 
     put_hdr(HDR_OFF, type, sector);
     ram[STAT_OFF] = 0xee;
-    put_desc(0, RAM_BASE + HDR_OFF, 16, D_NEXT, 1);
+    put_desc(0, RAM_BASE + HDR_OFF, 16, VIRTQ_DESC_F_NEXT, 1);
     if (len) {
-        put_desc(1, RAM_BASE + data_off, len, D_NEXT | (to_guest ? D_WRITE : 0), 2);
-        put_desc(2, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+        put_desc(1, RAM_BASE + data_off, len,
+                 VIRTQ_DESC_F_NEXT | (to_guest ? VIRTQ_DESC_F_WRITE : 0), 2);
+        put_desc(2, RAM_BASE + STAT_OFF, 1, VIRTQ_DESC_F_WRITE, 0);
     } else {
-        put_desc(1, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+        put_desc(1, RAM_BASE + STAT_OFF, 1, VIRTQ_DESC_F_WRITE, 0);
     }
     kick(0);
     expect_used(0, to_guest ? len + 1 : 1);
@@ -414,73 +357,85 @@ static void test_identity(void)
     uint64_t v;
 
     fresh(false);
-    CHECK_EQ(rd(MAGIC), 0x74726976);
-    CHECK_EQ(rd(VERSION), 2);
-    CHECK_EQ(rd(DEVICE_ID), 2);
-    CHECK_EQ(rd(VENDOR_ID), 0x52545641);
-    CHECK_EQ(features(), F_VERSION_1 | F_FLUSH | F_SEG_MAX | F_BLK_SIZE);
-    wr(DEV_FEAT_SEL, 2);
-    CHECK_EQ(rd(DEV_FEATURES), 0);
-    CHECK_EQ(rd(QUEUE_NUM_MAX), QUEUE_SIZE);
-    wr(QUEUE_SEL, 1);
-    CHECK_EQ(rd(QUEUE_NUM_MAX), 0); /* only queue 0 exists */
-    CHECK_EQ(rd(CONFIG_GEN), 0);
-    CHECK_EQ(rd(STATUS), 0);
-    CHECK_EQ(rd(INT_STATUS), 0);
+    CHECK_EQ(rd(VIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
+    CHECK_EQ(rd(VIRTIO_MMIO_VERSION), 2);
+    CHECK_EQ(rd(VIRTIO_MMIO_DEVICE_ID), 2);
+    CHECK_EQ(rd(VIRTIO_MMIO_VENDOR_ID), 0x52545641);
+    CHECK_EQ(features(), (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_BLK_F_FLUSH) |
+                             (1ull << VIRTIO_BLK_F_SEG_MAX) | (1ull << VIRTIO_BLK_F_BLK_SIZE));
+    wr(VIRTIO_MMIO_DEVICE_FEATURES_SEL, 2);
+    CHECK_EQ(rd(VIRTIO_MMIO_DEVICE_FEATURES), 0);
+    CHECK_EQ(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), QUEUE_SIZE);
+    wr(VIRTIO_MMIO_QUEUE_SEL, 1);
+    CHECK_EQ(rd(VIRTIO_MMIO_QUEUE_NUM_MAX), 0); /* only queue 0 exists */
+    CHECK_EQ(rd(VIRTIO_MMIO_CONFIG_GENERATION), 0);
+    CHECK_EQ(rd(VIRTIO_MMIO_STATUS), 0);
+    CHECK_EQ(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
     CHECK_EQ(rd(0x0f0), 0); /* reserved */
     /* capacity as Linux reads a 64-bit field: two 32-bit halves (4.2.2.2) */
-    CHECK_EQ(rd(CONFIG), SECTORS);
-    CHECK_EQ(rd(CONFIG + 4), 0);
-    CHECK_EQ(rd(CONFIG + 12), QUEUE_SIZE - 2); /* seg_max */
-    CHECK_EQ(rd(CONFIG + 20), 512);            /* blk_size */
-    CHECK_EQ(rd(CONFIG + 0xfc), 0);
-    CHECK_EQ(vvirtio_blk_read(&dev, CONFIG, 1, &v), 0);
+    CHECK_EQ(rd(VIRTIO_MMIO_CONFIG), SECTORS);
+    CHECK_EQ(rd(VIRTIO_MMIO_CONFIG + 4), 0);
+    CHECK_EQ(rd(VIRTIO_MMIO_CONFIG + VIRTIO_BLK_CFG_SEG_MAX), QUEUE_SIZE - 2); /* seg_max */
+    CHECK_EQ(rd(VIRTIO_MMIO_CONFIG + VIRTIO_BLK_CFG_BLK_SIZE), 512);           /* blk_size */
+    CHECK_EQ(rd(VIRTIO_MMIO_CONFIG + 0xfc), 0);
+    CHECK_EQ(vvirtio_blk_read(&dev, VIRTIO_MMIO_CONFIG, 1, &v), 0);
     CHECK_EQ(v, SECTORS & 0xff);
-    CHECK_EQ(vvirtio_blk_read(&dev, CONFIG + 20, 2, &v), 0);
+    CHECK_EQ(vvirtio_blk_read(&dev, VIRTIO_MMIO_CONFIG + 20, 2, &v), 0);
     CHECK_EQ(v, 512);
-    CHECK_EQ(vvirtio_blk_read(&dev, CONFIG + 21, 1, &v), 0);
+    CHECK_EQ(vvirtio_blk_read(&dev, VIRTIO_MMIO_CONFIG + 21, 1, &v), 0);
     CHECK_EQ(v, 2);
     /* Wrong widths, misalignment and offsets past the window. */
-    CHECK_EQ(vvirtio_blk_read(&dev, MAGIC, 1, &v), -EINVAL);
-    CHECK_EQ(vvirtio_blk_read(&dev, MAGIC, 8, &v), -EINVAL);
-    CHECK_EQ(vvirtio_blk_read(&dev, MAGIC + 2, 4, &v), -EINVAL);
-    CHECK_EQ(vvirtio_blk_write(&dev, STATUS, 2, 1), -EINVAL);
-    CHECK_EQ(vvirtio_blk_read(&dev, CONFIG, 8, &v), -EINVAL);
-    CHECK_EQ(vvirtio_blk_read(&dev, CONFIG + 1, 2, &v), -EINVAL);
-    CHECK_EQ(vvirtio_blk_read(&dev, CONFIG + 2, 4, &v), -EINVAL);
+    CHECK_EQ(vvirtio_blk_read(&dev, VIRTIO_MMIO_MAGIC_VALUE, 1, &v), -EINVAL);
+    CHECK_EQ(vvirtio_blk_read(&dev, VIRTIO_MMIO_MAGIC_VALUE, 8, &v), -EINVAL);
+    CHECK_EQ(vvirtio_blk_read(&dev, VIRTIO_MMIO_MAGIC_VALUE + 2, 4, &v), -EINVAL);
+    CHECK_EQ(vvirtio_blk_write(&dev, VIRTIO_MMIO_STATUS, 2, 1), -EINVAL);
+    CHECK_EQ(vvirtio_blk_read(&dev, VIRTIO_MMIO_CONFIG, 8, &v), -EINVAL);
+    CHECK_EQ(vvirtio_blk_read(&dev, VIRTIO_MMIO_CONFIG + 1, 2, &v), -EINVAL);
+    CHECK_EQ(vvirtio_blk_read(&dev, VIRTIO_MMIO_CONFIG + 2, 4, &v), -EINVAL);
     CHECK_EQ(vvirtio_blk_read(&dev, 0x200, 4, &v), -EINVAL);
     CHECK_EQ(vvirtio_blk_write(&dev, 0x1000, 4, 0), -EINVAL);
-    CHECK_EQ(vvirtio_blk_read(&dev, CONFIG, 3, &v), -EINVAL);
-    CHECK_EQ(vvirtio_blk_read(&dev, CONFIG, 0, &v), -EINVAL);
+    CHECK_EQ(vvirtio_blk_read(&dev, VIRTIO_MMIO_CONFIG, 3, &v), -EINVAL);
+    CHECK_EQ(vvirtio_blk_read(&dev, VIRTIO_MMIO_CONFIG, 0, &v), -EINVAL);
     /* Configuration writes are ignored: nothing there is writable. */
-    CHECK_EQ(vvirtio_blk_write(&dev, CONFIG, 4, 7), 0);
-    CHECK_EQ(rd(CONFIG), SECTORS);
+    CHECK_EQ(vvirtio_blk_write(&dev, VIRTIO_MMIO_CONFIG, 4, 7), 0);
+    CHECK_EQ(rd(VIRTIO_MMIO_CONFIG), SECTORS);
     CHECK_EQ(env.calls, 0);
 }
 
 static void test_negotiation(void)
 {
     fresh(false);
-    wr(STATUS, S_ACK | S_DRIVER);
-    set_driver_features(F_FLUSH); /* no VERSION_1: no legacy interface to fall back on */
-    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-    CHECK_EQ(rd(STATUS), S_ACK | S_DRIVER);
-    set_driver_features(F_VERSION_1 | F_INDIRECT); /* INDIRECT was not offered */
-    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-    CHECK_EQ(rd(STATUS), S_ACK | S_DRIVER);
-    set_driver_features(F_VERSION_1 | F_RO); /* RO is offered only for a read-only disk */
-    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-    CHECK_EQ(rd(STATUS), S_ACK | S_DRIVER);
-    set_driver_features(F_VERSION_1);
-    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-    CHECK_EQ(rd(STATUS), S_ACK | S_DRIVER | S_FEATURES_OK);
+    wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    set_driver_features(
+        (1ull << VIRTIO_BLK_F_FLUSH)); /* no VERSION_1: no legacy interface to fall back on */
+    wr(VIRTIO_MMIO_STATUS,
+       VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    CHECK_EQ(rd(VIRTIO_MMIO_STATUS), VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    set_driver_features((1ull << VIRTIO_F_VERSION_1) |
+                        (1ull << VIRTIO_F_INDIRECT_DESC)); /* INDIRECT was not offered */
+    wr(VIRTIO_MMIO_STATUS,
+       VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    CHECK_EQ(rd(VIRTIO_MMIO_STATUS), VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    set_driver_features((1ull << VIRTIO_F_VERSION_1) |
+                        (1ull << VIRTIO_BLK_F_RO)); /* RO is offered only for a read-only disk */
+    wr(VIRTIO_MMIO_STATUS,
+       VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    CHECK_EQ(rd(VIRTIO_MMIO_STATUS), VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    set_driver_features(1ull << VIRTIO_F_VERSION_1);
+    wr(VIRTIO_MMIO_STATUS,
+       VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    CHECK_EQ(rd(VIRTIO_MMIO_STATUS),
+             VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
     /* The device's bit cannot be set by the driver, and bits are not cleared but by reset. */
-    wr(STATUS, S_NEEDS_RESET);
-    CHECK_EQ(rd(STATUS), S_ACK | S_DRIVER | S_FEATURES_OK);
-    wr(STATUS, 0);
-    CHECK_EQ(rd(STATUS), 0);
+    wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_NEEDS_RESET);
+    CHECK_EQ(rd(VIRTIO_MMIO_STATUS),
+             VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    wr(VIRTIO_MMIO_STATUS, 0);
+    CHECK_EQ(rd(VIRTIO_MMIO_STATUS), 0);
     fresh(true);
-    CHECK_EQ(features(), F_VERSION_1 | F_FLUSH | F_SEG_MAX | F_BLK_SIZE | F_RO);
+    CHECK_EQ(features(), (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_BLK_F_FLUSH) |
+                             (1ull << VIRTIO_BLK_F_SEG_MAX) | (1ull << VIRTIO_BLK_F_BLK_SIZE) |
+                             (1ull << VIRTIO_BLK_F_RO));
 }
 
 static void test_write_read_flush(void)
@@ -491,25 +446,25 @@ static void test_write_read_flush(void)
     probe(QUEUE_SIZE);
     for (unsigned i = 0; i < 3 * 512; i++)
         ram[DATA_OFF + i] = (uint8_t)(i ^ 0x5a);
-    CHECK_EQ(request(T_OUT, 10, DATA_OFF, 3 * 512), S_OK);
+    CHECK_EQ(request(VIRTIO_BLK_T_OUT, 10, DATA_OFF, 3 * 512), VIRTIO_BLK_S_OK);
     CHECK(memcmp(disk + 10 * 512, ram + DATA_OFF, 3 * 512) == 0);
     CHECK_EQ(env.flushes, 0); /* FLUSH was negotiated: writes may be cached */
     memset(ram + DATA2_OFF, 0, 3 * 512);
-    CHECK_EQ(request(T_IN, 10, DATA2_OFF, 3 * 512), S_OK);
+    CHECK_EQ(request(VIRTIO_BLK_T_IN, 10, DATA2_OFF, 3 * 512), VIRTIO_BLK_S_OK);
     CHECK(memcmp(ram + DATA2_OFF, ram + DATA_OFF, 3 * 512) == 0);
-    CHECK_EQ(request(T_FLUSH, 0, 0, 0), S_OK);
+    CHECK_EQ(request(VIRTIO_BLK_T_FLUSH, 0, 0, 0), VIRTIO_BLK_S_OK);
     CHECK_EQ(env.flushes, 1);
-    CHECK_EQ(request(T_GET_ID, 0, DATA_OFF, 20), S_OK);
+    CHECK_EQ(request(VIRTIO_BLK_T_GET_ID, 0, DATA_OFF, 20), VIRTIO_BLK_S_OK);
     CHECK(memcmp(ram + DATA_OFF, serial, 20) == 0);
-    CHECK_EQ(request(42, 0, 0, 0), S_UNSUPP);
+    CHECK_EQ(request(42, 0, 0, 0), VIRTIO_BLK_S_UNSUPP);
     /* Sector 0 and the last sector are inside. */
-    CHECK_EQ(request(T_IN, 0, DATA2_OFF, 512), S_OK);
+    CHECK_EQ(request(VIRTIO_BLK_T_IN, 0, DATA2_OFF, 512), VIRTIO_BLK_S_OK);
     CHECK(memcmp(ram + DATA2_OFF, disk, 512) == 0);
-    CHECK_EQ(request(T_OUT, SECTORS - 1, DATA_OFF, 512), S_OK);
+    CHECK_EQ(request(VIRTIO_BLK_T_OUT, SECTORS - 1, DATA_OFF, 512), VIRTIO_BLK_S_OK);
     CHECK(memcmp(disk + DISK_SIZE - 512, ram + DATA_OFF, 512) == 0);
     /* Round the ring more than once (16-bit indices wrap only much later; slots wrap here). */
     for (unsigned i = 0; i < 3 * QUEUE_SIZE; i++)
-        CHECK_EQ(request(T_IN, i % SECTORS, DATA2_OFF, 512), S_OK);
+        CHECK_EQ(request(VIRTIO_BLK_T_IN, i % SECTORS, DATA2_OFF, 512), VIRTIO_BLK_S_OK);
     CHECK_EQ(env.mem_faults, 0);
     CHECK_EQ(env.disk_bad, 0);
     CHECK(!env.repeated);
@@ -519,21 +474,24 @@ static void test_write_read_flush(void)
 static void test_write_through(void)
 {
     fresh(false);
-    wr(STATUS, S_ACK | S_DRIVER);
-    set_driver_features(F_VERSION_1);
-    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-    wr(QUEUE_NUM, 8);
-    wr(QUEUE_DESC_LO, (uint32_t)(RAM_BASE + DESC_OFF));
-    wr(QUEUE_AVAIL_LO, (uint32_t)(RAM_BASE + AVAIL_OFF));
-    wr(QUEUE_USED_LO, (uint32_t)(RAM_BASE + USED_OFF));
-    wr(QUEUE_READY, 1);
-    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+    wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    set_driver_features(1ull << VIRTIO_F_VERSION_1);
+    wr(VIRTIO_MMIO_STATUS,
+       VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    wr(VIRTIO_MMIO_QUEUE_NUM, 8);
+    wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)(RAM_BASE + DESC_OFF));
+    wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)(RAM_BASE + AVAIL_OFF));
+    wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)(RAM_BASE + USED_OFF));
+    wr(VIRTIO_MMIO_QUEUE_READY, 1);
+    wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+                               VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
     drv.num = 8;
-    CHECK_EQ(request(T_OUT, 1, DATA_OFF, 512), S_OK);
+    CHECK_EQ(request(VIRTIO_BLK_T_OUT, 1, DATA_OFF, 512), VIRTIO_BLK_S_OK);
     CHECK_EQ(env.flushes, 1);
     env.flush_error = -EIO;
-    CHECK_EQ(request(T_OUT, 1, DATA_OFF, 512), S_IOERR); /* written, but not stable */
-    CHECK_EQ(request(T_FLUSH, 0, 0, 0), S_IOERR);
+    CHECK_EQ(request(VIRTIO_BLK_T_OUT, 1, DATA_OFF, 512),
+             VIRTIO_BLK_S_IOERR); /* written, but not stable */
+    CHECK_EQ(request(VIRTIO_BLK_T_FLUSH, 0, 0, 0), VIRTIO_BLK_S_IOERR);
 }
 
 /* Data split over descriptors of odd sizes, in guest RAM out of order. */
@@ -547,42 +505,42 @@ static void test_scatter(void)
     probe(16);
     for (i = 0; i < 20480; i++)
         ram[DATA_OFF + i] = (uint8_t)(i * 13 + 1);
-    put_hdr(HDR_OFF, T_OUT, 7);
-    put_desc(0, RAM_BASE + HDR_OFF, 16, D_NEXT, 1);
+    put_hdr(HDR_OFF, VIRTIO_BLK_T_OUT, 7);
+    put_desc(0, RAM_BASE + HDR_OFF, 16, VIRTQ_DESC_F_NEXT, 1);
     for (i = 0; i < 5; i++) {
         /* The pieces in RAM in reverse order, so a wrong order shows. */
         uint32_t at = DATA2_OFF + 0x2000 * (4 - i);
 
         memcpy(ram + at, ram + DATA_OFF + off, pieces[i]);
-        put_desc(1 + i, RAM_BASE + at, pieces[i], D_NEXT, 2 + i);
+        put_desc(1 + i, RAM_BASE + at, pieces[i], VIRTQ_DESC_F_NEXT, 2 + i);
         off += pieces[i];
     }
-    put_desc(6, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+    put_desc(6, RAM_BASE + STAT_OFF, 1, VIRTQ_DESC_F_WRITE, 0);
     kick(0);
     expect_used(0, 1);
-    CHECK_EQ(ram[STAT_OFF], S_OK);
+    CHECK_EQ(ram[STAT_OFF], VIRTIO_BLK_S_OK);
     CHECK(memcmp(disk + 7 * 512, ram + DATA_OFF, 20480) == 0);
 
     /* The same back, framed differently (2.7.4): header and nothing else in one descriptor, the
      * data and the status sharing the last one. */
     memset(ram + DATA2_OFF, 0, 20481);
-    put_hdr(HDR_OFF, T_IN, 7);
-    put_desc(3, RAM_BASE + HDR_OFF, 16, D_NEXT, 9);
-    put_desc(9, RAM_BASE + DATA2_OFF, 20481, D_WRITE, 0);
+    put_hdr(HDR_OFF, VIRTIO_BLK_T_IN, 7);
+    put_desc(3, RAM_BASE + HDR_OFF, 16, VIRTQ_DESC_F_NEXT, 9);
+    put_desc(9, RAM_BASE + DATA2_OFF, 20481, VIRTQ_DESC_F_WRITE, 0);
     kick(3);
     expect_used(3, 20481);
     CHECK(memcmp(ram + DATA2_OFF, ram + DATA_OFF, 20480) == 0);
-    CHECK_EQ(ram[DATA2_OFF + 20480], S_OK);
+    CHECK_EQ(ram[DATA2_OFF + 20480], VIRTIO_BLK_S_OK);
 
     /* Header split over two descriptors, data in the second's tail. */
-    put_hdr(DATA2_OFF, T_OUT, 0);
+    put_hdr(DATA2_OFF, VIRTIO_BLK_T_OUT, 0);
     memcpy(ram + DATA2_OFF + 16, ram + DATA_OFF, 512);
-    put_desc(0, RAM_BASE + DATA2_OFF, 5, D_NEXT, 1);
-    put_desc(1, RAM_BASE + DATA2_OFF + 5, 11 + 512, D_NEXT, 2);
-    put_desc(2, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+    put_desc(0, RAM_BASE + DATA2_OFF, 5, VIRTQ_DESC_F_NEXT, 1);
+    put_desc(1, RAM_BASE + DATA2_OFF + 5, 11 + 512, VIRTQ_DESC_F_NEXT, 2);
+    put_desc(2, RAM_BASE + STAT_OFF, 1, VIRTQ_DESC_F_WRITE, 0);
     kick(0);
     expect_used(0, 1);
-    CHECK_EQ(ram[STAT_OFF], S_OK);
+    CHECK_EQ(ram[STAT_OFF], VIRTIO_BLK_S_OK);
     CHECK(memcmp(disk, ram + DATA_OFF, 512) == 0);
     CHECK_EQ(env.mem_faults, 0);
 }
@@ -594,31 +552,33 @@ static void test_read_only(void)
     fresh(true);
     probe(QUEUE_SIZE);
     memcpy(before, disk, DISK_SIZE);
-    CHECK_EQ(request(T_OUT, 0, DATA_OFF, 512), S_IOERR);
+    CHECK_EQ(request(VIRTIO_BLK_T_OUT, 0, DATA_OFF, 512), VIRTIO_BLK_S_IOERR);
     CHECK_EQ(env.disk_writes, 0);
     CHECK(memcmp(before, disk, DISK_SIZE) == 0);
-    CHECK_EQ(request(T_IN, 3, DATA2_OFF, 1024), S_OK);
+    CHECK_EQ(request(VIRTIO_BLK_T_IN, 3, DATA2_OFF, 1024), VIRTIO_BLK_S_OK);
     CHECK(memcmp(ram + DATA2_OFF, disk + 3 * 512, 1024) == 0);
-    CHECK_EQ(request(T_FLUSH, 0, 0, 0), S_OK);
+    CHECK_EQ(request(VIRTIO_BLK_T_FLUSH, 0, 0, 0), VIRTIO_BLK_S_OK);
 }
 
 static void test_out_of_range(void)
 {
     fresh(false);
     probe(QUEUE_SIZE);
-    CHECK_EQ(request(T_IN, SECTORS, DATA2_OFF, 512), S_IOERR);
-    CHECK_EQ(request(T_OUT, SECTORS - 1, DATA_OFF, 1024), S_IOERR);
-    CHECK_EQ(request(T_IN, UINT64_MAX, DATA2_OFF, 512), S_IOERR);
-    CHECK_EQ(request(T_OUT, 1ull << 55, DATA_OFF, 512), S_IOERR); /* sector * 512 wraps */
-    CHECK_EQ(request(T_IN, 0, DATA2_OFF, 513), S_IOERR);          /* not whole sectors */
-    CHECK_EQ(request(T_OUT, 0, DATA_OFF, 100), S_IOERR);
+    CHECK_EQ(request(VIRTIO_BLK_T_IN, SECTORS, DATA2_OFF, 512), VIRTIO_BLK_S_IOERR);
+    CHECK_EQ(request(VIRTIO_BLK_T_OUT, SECTORS - 1, DATA_OFF, 1024), VIRTIO_BLK_S_IOERR);
+    CHECK_EQ(request(VIRTIO_BLK_T_IN, UINT64_MAX, DATA2_OFF, 512), VIRTIO_BLK_S_IOERR);
+    CHECK_EQ(request(VIRTIO_BLK_T_OUT, 1ull << 55, DATA_OFF, 512),
+             VIRTIO_BLK_S_IOERR); /* sector * 512 wraps */
+    CHECK_EQ(request(VIRTIO_BLK_T_IN, 0, DATA2_OFF, 513),
+             VIRTIO_BLK_S_IOERR); /* not whole sectors */
+    CHECK_EQ(request(VIRTIO_BLK_T_OUT, 0, DATA_OFF, 100), VIRTIO_BLK_S_IOERR);
     CHECK_EQ(env.disk_bad, 0);
     CHECK_EQ(env.disk_reads + env.disk_writes, 0); /* refused before anything moved */
     env.disk_error = -EIO;
-    CHECK_EQ(request(T_IN, 0, DATA2_OFF, 512), S_IOERR);
-    CHECK_EQ(request(T_OUT, 0, DATA_OFF, 512), S_IOERR);
+    CHECK_EQ(request(VIRTIO_BLK_T_IN, 0, DATA2_OFF, 512), VIRTIO_BLK_S_IOERR);
+    CHECK_EQ(request(VIRTIO_BLK_T_OUT, 0, DATA_OFF, 512), VIRTIO_BLK_S_IOERR);
     env.disk_error = 0;
-    CHECK_EQ(request(T_IN, 0, DATA2_OFF, 512), S_OK);
+    CHECK_EQ(request(VIRTIO_BLK_T_IN, 0, DATA2_OFF, 512), VIRTIO_BLK_S_OK);
 }
 
 /* Submit head as it stands in the table; the used length and the status byte (0xee: untouched). */
@@ -628,74 +588,76 @@ static void malformed(uint16_t head, uint32_t used_len, uint8_t status)
     kick(head);
     expect_used(head, used_len);
     CHECK_EQ(ram[STAT_OFF], status);
-    CHECK_EQ(rd(STATUS) & S_NEEDS_RESET, 0);
+    CHECK_EQ(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET, 0);
 }
 
 static void test_malformed_requests(void)
 {
     fresh(false);
     probe(8);
-    put_hdr(HDR_OFF, T_IN, 0);
+    put_hdr(HDR_OFF, VIRTIO_BLK_T_IN, 0);
     /* Header too short. */
-    put_desc(0, RAM_BASE + HDR_OFF, 8, D_NEXT, 1);
-    put_desc(1, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
-    malformed(0, 1, S_IOERR);
+    put_desc(0, RAM_BASE + HDR_OFF, 8, VIRTQ_DESC_F_NEXT, 1);
+    put_desc(1, RAM_BASE + STAT_OFF, 1, VIRTQ_DESC_F_WRITE, 0);
+    malformed(0, 1, VIRTIO_BLK_S_IOERR);
     /* Header device-writable: no readable bytes at all. */
-    put_desc(0, RAM_BASE + HDR_OFF, 16, D_NEXT | D_WRITE, 1);
-    malformed(0, 1 + 16, S_IOERR);
+    put_desc(0, RAM_BASE + HDR_OFF, 16, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 1);
+    malformed(0, 1 + 16, VIRTIO_BLK_S_IOERR);
     /* Readable after writable (2.7.4.2). */
-    put_desc(0, RAM_BASE + HDR_OFF, 16, D_NEXT, 1);
-    put_desc(1, RAM_BASE + DATA_OFF, 512, D_NEXT | D_WRITE, 2);
-    put_desc(2, RAM_BASE + DATA2_OFF, 512, D_NEXT, 3);
-    put_desc(3, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
-    malformed(0, 1 + 512, S_IOERR);
+    put_desc(0, RAM_BASE + HDR_OFF, 16, VIRTQ_DESC_F_NEXT, 1);
+    put_desc(1, RAM_BASE + DATA_OFF, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+    put_desc(2, RAM_BASE + DATA2_OFF, 512, VIRTQ_DESC_F_NEXT, 3);
+    put_desc(3, RAM_BASE + STAT_OFF, 1, VIRTQ_DESC_F_WRITE, 0);
+    malformed(0, 1 + 512, VIRTIO_BLK_S_IOERR);
     /* INDIRECT, not offered. */
-    put_desc(1, RAM_BASE + DATA_OFF, 512, D_NEXT | D_WRITE | D_INDIRECT, 2);
-    put_desc(2, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
-    malformed(0, 1 + 512, S_IOERR);
+    put_desc(1, RAM_BASE + DATA_OFF, 512,
+             VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_INDIRECT, 2);
+    put_desc(2, RAM_BASE + STAT_OFF, 1, VIRTQ_DESC_F_WRITE, 0);
+    malformed(0, 1 + 512, VIRTIO_BLK_S_IOERR);
     /* A data buffer outside guest RAM: asked for, refused, answered with IOERR. */
-    put_desc(1, 0x1000, 512, D_NEXT | D_WRITE, 2);
-    malformed(0, 1 + 512, S_IOERR);
+    put_desc(1, 0x1000, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+    malformed(0, 1 + 512, VIRTIO_BLK_S_IOERR);
     CHECK(env.mem_faults > 0);
     /* A descriptor whose range wraps past 2^64. */
-    put_desc(1, UINT64_MAX - 100, 512, D_NEXT | D_WRITE, 2);
-    malformed(0, 1, S_IOERR);
+    put_desc(1, UINT64_MAX - 100, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+    malformed(0, 1, VIRTIO_BLK_S_IOERR);
     /* A 4 GiB read: refused by range, not buffered. */
-    put_desc(1, RAM_BASE, 0xfffffe00u, D_NEXT | D_WRITE, 2);
-    malformed(0, 0xfffffe01u, S_IOERR);
+    put_desc(1, RAM_BASE, 0xfffffe00u, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+    malformed(0, 0xfffffe01u, VIRTIO_BLK_S_IOERR);
     /* The status descriptor read-only: nowhere to answer, the head still returns. */
     put_desc(1, RAM_BASE + STAT_OFF, 1, 0, 0);
     malformed(0, 0, 0xee);
     /* The status descriptor empty. */
-    put_desc(1, RAM_BASE + STAT_OFF, 0, D_WRITE, 0);
+    put_desc(1, RAM_BASE + STAT_OFF, 0, VIRTQ_DESC_F_WRITE, 0);
     malformed(0, 0, 0xee);
     /* The status byte outside guest RAM. */
-    put_desc(1, RAM_BASE + RAM_SIZE, 1, D_WRITE, 0);
+    put_desc(1, RAM_BASE + RAM_SIZE, 1, VIRTQ_DESC_F_WRITE, 0);
     malformed(0, 0, 0xee);
     /* A next index past the table (where, just past it, lies what would pass for a status). */
-    put_desc(1, RAM_BASE + DATA_OFF, 512, D_WRITE | D_NEXT, 8);
-    put_desc(8, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+    put_desc(1, RAM_BASE + DATA_OFF, 512, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 8);
+    put_desc(8, RAM_BASE + STAT_OFF, 1, VIRTQ_DESC_F_WRITE, 0);
     malformed(0, 0, 0xee);
     /* A loop: 0 -> 1 -> 2 -> 0; the walk stops after a queue's worth. */
-    put_desc(1, RAM_BASE + STAT_OFF, 1, D_WRITE | D_NEXT, 2);
-    put_desc(2, RAM_BASE + STAT_OFF, 1, D_WRITE | D_NEXT, 0);
+    put_desc(1, RAM_BASE + STAT_OFF, 1, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 2);
+    put_desc(2, RAM_BASE + STAT_OFF, 1, VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 0);
     env.calls = 0;
     malformed(0, 0, 0xee);
     CHECK(env.calls < 20);
     /* A chain of exactly the queue size is fine. */
-    put_hdr(HDR_OFF, T_IN, 2);
-    put_desc(0, RAM_BASE + HDR_OFF, 16, D_NEXT, 1);
+    put_hdr(HDR_OFF, VIRTIO_BLK_T_IN, 2);
+    put_desc(0, RAM_BASE + HDR_OFF, 16, VIRTQ_DESC_F_NEXT, 1);
     for (unsigned i = 1; i < 7; i++)
-        put_desc(i, RAM_BASE + DATA2_OFF + 64 * i, 64, D_NEXT | D_WRITE, (uint16_t)(i + 1));
-    put_desc(7, RAM_BASE + STAT_OFF, 129, D_WRITE, 0);
+        put_desc(i, RAM_BASE + DATA2_OFF + 64 * i, 64, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE,
+                 (uint16_t)(i + 1));
+    put_desc(7, RAM_BASE + STAT_OFF, 129, VIRTQ_DESC_F_WRITE, 0);
     ram[STAT_OFF + 128] = 0xee;
     kick(0);
     expect_used(0, 6 * 64 + 129);
-    CHECK_EQ(ram[STAT_OFF + 128], S_OK); /* the status is the last byte of the 129 */
+    CHECK_EQ(ram[STAT_OFF + 128], VIRTIO_BLK_S_OK); /* the status is the last byte of the 129 */
     CHECK(memcmp(ram + DATA2_OFF + 64, disk + 2 * 512, 384) == 0);
     CHECK(memcmp(ram + STAT_OFF, disk + 2 * 512 + 384, 128) == 0);
     /* After all that the device still works. */
-    CHECK_EQ(request(T_IN, 1, DATA2_OFF, 512), S_OK);
+    CHECK_EQ(request(VIRTIO_BLK_T_IN, 1, DATA2_OFF, 512), VIRTIO_BLK_S_OK);
     CHECK_EQ(env.disk_bad, 0);
     CHECK_EQ(env.disk_writes, 0);
 }
@@ -705,17 +667,17 @@ static void expect_needs_reset(void)
 {
     uint64_t before;
 
-    CHECK(rd(STATUS) & S_NEEDS_RESET);
-    CHECK(rd(INT_STATUS) & 2);
+    CHECK(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+    CHECK(rd(VIRTIO_MMIO_INTERRUPT_STATUS) & 2);
     CHECK(env.level);
     before = env.calls;
-    wr(QUEUE_NOTIFY, 0);
+    wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
     CHECK_EQ(run(), 0);
     CHECK_EQ(env.calls, before);
-    wr(STATUS, 0);
-    CHECK_EQ(rd(STATUS), 0);
-    CHECK_EQ(rd(INT_STATUS), 0);
-    CHECK_EQ(rd(QUEUE_READY), 0);
+    wr(VIRTIO_MMIO_STATUS, 0);
+    CHECK_EQ(rd(VIRTIO_MMIO_STATUS), 0);
+    CHECK_EQ(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+    CHECK_EQ(rd(VIRTIO_MMIO_QUEUE_READY), 0);
     CHECK(!env.level);
 }
 
@@ -723,10 +685,10 @@ static void expect_needs_reset(void)
 static void expect_bad_queue_reg(uint64_t reg, uint32_t val)
 {
     probe(8);
-    wr(QUEUE_READY, 0);
+    wr(VIRTIO_MMIO_QUEUE_READY, 0);
     wr(reg, val);
-    wr(QUEUE_READY, 1);
-    wr(QUEUE_NOTIFY, 0);
+    wr(VIRTIO_MMIO_QUEUE_READY, 1);
+    wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
     run();
     expect_needs_reset();
 }
@@ -735,30 +697,30 @@ static void test_needs_reset(void)
 {
     fresh(false);
     /* The available ring outside guest RAM. */
-    expect_bad_queue_reg(QUEUE_AVAIL_LO, 0x1000);
+    expect_bad_queue_reg(VIRTIO_MMIO_QUEUE_DRIVER_LOW, 0x1000);
     /* A ring that wraps past 2^64. */
     probe(8);
-    wr(QUEUE_READY, 0);
-    wr(QUEUE_USED_LO, 0xfffffff0u);
-    wr(QUEUE_USED_HI, 0xffffffffu);
-    wr(QUEUE_READY, 1);
-    wr(QUEUE_NOTIFY, 0);
+    wr(VIRTIO_MMIO_QUEUE_READY, 0);
+    wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, 0xfffffff0u);
+    wr(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, 0xffffffffu);
+    wr(VIRTIO_MMIO_QUEUE_READY, 1);
+    wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
     run();
     expect_needs_reset();
     /* The used ring outside guest RAM, found on the first answer. */
     probe(8);
-    wr(QUEUE_READY, 0);
-    wr(QUEUE_USED_LO, 0x2000);
-    wr(QUEUE_READY, 1);
-    put_hdr(HDR_OFF, T_FLUSH, 0);
-    put_desc(0, RAM_BASE + HDR_OFF, 16, D_NEXT, 1);
-    put_desc(1, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+    wr(VIRTIO_MMIO_QUEUE_READY, 0);
+    wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, 0x2000);
+    wr(VIRTIO_MMIO_QUEUE_READY, 1);
+    put_hdr(HDR_OFF, VIRTIO_BLK_T_FLUSH, 0);
+    put_desc(0, RAM_BASE + HDR_OFF, 16, VIRTQ_DESC_F_NEXT, 1);
+    put_desc(1, RAM_BASE + STAT_OFF, 1, VIRTQ_DESC_F_WRITE, 0);
     kick(0);
     expect_needs_reset();
     /* The available index more than a queue ahead. */
     probe(8);
-    put_le(ram + AVAIL_OFF + 2, 9, 2);
-    wr(QUEUE_NOTIFY, 0);
+    store_le(ram + AVAIL_OFF + 2, 9, 2);
+    wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
     run();
     expect_needs_reset();
     /* A head past the table. */
@@ -767,25 +729,26 @@ static void test_needs_reset(void)
     expect_needs_reset();
     /* The descriptor table outside guest RAM. */
     probe(8);
-    wr(QUEUE_READY, 0);
-    wr(QUEUE_DESC_HI, 1);
-    wr(QUEUE_READY, 1);
+    wr(VIRTIO_MMIO_QUEUE_READY, 0);
+    wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, 1);
+    wr(VIRTIO_MMIO_QUEUE_READY, 1);
     kick(0);
     expect_needs_reset();
     /* Rings without the alignment 2.7 requires: an index could not be read in one access. */
-    expect_bad_queue_reg(QUEUE_USED_LO, (uint32_t)(RAM_BASE + USED_OFF + 2));
-    expect_bad_queue_reg(QUEUE_AVAIL_LO, (uint32_t)(RAM_BASE + AVAIL_OFF + 1));
+    expect_bad_queue_reg(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)(RAM_BASE + USED_OFF + 2));
+    expect_bad_queue_reg(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)(RAM_BASE + AVAIL_OFF + 1));
     /* A queue size that is not a power of 2. */
-    wr(STATUS, S_ACK | S_DRIVER);
-    wr(QUEUE_NUM, 3);
-    wr(QUEUE_READY, 1);
-    CHECK_EQ(rd(QUEUE_READY), 0);
-    CHECK(rd(STATUS) & S_NEEDS_RESET);
-    CHECK_EQ(rd(INT_STATUS), 0); /* no configuration interrupt before DRIVER_OK (2.1.2) */
-    wr(STATUS, 0);
+    wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    wr(VIRTIO_MMIO_QUEUE_NUM, 3);
+    wr(VIRTIO_MMIO_QUEUE_READY, 1);
+    CHECK_EQ(rd(VIRTIO_MMIO_QUEUE_READY), 0);
+    CHECK(rd(VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET);
+    CHECK_EQ(rd(VIRTIO_MMIO_INTERRUPT_STATUS),
+             0); /* no configuration interrupt before DRIVER_OK (2.1.2) */
+    wr(VIRTIO_MMIO_STATUS, 0);
     /* And the device works again after a reset. */
     probe(8);
-    CHECK_EQ(request(T_IN, 0, DATA2_OFF, 512), S_OK);
+    CHECK_EQ(request(VIRTIO_BLK_T_IN, 0, DATA2_OFF, 512), VIRTIO_BLK_S_OK);
     CHECK_EQ(env.disk_bad, 0);
 }
 
@@ -794,44 +757,45 @@ static void test_reset_and_gating(void)
     fresh(false);
     /* Nothing is consumed before DRIVER_OK (3.1.1). */
     probe(8);
-    wr(STATUS, 0);
-    wr(STATUS, S_ACK | S_DRIVER);
-    wr(QUEUE_NUM, 8);
-    wr(QUEUE_DESC_LO, (uint32_t)(RAM_BASE + DESC_OFF));
-    wr(QUEUE_AVAIL_LO, (uint32_t)(RAM_BASE + AVAIL_OFF));
-    wr(QUEUE_USED_LO, (uint32_t)(RAM_BASE + USED_OFF));
-    wr(QUEUE_READY, 1);
+    wr(VIRTIO_MMIO_STATUS, 0);
+    wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    wr(VIRTIO_MMIO_QUEUE_NUM, 8);
+    wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)(RAM_BASE + DESC_OFF));
+    wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)(RAM_BASE + AVAIL_OFF));
+    wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)(RAM_BASE + USED_OFF));
+    wr(VIRTIO_MMIO_QUEUE_READY, 1);
     env.calls = 0;
-    wr(QUEUE_NOTIFY, 0);
+    wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
     CHECK_EQ(run(), 0);
     CHECK_EQ(env.calls, 0);
     /* Setup registers are ignored while the queue is enabled. */
     probe(8);
-    wr(QUEUE_AVAIL_LO, 0x1000);
-    wr(QUEUE_NUM, 3);
-    CHECK_EQ(request(T_IN, 0, DATA2_OFF, 512), S_OK);
+    wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, 0x1000);
+    wr(VIRTIO_MMIO_QUEUE_NUM, 3);
+    CHECK_EQ(request(VIRTIO_BLK_T_IN, 0, DATA2_OFF, 512), VIRTIO_BLK_S_OK);
     /* Another queue index is not ours: ignored. */
     env.calls = 0;
-    wr(QUEUE_NOTIFY, 1);
+    wr(VIRTIO_MMIO_QUEUE_NOTIFY, 1);
     CHECK(!vvirtio_blk_notified(&dev));
     CHECK_EQ(env.calls, 0);
     /* Reset with the line up takes it down and forgets the ring positions. */
-    put_hdr(HDR_OFF, T_FLUSH, 0);
-    put_desc(0, RAM_BASE + HDR_OFF, 16, D_NEXT, 1);
-    put_desc(1, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+    put_hdr(HDR_OFF, VIRTIO_BLK_T_FLUSH, 0);
+    put_desc(0, RAM_BASE + HDR_OFF, 16, VIRTQ_DESC_F_NEXT, 1);
+    put_desc(1, RAM_BASE + STAT_OFF, 1, VIRTQ_DESC_F_WRITE, 0);
     kick(0);
     CHECK(env.level);
     vvirtio_blk_reset(&dev);
     CHECK(!env.level);
-    CHECK_EQ(rd(STATUS), 0);
-    CHECK_EQ(rd(INT_STATUS), 0);
+    CHECK_EQ(rd(VIRTIO_MMIO_STATUS), 0);
+    CHECK_EQ(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
     probe(8);
-    CHECK_EQ(request(T_IN, 0, DATA2_OFF, 512), S_OK); /* used->idx starts from 0 again */
+    CHECK_EQ(request(VIRTIO_BLK_T_IN, 0, DATA2_OFF, 512),
+             VIRTIO_BLK_S_OK); /* used->idx starts from 0 again */
     /* Acknowledging only some bits leaves the rest. */
     kick(0);
-    wr(INT_ACK, 2);
+    wr(VIRTIO_MMIO_INTERRUPT_ACK, 2);
     CHECK(env.level);
-    wr(INT_ACK, 1);
+    wr(VIRTIO_MMIO_INTERRUPT_ACK, 1);
     CHECK(!env.level);
     CHECK(!env.repeated);
 }
@@ -863,9 +827,10 @@ static void put_data_request(uint32_t type, uint64_t sector, uint64_t data_off, 
 {
     put_hdr(HDR_OFF, type, sector);
     ram[STAT_OFF] = 0xee;
-    put_desc(0, RAM_BASE + HDR_OFF, 16, D_NEXT, 1);
-    put_desc(1, RAM_BASE + data_off, len, D_NEXT | (type == T_IN ? D_WRITE : 0), 2);
-    put_desc(2, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+    put_desc(0, RAM_BASE + HDR_OFF, 16, VIRTQ_DESC_F_NEXT, 1);
+    put_desc(1, RAM_BASE + data_off, len,
+             VIRTQ_DESC_F_NEXT | (type == VIRTIO_BLK_T_IN ? VIRTQ_DESC_F_WRITE : 0), 2);
+    put_desc(2, RAM_BASE + STAT_OFF, 1, VIRTQ_DESC_F_WRITE, 0);
 }
 
 static void post_data(uint32_t type, uint64_t sector, uint64_t data_off, uint32_t len)
@@ -877,7 +842,7 @@ static void post_data(uint32_t type, uint64_t sector, uint64_t data_off, uint32_
 /* Nothing answered yet: no used entry, no status, no interrupt. */
 static void expect_unanswered(void)
 {
-    CHECK_EQ(get_le(ram + USED_OFF + 2, 2), drv.used_seen);
+    CHECK_EQ(load_le(ram + USED_OFF + 2, 2), drv.used_seen);
     CHECK_EQ(ram[STAT_OFF], 0xee);
     CHECK(!env.level);
 }
@@ -892,7 +857,7 @@ static void test_large_request_steps(void)
 
     fresh(false);
     probe(8);
-    post_data(T_IN, 8, BIG_OFF, len);
+    post_data(VIRTIO_BLK_T_IN, 8, BIG_OFF, len);
     CHECK_EQ(env.io_bytes, 0); /* the notify only told the worker */
     CHECK(vvirtio_blk_step(&dev));
     CHECK_EQ(env.disk_reads, 1);
@@ -907,17 +872,17 @@ static void test_large_request_steps(void)
     CHECK_EQ(env.io_bytes, len);
     CHECK(!vvirtio_blk_step(&dev));
     expect_used(0, len + 1);
-    CHECK_EQ(ram[STAT_OFF], S_OK);
+    CHECK_EQ(ram[STAT_OFF], VIRTIO_BLK_S_OK);
     CHECK_EQ(env.io_max, STEP);
     CHECK(memcmp(ram + BIG_OFF, disk + 8 * 512, len) == 0);
 
     /* The same size out, from another pattern. */
     for (uint32_t i = 0; i < len; i++)
         ram[BIG_OFF + i] = pattern(i, 3);
-    post_data(T_OUT, 16, BIG_OFF, len);
+    post_data(VIRTIO_BLK_T_OUT, 16, BIG_OFF, len);
     CHECK_EQ(run(), 3);
     expect_used(0, 1);
-    CHECK_EQ(ram[STAT_OFF], S_OK);
+    CHECK_EQ(ram[STAT_OFF], VIRTIO_BLK_S_OK);
     CHECK_EQ(env.disk_writes, 3);
     CHECK_EQ(env.io_max, STEP);
     CHECK(memcmp(disk + 16 * 512, ram + BIG_OFF, len) == 0);
@@ -940,16 +905,16 @@ static void test_chunked_ram(void)
     probe(8);
     for (i = 0; i < len; i++)
         *gbyte(from + i) = pattern(i, 5);
-    post_data(T_OUT, 100, from, len);
+    post_data(VIRTIO_BLK_T_OUT, 100, from, len);
     CHECK_EQ(run(), 1);
     expect_used(0, 1);
-    CHECK_EQ(ram[STAT_OFF], S_OK);
+    CHECK_EQ(ram[STAT_OFF], VIRTIO_BLK_S_OK);
     CHECK_EQ(env.disk_writes, 5);
     CHECK(env.io_max <= chunk);
     for (i = 0; i < len && disk[100 * 512 + i] == pattern(i, 5); i++)
         ;
     CHECK_EQ(i, len);
-    post_data(T_IN, 100, to, len);
+    post_data(VIRTIO_BLK_T_IN, 100, to, len);
     CHECK_EQ(run(), 1);
     expect_used(0, len + 1);
     CHECK_EQ(env.disk_reads, 5);
@@ -985,15 +950,17 @@ static void test_buffers_outside_ram(void)
             unsigned faults = env.mem_faults;
 
             /* A good first descriptor of more than a step, then the bad one. */
-            put_hdr(HDR_OFF, out ? T_OUT : T_IN, 0);
+            put_hdr(HDR_OFF, out ? VIRTIO_BLK_T_OUT : VIRTIO_BLK_T_IN, 0);
             ram[STAT_OFF] = 0xee;
-            put_desc(0, RAM_BASE + HDR_OFF, 16, D_NEXT, 1);
-            put_desc(1, RAM_BASE + BIG_OFF, STEP + 4096, D_NEXT | (out ? 0 : D_WRITE), 2);
-            put_desc(2, bad[i].addr, bad[i].len, D_NEXT | (out ? 0 : D_WRITE), 3);
-            put_desc(3, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
+            put_desc(0, RAM_BASE + HDR_OFF, 16, VIRTQ_DESC_F_NEXT, 1);
+            put_desc(1, RAM_BASE + BIG_OFF, STEP + 4096,
+                     VIRTQ_DESC_F_NEXT | (out ? 0 : VIRTQ_DESC_F_WRITE), 2);
+            put_desc(2, bad[i].addr, bad[i].len, VIRTQ_DESC_F_NEXT | (out ? 0 : VIRTQ_DESC_F_WRITE),
+                     3);
+            put_desc(3, RAM_BASE + STAT_OFF, 1, VIRTQ_DESC_F_WRITE, 0);
             kick(0);
             expect_used(0, out ? 1 : STEP + 4096 + bad[i].len + 1);
-            CHECK_EQ(ram[STAT_OFF], S_IOERR);
+            CHECK_EQ(ram[STAT_OFF], VIRTIO_BLK_S_IOERR);
             CHECK(env.mem_faults > faults);
         }
     }
@@ -1001,7 +968,7 @@ static void test_buffers_outside_ram(void)
     CHECK(memcmp(disk, before, sizeof(before)) == 0);
     /* The last byte of RAM is RAM. */
     memset(ram + RAM_SIZE - 512, 0, 512);
-    CHECK_EQ(request(T_IN, 1, RAM_SIZE - 512, 512), S_OK);
+    CHECK_EQ(request(VIRTIO_BLK_T_IN, 1, RAM_SIZE - 512, 512), VIRTIO_BLK_S_OK);
     CHECK(memcmp(ram + RAM_SIZE - 512, disk + 512, 512) == 0);
 }
 
@@ -1011,21 +978,21 @@ static void test_reset_between_steps(void)
     for (unsigned how = 0; how < 2; how++) {
         fresh(false);
         probe(8);
-        post_data(T_IN, 0, BIG_OFF, 3 * STEP);
+        post_data(VIRTIO_BLK_T_IN, 0, BIG_OFF, 3 * STEP);
         CHECK(vvirtio_blk_step(&dev));
         CHECK_EQ(env.io_bytes, STEP);
         if (how == 0)
-            wr(STATUS, 0);
+            wr(VIRTIO_MMIO_STATUS, 0);
         else
-            wr(QUEUE_READY, 0);
+            wr(VIRTIO_MMIO_QUEUE_READY, 0);
         CHECK(vvirtio_blk_step(&dev)); /* drops it */
         CHECK(!vvirtio_blk_step(&dev));
         CHECK_EQ(env.io_bytes, STEP);
         expect_unanswered();
-        CHECK_EQ(rd(INT_STATUS), 0);
+        CHECK_EQ(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
         CHECK_EQ(dev.last_avail, 0);
         probe(8);
-        CHECK_EQ(request(T_IN, 4, DATA2_OFF, 512), S_OK);
+        CHECK_EQ(request(VIRTIO_BLK_T_IN, 4, DATA2_OFF, 512), VIRTIO_BLK_S_OK);
         CHECK(memcmp(ram + DATA2_OFF, disk + 4 * 512, 512) == 0);
     }
 }
@@ -1044,7 +1011,7 @@ static void race_notify(void)
 
 static void race_reset(void)
 {
-    wr(STATUS, 0);
+    wr(VIRTIO_MMIO_STATUS, 0);
 }
 
 static int race_disk_write(void *ctx, uint64_t offset, const void *buf, size_t len)
@@ -1059,13 +1026,13 @@ static int race_disk_write(void *ctx, uint64_t offset, const void *buf, size_t l
 /* Head 0 writes sector 4 (and so calls disk_write), head 1 flushes. */
 static void race_requests(void)
 {
-    put_hdr(HDR_OFF, T_OUT, 4);
-    put_desc(0, RAM_BASE + HDR_OFF, 16, D_NEXT, 2);
-    put_desc(2, RAM_BASE + DATA_OFF, 512, D_NEXT, 3);
-    put_desc(3, RAM_BASE + STAT_OFF, 1, D_WRITE, 0);
-    put_hdr(HDR_OFF + 16, T_FLUSH, 0);
-    put_desc(1, RAM_BASE + HDR_OFF + 16, 16, D_NEXT, 4);
-    put_desc(4, RAM_BASE + STAT_OFF + 1, 1, D_WRITE, 0);
+    put_hdr(HDR_OFF, VIRTIO_BLK_T_OUT, 4);
+    put_desc(0, RAM_BASE + HDR_OFF, 16, VIRTQ_DESC_F_NEXT, 2);
+    put_desc(2, RAM_BASE + DATA_OFF, 512, VIRTQ_DESC_F_NEXT, 3);
+    put_desc(3, RAM_BASE + STAT_OFF, 1, VIRTQ_DESC_F_WRITE, 0);
+    put_hdr(HDR_OFF + 16, VIRTIO_BLK_T_FLUSH, 0);
+    put_desc(1, RAM_BASE + HDR_OFF + 16, 16, VIRTQ_DESC_F_NEXT, 4);
+    put_desc(4, RAM_BASE + STAT_OFF + 1, 1, VIRTQ_DESC_F_WRITE, 0);
 }
 
 static void test_mmio_during_step(void)
@@ -1075,18 +1042,18 @@ static void test_mmio_during_step(void)
     };
 
     fresh(false);
-    dev.ops = &race_ops;
+    vvirtio_blk_init(&dev, DISK_SIZE, false, &race_ops, &env); /* ops are bound at init */
     probe(8);
     race_requests();
     race_action = race_notify;
     race_armed = true;
     kick(0);
     CHECK(!race_armed);
-    CHECK_EQ(get_le(ram + USED_OFF + 2, 2), 2);
-    CHECK_EQ(get_le(ram + USED_OFF + 4, 4), 0);
-    CHECK_EQ(get_le(ram + USED_OFF + 12, 4), 1);
-    CHECK_EQ(ram[STAT_OFF], S_OK);
-    CHECK_EQ(ram[STAT_OFF + 1], S_OK);
+    CHECK_EQ(load_le(ram + USED_OFF + 2, 2), 2);
+    CHECK_EQ(load_le(ram + USED_OFF + 4, 4), 0);
+    CHECK_EQ(load_le(ram + USED_OFF + 12, 4), 1);
+    CHECK_EQ(ram[STAT_OFF], VIRTIO_BLK_S_OK);
+    CHECK_EQ(ram[STAT_OFF + 1], VIRTIO_BLK_S_OK);
     CHECK_EQ(env.flushes, 1);
 
     /* Both made available at once; a reset arrives during the first. */
@@ -1094,23 +1061,23 @@ static void test_mmio_during_step(void)
     race_requests();
     env.flushes = 0;
     ram[STAT_OFF] = ram[STAT_OFF + 1] = 0xee;
-    put_le(ram + AVAIL_OFF + 4, 0, 2);
-    put_le(ram + AVAIL_OFF + 6, 1, 2);
-    put_le(ram + AVAIL_OFF + 2, 2, 2);
+    store_le(ram + AVAIL_OFF + 4, 0, 2);
+    store_le(ram + AVAIL_OFF + 6, 1, 2);
+    store_le(ram + AVAIL_OFF + 2, 2, 2);
     race_action = race_reset;
     race_armed = true;
-    wr(QUEUE_NOTIFY, 0);
+    wr(VIRTIO_MMIO_QUEUE_NOTIFY, 0);
     run();
     CHECK(!race_armed);
     CHECK_EQ(ram[STAT_OFF], 0xee);     /* written to the disk, but never answered */
     CHECK_EQ(ram[STAT_OFF + 1], 0xee); /* and the flush was never seen */
-    CHECK_EQ(get_le(ram + USED_OFF + 2, 2), 0);
+    CHECK_EQ(load_le(ram + USED_OFF + 2, 2), 0);
     CHECK_EQ(env.flushes, 0);
     CHECK_EQ(dev.last_avail, 0);
-    CHECK_EQ(rd(INT_STATUS), 0);
+    CHECK_EQ(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
     CHECK(!env.level);
     probe(8);
-    CHECK_EQ(request(T_IN, 4, DATA2_OFF, 512), S_OK);
+    CHECK_EQ(request(VIRTIO_BLK_T_IN, 4, DATA2_OFF, 512), VIRTIO_BLK_S_OK);
     CHECK(memcmp(ram + DATA2_OFF, ram + DATA_OFF, 512) == 0);
 }
 
@@ -1212,7 +1179,7 @@ static void test_worker_thread(void)
     uint16_t used = 0;
 
     fresh(false);
-    dev.ops = &thr_ops;
+    vvirtio_blk_init(&dev, DISK_SIZE, false, &thr_ops, &env); /* ops are bound at init */
     rng_state = 0x5851f42d4c957f2dull;
     probe(8);
     thr.stop = false;
@@ -1223,12 +1190,12 @@ static void test_worker_thread(void)
 
         if (what == 0) {
             /* A large read, reset after a while: the line goes down with InterruptStatus. */
-            put_data_request(T_IN, 0, BIG_OFF, 3 * STEP);
+            put_data_request(VIRTIO_BLK_T_IN, 0, BIG_OFF, 3 * STEP);
             make_available(0);
             for (unsigned i = rng() % 64; i; i--)
                 sched_yield();
-            wr(STATUS, 0);
-            CHECK_EQ(rd(INT_STATUS), 0);
+            wr(VIRTIO_MMIO_STATUS, 0);
+            CHECK_EQ(rd(VIRTIO_MMIO_INTERRUPT_STATUS), 0);
             CHECK(thr_wait_line_low());
             probe(8);
             used = 0;
@@ -1237,21 +1204,21 @@ static void test_worker_thread(void)
         if (what < 4) {
             for (unsigned i = 0; i < 4096; i++)
                 ram[DATA_OFF + i] = (uint8_t)rng();
-            put_data_request(T_OUT, sector, DATA_OFF, 4096);
+            put_data_request(VIRTIO_BLK_T_OUT, sector, DATA_OFF, 4096);
         } else {
-            put_data_request(T_IN, sector, DATA2_OFF, 4096);
+            put_data_request(VIRTIO_BLK_T_IN, sector, DATA2_OFF, 4096);
         }
         make_available(0);
         used++;
         CHECK(thr_wait_used(used));
-        CHECK_EQ(ram[STAT_OFF], S_OK);
+        CHECK_EQ(ram[STAT_OFF], VIRTIO_BLK_S_OK);
         if (what < 4)
             CHECK(memcmp(disk + sector * 512, ram + DATA_OFF, 4096) == 0);
         else
             CHECK(memcmp(ram + DATA2_OFF, disk + sector * 512, 4096) == 0);
-        CHECK(rd(INT_STATUS) & 1);
+        CHECK(rd(VIRTIO_MMIO_INTERRUPT_STATUS) & 1);
         CHECK(__atomic_load_n(&thr.level, __ATOMIC_SEQ_CST));
-        wr(INT_ACK, 1);
+        wr(VIRTIO_MMIO_INTERRUPT_ACK, 1);
         CHECK(thr_wait_line_low());
     }
     pthread_mutex_lock(&thr.m);
@@ -1324,16 +1291,17 @@ static void fuzz_scribble(uint64_t ipa, const void *buf, size_t len)
 /* A chain that is plausible and then damaged in one random place. */
 static void fuzz_chain(void)
 {
-    static const uint32_t types[] = {T_IN, T_OUT, T_FLUSH, T_GET_ID, 3, 0xffffffffu};
+    static const uint32_t types[] = {
+        VIRTIO_BLK_T_IN, VIRTIO_BLK_T_OUT, VIRTIO_BLK_T_FLUSH, VIRTIO_BLK_T_GET_ID, 3, 0xffffffffu};
     static const uint64_t sectors[] = {0, 1, SECTORS - 1, SECTORS, UINT64_MAX, 1ull << 55};
     unsigned n = 1 + rng() % 6, num = fz.num ? fz.num : 1;
     uint16_t idx = (uint16_t)(rng() % num), head = idx;
     uint8_t hdr[16], desc[16], slot[2];
     uint64_t hdr_ipa = RAM_BASE + rng() % FUZZ_SPAN;
 
-    put_le(hdr, types[rng() % 6], 4);
-    put_le(hdr + 4, 0, 4);
-    put_le(hdr + 8, rng() % 2 ? rng() % SECTORS : sectors[rng() % 6], 8);
+    store_le(hdr, types[rng() % 6], 4);
+    store_le(hdr + 4, 0, 4);
+    store_le(hdr + 8, rng() % 2 ? rng() % SECTORS : sectors[rng() % 6], 8);
     fuzz_scribble(hdr_ipa, hdr, sizeof(hdr));
     for (unsigned i = 0; i < n; i++) {
         bool last = i == n - 1;
@@ -1350,17 +1318,17 @@ static void fuzz_chain(void)
             default: next = (uint16_t)rng(); break;
             }
         }
-        put_le(desc, addr, 8);
-        put_le(desc + 8, len, 4);
-        put_le(desc + 12, flags, 2);
-        put_le(desc + 14, next, 2);
+        store_le(desc, addr, 8);
+        store_le(desc + 8, len, 4);
+        store_le(desc + 12, flags, 2);
+        store_le(desc + 14, next, 2);
         fuzz_scribble(fz.desc + 16ull * idx, desc, sizeof(desc));
         idx = next;
     }
-    put_le(slot, rng() % 64 ? head : (uint16_t)rng(), 2);
+    store_le(slot, rng() % 64 ? head : (uint16_t)rng(), 2);
     fuzz_scribble(fz.avail + 4 + 2ull * (fz.avail_idx % num), slot, sizeof(slot));
     fz.avail_idx += rng() % 256 ? 1 : (uint16_t)rng();
-    put_le(slot, fz.avail_idx, 2);
+    store_le(slot, fz.avail_idx, 2);
     fuzz_scribble(fz.avail + 2, slot, sizeof(slot));
 }
 
@@ -1378,19 +1346,22 @@ static void fuzz_setup(void)
     uint64_t desc = fuzz_ring(), avail = fuzz_ring(), used = fuzz_ring();
     uint8_t zero[2] = {0, 0};
 
-    wr(STATUS, 0);
-    wr(STATUS, S_ACK | S_DRIVER);
-    set_driver_features(rng() % 8 ? F_VERSION_1 | F_FLUSH : rng());
-    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
-    wr(QUEUE_NUM, num);
-    wr(QUEUE_DESC_LO, (uint32_t)desc);
-    wr(QUEUE_DESC_HI, (uint32_t)(desc >> 32));
-    wr(QUEUE_AVAIL_LO, (uint32_t)avail);
-    wr(QUEUE_AVAIL_HI, (uint32_t)(avail >> 32));
-    wr(QUEUE_USED_LO, (uint32_t)used);
-    wr(QUEUE_USED_HI, (uint32_t)(used >> 32));
-    wr(QUEUE_READY, 1);
-    wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
+    wr(VIRTIO_MMIO_STATUS, 0);
+    wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
+    set_driver_features(rng() % 8 ? (1ull << VIRTIO_F_VERSION_1) | (1ull << VIRTIO_BLK_F_FLUSH)
+                                  : rng());
+    wr(VIRTIO_MMIO_STATUS,
+       VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK);
+    wr(VIRTIO_MMIO_QUEUE_NUM, num);
+    wr(VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
+    wr(VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
+    wr(VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)avail);
+    wr(VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(avail >> 32));
+    wr(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)used);
+    wr(VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(used >> 32));
+    wr(VIRTIO_MMIO_QUEUE_READY, 1);
+    wr(VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
+                               VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
     /* Linux starts from zeroed rings; sometimes the fuzzer does not. */
     if (rng() % 8) {
         fuzz_scribble(avail + 2, zero, 2);
@@ -1440,7 +1411,8 @@ static void fuzz_run(bool read_only, uint64_t seed, int ops)
         uint64_t before = env.calls, v = 0;
         unsigned r = rng() % 100;
         /* A driver that finds the device broken sets it up again, sooner or later. */
-        bool dead = (dev.status & S_NEEDS_RESET) || !(dev.status & S_DRIVER_OK);
+        bool dead =
+            (dev.status & VIRTIO_STATUS_NEEDS_RESET) || !(dev.status & VIRTIO_STATUS_DRIVER_OK);
 
         if (r < (dead ? 30 : 2)) {
             fuzz_setup();
@@ -1453,11 +1425,11 @@ static void fuzz_run(bool read_only, uint64_t seed, int ops)
                 junk[i] = (uint8_t)rng();
             fuzz_scribble(ipa, junk, 1 + rng() % sizeof(junk));
         } else if (r < 85) {
-            wr(QUEUE_NOTIFY, rng() % 16 ? 0 : (uint32_t)rng());
+            wr(VIRTIO_MMIO_QUEUE_NOTIFY, rng() % 16 ? 0 : (uint32_t)rng());
         } else if (r < 95) {
             fuzz_register();
         } else {
-            wr(INT_ACK, (uint32_t)rng());
+            wr(VIRTIO_MMIO_INTERRUPT_ACK, (uint32_t)rng());
         }
         if (r >= 55)
             CHECK(env.calls - before <= FUZZ_MAX_MMIO_CALLS);
@@ -1472,7 +1444,7 @@ static void fuzz_run(bool read_only, uint64_t seed, int ops)
             if (!more)
                 break;
         }
-        CHECK_EQ(vvirtio_blk_read(&dev, INT_STATUS, 4, &v), 0);
+        CHECK_EQ(vvirtio_blk_read(&dev, VIRTIO_MMIO_INTERRUPT_STATUS, 4, &v), 0);
         CHECK_EQ(env.level, v != 0);
         CHECK_EQ(dev.last_avail, dev.used_idx);
         if (test_failed_checks || env.disk_bad || env.repeated) {

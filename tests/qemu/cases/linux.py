@@ -13,7 +13,7 @@ from harness import Config, TestFailure
 
 READY = r"\[{name}\] AVATAR-LINUX-READY (\d+) cpus"
 LINUX_TIMEOUT = 300
-# Deterministic runs (DESIGN.md): no DTB randomness, a fixed clock; the guest has nokaslr.
+# Deterministic runs (docs/design.md, "Determinism"): no DTB randomness, a fixed clock; the guest has nokaslr.
 DETERMINISTIC = ["-M", "dtb-randomness=off", "-rtc", "base=2026-01-01T00:00:00"]
 
 

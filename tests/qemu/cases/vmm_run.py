@@ -285,7 +285,7 @@ for gic in (2, 3):
 @case("vmm/nimbos-contract-testos")
 def _nimbos_like(t):
     """The NimbOS-like TestOS build as the built-in nimbos guest: a GICv2 view, the EL1 physical
-    timer (PPI 30), no device tree, SYSTEM_OFF over hvc - NimbOS's contract (DESIGN.md)."""
+    timer (PPI 30), no device tree, SYSTEM_OFF over hvc - docs/design.md, "The NimbOS contract"."""
     with open(os.path.join(t.build_dir, "guests", "testos", "testos-nimbos.bin"), "rb") as f:
         nimbos_like = f.read()
     with tempfile.TemporaryDirectory() as d:
