@@ -112,8 +112,11 @@ def file_system(build_dir):
             q.wait_boot()
             size, ins = fsbench(q, "fsbench write /big.bin 16")
             yield "FAT32 sequential write 16 MiB + sync (EL1), per byte", round(ins / size, 2)
+            # The write goes to the disk around the cache: the first read is cold.
             size, ins = fsbench(q, "fsbench read /big.bin")
-            yield "FAT32 sequential read 16 MiB (EL1), per byte", round(ins / size, 2)
+            yield "file read 16 MiB, cold (EL1, FAT32), per byte", round(ins / size, 2)
+            size, ins = fsbench(q, "fsbench read /big.bin")
+            yield "file read 16 MiB, warm re-read (EL1, FAT32), per byte", round(ins / size, 2)
             count, ins = fsbench(q, "fsbench create /many 1000")
             yield "FAT32 create a file, 1000 in one directory (EL1), per file", ins // count
 

@@ -25,6 +25,7 @@ struct bcache_block {
     uint32_t dirty; /* bit i: sector i is newer than the device */
     bool hashed;    /* holds blockno's sectors and can be looked up */
     bool pinned;    /* part of the running operation: not to be evicted under it */
+    bool grown;     /* allocated on its own past the first nblocks: given back under pressure */
     uint8_t *data;
 };
 
@@ -37,12 +38,15 @@ struct bcache {
     struct blockdev *lower;
     blockdev_submit_fn submit;
     char name[16];
-    unsigned nblocks, nbuckets;
-    unsigned spb;     /* sectors per block */
-    unsigned batch;   /* blocks per batch: min(BCACHE_BATCH, nblocks) */
+    unsigned nblocks, nbuckets; /* nblocks: blocks allocated at creation, never given back */
+    unsigned spb;               /* sectors per block */
+    unsigned batch;             /* blocks per batch: min(BCACHE_BATCH, nblocks) */
     unsigned max_ios; /* transfers per batch: batch * most dirty/invalid runs in a block */
     uint32_t block_bytes;
-    struct mutex lock; /* protects everything below */
+    bcache_room_fn room; /* growth: NULL for a cache of fixed size */
+    unsigned max_blocks; /* growth: most blocks, the first nblocks included */
+    struct mutex lock;   /* protects everything below */
+    unsigned total;      /* blocks allocated: nblocks plus the grown ones */
     struct bcache_block *blocks;
     struct bcache_block **hash;
     struct list_node lru;
@@ -209,12 +213,43 @@ static struct bcache_block *lru_candidate(struct bcache *c, bool want_clean)
 }
 
 /*
+ * A new block at the free end of the LRU list when the cache may grow (below max_blocks and the
+ * owner's room() says memory is plentiful); NULL otherwise or when memory runs out.
+ */
+static struct bcache_block *grow(struct bcache *c)
+{
+    if (!c->room || c->total >= c->max_blocks || !c->room())
+        return NULL;
+    struct bcache_block *b = kzalloc(sizeof(*b));
+    if (!b)
+        return NULL;
+    b->data = kmalloc(c->block_bytes);
+    if (!b->data) {
+        kfree(b);
+        return NULL;
+    }
+    b->grown = true;
+    list_add_tail(&c->lru, &b->lru);
+    c->total++;
+    return b;
+}
+
+/*
  * The least recently used block not pinned, written back if dirty, and forgotten. If its data
  * cannot be written back it stays cached and dirty, and a clean block is taken instead.
  */
 static int take_victim(struct bcache *c, struct bcache_block **out)
 {
     struct bcache_block *b = lru_candidate(c, false);
+
+    /* An empty block first, then a new one, and only then one that holds data. */
+    if (!b || b->hashed) {
+        struct bcache_block *fresh = grow(c);
+        if (fresh) {
+            *out = fresh;
+            return 0;
+        }
+    }
 
     if (!b)
         return -EBUSY; /* cannot happen: an operation pins at most batch <= nblocks - 1 */
@@ -341,6 +376,9 @@ static uint32_t direct_run(struct bcache *c, uint64_t lba, uint32_t count, bool 
 
     if (whole > BCACHE_DIRECT_MAX_BYTES / c->block_bytes)
         whole = BCACHE_DIRECT_MAX_BYTES / c->block_bytes;
+    /* A cache that can grow keeps what is read: reading it again is served from memory. */
+    if (!write && c->room)
+        return 0;
     while (run < whole && (write || !lookup(c, blockno + run)))
         run++;
     return run >= BCACHE_DIRECT_MIN ? run : 0;
@@ -460,10 +498,12 @@ static int sync_locked(struct bcache *c)
     unsigned n = 0;
     int first = 0, err;
 
-    for (unsigned i = 0; i < c->nblocks; i++) {
-        if (!c->blocks[i].dirty)
+    for (struct list_node *node = c->lru.next; node != &c->lru; node = node->next) {
+        struct bcache_block *b = list_entry(node, struct bcache_block, lru);
+
+        if (!b->dirty)
             continue;
-        c->wb[n++] = &c->blocks[i];
+        c->wb[n++] = b;
         if (n == c->batch) {
             err = write_back(c, c->wb, n);
             first = first ? first : err;
@@ -509,9 +549,12 @@ int bcache_get_stats(struct blockdev *cache, struct bcache_stats *out)
     *out = c->stats;
     out->used = 0;
     out->dirty = 0;
-    for (unsigned i = 0; i < c->nblocks; i++) {
-        out->used += c->blocks[i].hashed;
-        out->dirty += c->blocks[i].dirty != 0;
+    out->nblocks = c->total;
+    for (struct list_node *node = c->lru.next; node != &c->lru; node = node->next) {
+        struct bcache_block *b = list_entry(node, struct bcache_block, lru);
+
+        out->used += b->hashed;
+        out->dirty += b->dirty != 0;
     }
     mutex_unlock(&c->lock);
     return 0;
@@ -519,6 +562,19 @@ int bcache_get_stats(struct blockdev *cache, struct bcache_stats *out)
 
 static void cache_free(struct bcache *c)
 {
+    if (c->lru.next) {
+        struct list_node *node = c->lru.next;
+
+        while (node != &c->lru) {
+            struct bcache_block *b = list_entry(node, struct bcache_block, lru);
+
+            node = node->next;
+            if (b->grown) {
+                kfree(b->data);
+                kfree(b);
+            }
+        }
+    }
     if (c->blocks) {
         for (unsigned i = 0; i < c->nblocks; i++)
             kfree(c->blocks[i].data);
@@ -585,6 +641,8 @@ struct blockdev *bcache_create(const char *name, struct blockdev *lower, unsigne
     c->submit = submit_fn;
     strncpy(c->name, name ? name : "", sizeof(c->name) - 1);
     c->nblocks = nblocks;
+    c->total = nblocks;
+    c->max_blocks = nblocks;
     c->spb = BCACHE_BLOCK_BYTES / ss;
     c->block_bytes = BCACHE_BLOCK_BYTES;
     c->batch = nblocks < BCACHE_BATCH ? nblocks : BCACHE_BATCH;
@@ -620,6 +678,63 @@ void bcache_destroy(struct blockdev *cache)
     }
     spin_unlock(&bcache_registry_lock);
     cache_free(c);
+}
+
+int bcache_set_growth(struct blockdev *cache, unsigned max_blocks, bcache_room_fn room)
+{
+    if (!is_cache(cache) || !room)
+        return -EINVAL;
+    struct bcache *c = cache->priv;
+
+    mutex_lock(&c->lock);
+    c->max_blocks = max_blocks < c->nblocks          ? c->nblocks
+                    : max_blocks > BCACHE_MAX_BLOCKS ? BCACHE_MAX_BLOCKS
+                                                     : max_blocks;
+    c->room = room;
+    mutex_unlock(&c->lock);
+    return 0;
+}
+
+/* Give back up to want clean, unpinned grown blocks of c, least recently used first. */
+static unsigned long shrink(struct bcache *c, unsigned long want)
+{
+    unsigned long freed = 0;
+    struct list_node *node = c->lru.prev;
+
+    while (node != &c->lru && freed < want) {
+        struct bcache_block *b = list_entry(node, struct bcache_block, lru);
+
+        node = node->prev;
+        if (!b->grown || b->pinned || b->dirty)
+            continue;
+        if (b->hashed)
+            release(c, b);
+        list_del(&b->lru);
+        kfree(b->data);
+        kfree(b);
+        c->total--;
+        c->stats.shrunk++;
+        freed++;
+    }
+    return freed;
+}
+
+unsigned long bcache_reclaim(unsigned long want)
+{
+    unsigned long freed = 0;
+
+    spin_lock(&bcache_registry_lock);
+    for (int i = 0; i < BCACHE_MAX && freed < want; i++) {
+        struct bcache *c = bcache_registry[i];
+
+        /* Never wait: the caller may be this cache's own allocation, under its lock. */
+        if (!c || !c->room || !mutex_trylock(&c->lock))
+            continue;
+        freed += shrink(c, want - freed);
+        mutex_unlock(&c->lock);
+    }
+    spin_unlock(&bcache_registry_lock);
+    return freed;
 }
 
 struct blockdev *bcache_get(int index)
