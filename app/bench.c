@@ -1,8 +1,12 @@
 /* bench.c - path lengths of user-mode operations. Under QEMU -icount shift=0 one nanosecond is
  * one instruction, so each figure is an instruction count. Output: "bench: <what> <ns> ns". */
+#include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -15,6 +19,10 @@
 #define FORK_ROUNDS   100
 #define FAULT_PAGES   2048
 #define MUTEX_ROUNDS  100000
+#define PIPE_BYTES    (16 << 20)
+#define PIPE_CHUNK    4096
+#define SIGNAL_ROUNDS 2000
+#define READ_CHUNK    (64 * 1024)
 
 static void report(const char *what, uint64_t ns, uint64_t n)
 {
@@ -114,12 +122,119 @@ static void bench_mutex(void)
     report("uncontended mutex lock+unlock", now_ns() - t0, MUTEX_ROUNDS);
 }
 
-int main(void)
+/* A writer child streams PIPE_BYTES through a pipe in PIPE_CHUNK writes; figure per MiB. */
+static void bench_pipe(void)
 {
+    static char buf[PIPE_CHUNK];
+    int fds[2];
+    long got = 0, n;
+
+    if (pipe(fds)) {
+        perror("bench: pipe");
+        return;
+    }
+    pin_to_cpu(0); /* the child inherits it: writer and reader take turns on one CPU */
+    uint64_t t0 = now_ns();
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        for (long sent = 0; sent < PIPE_BYTES; sent += PIPE_CHUNK)
+            if (write(fds[1], buf, PIPE_CHUNK) != PIPE_CHUNK)
+                _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    while ((n = read(fds[0], buf, sizeof(buf))) > 0)
+        got += n;
+    uint64_t ns = now_ns() - t0;
+    close(fds[0]);
+    waitpid(pid, NULL, 0);
+    if (got != PIPE_BYTES) {
+        printf("bench: pipe moved %ld bytes of %d\n", got, PIPE_BYTES);
+        return;
+    }
+    report("pipe throughput, per MiB", ns, PIPE_BYTES >> 20);
+}
+
+static volatile sig_atomic_t signals_seen;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    signals_seen++;
+}
+
+/* kill(self) -> handler -> sigreturn, the whole round trip. */
+static void bench_signal(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGUSR1, &sa, NULL);
+    pid_t me = getpid();
+    uint64_t t0 = now_ns();
+    for (int i = 0; i < SIGNAL_ROUNDS; i++)
+        kill(me, SIGUSR1);
+    uint64_t ns = now_ns() - t0;
+    if (signals_seen != SIGNAL_ROUNDS) {
+        printf("bench: %d of %d signals handled\n", (int)signals_seen, SIGNAL_ROUNDS);
+        return;
+    }
+    report("signal round trip (kill self, handler, sigreturn)", ns, SIGNAL_ROUNDS);
+}
+
+/* Read path whole in READ_CHUNK reads; returns the bytes read, or -1. */
+static long read_whole(const char *path, char *buf)
+{
+    int fd = open(path, O_RDONLY);
+    long total = 0, n;
+
+    if (fd < 0)
+        return -1;
+    while ((n = read(fd, buf, READ_CHUNK)) > 0)
+        total += n;
+    close(fd);
+    return n < 0 ? -1 : total;
+}
+
+/*
+ * Read a file twice through read(2); the second pass is served from the page cache. The first
+ * pass waits for the disk (idle time, not instructions), so only the warm figure is reported.
+ */
+static void bench_file(const char *path)
+{
+    char *buf = malloc(READ_CHUNK);
+    long size = buf ? read_whole(path, buf) : -1;
+
+    if (size <= 0) {
+        printf("bench: cannot read %s\n", path);
+        free(buf);
+        return;
+    }
+    uint64_t t0 = now_ns();
+    long again = read_whole(path, buf);
+    uint64_t ns = now_ns() - t0;
+    free(buf);
+    if (again != size) {
+        printf("bench: %s read %ld bytes, then %ld\n", path, size, again);
+        return;
+    }
+    report("file re-read (read(2), 64 KiB a call), per MiB", ns << 20, (uint64_t)size);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && !strcmp(argv[1], "file")) {
+        bench_file(argv[2]);
+        return 0;
+    }
     bench_getpid();
     bench_switch();
     bench_fork();
     bench_fault();
     bench_mutex();
+    bench_pipe();
+    bench_signal();
     return 0;
 }
