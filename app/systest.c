@@ -289,6 +289,34 @@ static int dir_has(const char *dir, const char *name)
     return found;
 }
 
+/*
+ * A read from a file (served from the page cache straight into user memory) into a buffer whose
+ * second page is unmapped: it stops at the hole with the bytes before it, or -EFAULT, and never
+ * claims more than it copied.
+ */
+static void check_read_into_hole(void)
+{
+    static char pat[8192];
+    char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int fb = open(TDIR "/c.bin", O_CREAT | O_RDWR | O_TRUNC, 0644);
+
+    for (size_t i = 0; i < sizeof(pat); i++)
+        pat[i] = (char)(i * 7 + 1);
+    CHECK(two != MAP_FAILED && munmap(two + 4096, 4096) == 0, "mmap-then-hole");
+    CHECK(fb >= 0 && write(fb, pat, sizeof(pat)) == (long)sizeof(pat), "write-8k");
+    lseek(fb, 0, SEEK_SET);
+    long got = read(fb, two + 2048, sizeof(pat));
+    int err = errno;
+    long pos = lseek(fb, 0, SEEK_CUR);
+    test_check((got == -1 && err == EFAULT && pos == 0) ||
+                   (got > 0 && got <= 2048 && !memcmp(two + 2048, pat, (size_t)got) && pos == got),
+               "read-file-partial-buffer", "read returned %ld (errno %d), offset %ld", got, err,
+               pos);
+    close(fb);
+    unlink(TDIR "/c.bin");
+    munmap(two, 4096);
+}
+
 static void test_files(void)
 {
     char buf[64], cwd[128];
@@ -322,6 +350,8 @@ static void test_files(void)
     CHECK_RET(sc(SYS_read, fd, KERNEL_ADDR, 4, 0), -EFAULT, "read-file-efault");
     lseek(fd, 0, SEEK_SET);
     CHECK_RET(sc(SYS_read, fd, UNMAPPED, 4, 0), -EFAULT, "read-file-unmapped-efault");
+    CHECK(lseek(fd, 0, SEEK_CUR) == 0, "read-efault-keeps-offset");
+    check_read_into_hole();
     CHECK(pread(fd, buf, 5, 0) == 5 && !memcmp(buf, "hello", 5), "pread64");
     CHECK(fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 12, "fstat-file");
     CHECK_RET(sc(SYS_fstat, fd, KERNEL_ADDR, 0, 0), -EFAULT, "fstat-efault");

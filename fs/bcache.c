@@ -307,7 +307,8 @@ static void unpin_chunk(struct bcache *c, unsigned n)
  * Read up to c->batch blocks' worth of [lba, lba+count) into buf: pin the blocks, read every
  * block that lacks a needed sector as one batch, copy out. *done: sectors copied.
  */
-static int read_chunk(struct bcache *c, uint64_t lba, uint32_t count, uint8_t *buf, uint32_t *done)
+static int read_chunk(struct bcache *c, uint64_t lba, uint32_t count, const struct io_dest *dst,
+                      uint64_t dst_off, uint32_t *done)
 {
     uint32_t ss = c->bd.sector_size, sectors = 0;
     unsigned n = 0, nio = 0;
@@ -349,13 +350,13 @@ static int read_chunk(struct bcache *c, uint64_t lba, uint32_t count, uint8_t *b
     }
     if (!err) {
         uint32_t copied = 0;
-        for (unsigned i = 0; i < n; i++) {
+        for (unsigned i = 0; i < n && !err; i++) {
             uint32_t need = c->chunk_need[i];
             uint32_t first = (uint32_t)__builtin_ctz(need);
             uint32_t len = (uint32_t)__builtin_popcount(need);
 
-            memcpy(buf + (size_t)copied * ss, c->chunk[i]->data + (size_t)first * ss,
-                   (size_t)len * ss);
+            err = io_dest_put(dst, dst_off + (uint64_t)copied * ss,
+                              c->chunk[i]->data + (size_t)first * ss, (size_t)len * ss);
             copied += len;
         }
     }
@@ -369,7 +370,8 @@ static int read_chunk(struct bcache *c, uint64_t lba, uint32_t count, uint8_t *b
  * read, those not cached at all; for a write, all of them (cached copies are superseded). 0 when
  * the run is too short for bypassing to pay.
  */
-static uint32_t direct_run(struct bcache *c, uint64_t lba, uint32_t count, bool write)
+static uint32_t direct_run(struct bcache *c, uint64_t lba, uint32_t count, bool write,
+                           const struct io_dest *dst)
 {
     uint64_t blockno = lba / c->spb;
     uint32_t whole = lba % c->spb ? 0 : count / c->spb, run = 0;
@@ -377,8 +379,8 @@ static uint32_t direct_run(struct bcache *c, uint64_t lba, uint32_t count, bool 
     if (whole > BCACHE_DIRECT_MAX_BYTES / c->block_bytes)
         whole = BCACHE_DIRECT_MAX_BYTES / c->block_bytes;
     /* A cache that can grow keeps what is read: reading it again is served from memory. */
-    if (!write && c->room)
-        return 0;
+    if (!write && (c->room || !dst->buf))
+        return 0; /* only a kernel buffer can take data straight from the device */
     while (run < whole && (write || !lookup(c, blockno + run)))
         run++;
     return run >= BCACHE_DIRECT_MIN ? run : 0;
@@ -407,11 +409,12 @@ static int direct_io(struct bcache *c, uint64_t lba, uint32_t run, uint8_t *buf,
  * Sectors from lba that go through the cache before a run that can bypass it: the first block
  * (maybe partial, maybe cached) and the blocks after it up to such a run, at most a batch.
  */
-static uint32_t cached_span(struct bcache *c, uint64_t lba, uint32_t count)
+static uint32_t cached_span(struct bcache *c, uint64_t lba, uint32_t count,
+                            const struct io_dest *dst)
 {
     uint32_t span = c->spb - (uint32_t)(lba % c->spb), limit = c->batch * c->spb;
 
-    while (span < count && span < limit && !direct_run(c, lba + span, count - span, false))
+    while (span < count && span < limit && !direct_run(c, lba + span, count - span, false, dst))
         span += c->spb;
     return span < count ? span : count;
 }
@@ -421,28 +424,35 @@ static bool span_ok(const struct blockdev *bd, uint64_t lba, uint32_t count)
     return lba <= bd->nsectors && count <= bd->nsectors - lba;
 }
 
-static int bcache_read(struct blockdev *bd, uint64_t lba, uint32_t count, void *buf)
+static int bcache_read_to(struct blockdev *bd, uint64_t lba, uint32_t count,
+                          const struct io_dest *dst, uint64_t dst_off)
 {
     struct bcache *c = bd->priv;
-    uint8_t *out = buf;
     int err = 0;
 
     if (!span_ok(bd, lba, count))
         return -EIO;
     mutex_lock(&c->lock);
     while (count && !err) {
-        uint32_t done = direct_run(c, lba, count, false) * c->spb;
+        uint32_t done = direct_run(c, lba, count, false, dst) * c->spb;
 
         if (done)
-            err = direct_io(c, lba, done / c->spb, out, false);
+            err = direct_io(c, lba, done / c->spb, dst->buf + dst_off, false);
         else
-            err = read_chunk(c, lba, cached_span(c, lba, count), out, &done);
+            err = read_chunk(c, lba, cached_span(c, lba, count, dst), dst, dst_off, &done);
         lba += done;
         count -= done;
-        out += (size_t)done * bd->sector_size;
+        dst_off += (uint64_t)done * bd->sector_size;
     }
     mutex_unlock(&c->lock);
     return err;
+}
+
+static int bcache_read(struct blockdev *bd, uint64_t lba, uint32_t count, void *buf)
+{
+    struct io_dest dst = {.buf = buf};
+
+    return bcache_read_to(bd, lba, count, &dst, 0);
 }
 
 static int bcache_write(struct blockdev *bd, uint64_t lba, uint32_t count, const void *buf)
@@ -456,7 +466,7 @@ static int bcache_write(struct blockdev *bd, uint64_t lba, uint32_t count, const
         return -EIO;
     mutex_lock(&c->lock);
     while (count) {
-        uint32_t run = direct_run(c, lba, count, true);
+        uint32_t run = direct_run(c, lba, count, true, NULL);
 
         if (run) {
             err = direct_io(c, lba, run, (uint8_t *)in, true);
@@ -657,6 +667,7 @@ struct blockdev *bcache_create(const char *name, struct blockdev *lower, unsigne
                               .read = bcache_read,
                               .write = lower->write ? bcache_write : NULL,
                               .flush = bcache_flush,
+                              .read_to = bcache_read_to,
                               .priv = c};
     if (cache_alloc(c) || registry_add(c)) {
         cache_free(c);

@@ -234,17 +234,16 @@ static uint32_t node_contiguous(struct fat32_vol *vol, struct fat32_node *node, 
 
 /* Moves m bytes between one sector and the caller through the sector buffer. */
 static int node_io_partial(struct fat32_vol *vol, uint32_t sector, uint32_t soff, uint32_t m,
-                           uint8_t *rbuf, const uint8_t *wbuf, bool write)
+                           const struct io_dest *rd, uint32_t rd_off, const uint8_t *wbuf,
+                           bool write)
 {
     int r = write && !wbuf && m == vol->bytes_per_sector ? fat32_buf_zero(vol, sector)
                                                          : fat32_buf_load(vol, sector);
 
     if (r < 0)
         return r;
-    if (!write) {
-        memcpy(rbuf, vol->sector_buf + soff, m);
-        return 0;
-    }
+    if (!write)
+        return io_dest_put(rd, rd_off, vol->sector_buf + soff, m);
     if (wbuf)
         memcpy(vol->sector_buf + soff, wbuf, m);
     else
@@ -257,8 +256,8 @@ static int node_io_partial(struct fat32_vol *vol, uint32_t sector, uint32_t soff
  * straight between the device and the caller's buffer. Returns the bytes moved, or an errno if
  * none were.
  */
-static long node_io(struct fat32_vol *vol, struct fat32_node *node, uint32_t off, uint8_t *rbuf,
-                    const uint8_t *wbuf, uint32_t len, bool write)
+static long node_io(struct fat32_vol *vol, struct fat32_node *node, uint32_t off,
+                    const struct io_dest *rd, const uint8_t *wbuf, uint32_t len, bool write)
 {
     uint32_t bps = vol->bytes_per_sector, cs = vol->cluster_size, done = 0;
     int r = 0;
@@ -282,11 +281,11 @@ static long node_io(struct fat32_vol *vol, struct fat32_node *node, uint32_t off
 
                 m = ns * bps;
                 r = write ? fat32_dev_write(vol, sector, ns, wbuf + done)
-                          : fat32_dev_read(vol, sector, ns, rbuf + done);
+                          : fat32_dev_read_to(vol, sector, ns, rd, done);
                 sector += ns;
             } else {
-                r = node_io_partial(vol, sector++, soff, m, rbuf ? rbuf + done : NULL,
-                                    wbuf ? wbuf + done : NULL, write);
+                r = node_io_partial(vol, sector++, soff, m, rd, done, wbuf ? wbuf + done : NULL,
+                                    write);
                 soff = 0;
             }
             if (r == 0) {
@@ -333,13 +332,21 @@ static long node_write(struct fat32_vol *vol, struct fat32_node *node, uint32_t 
     return n;
 }
 
-long fat32_read(struct fat32_vol *vol, struct fat32_node *node, uint64_t off, void *buf, size_t len)
+long fat32_read_to(struct fat32_vol *vol, struct fat32_node *node, uint64_t off,
+                   const struct io_dest *dst, size_t len)
 {
     if (off >= node->size || len == 0)
         return 0;
     if (len > node->size - off)
         len = node->size - (uint32_t)off;
-    return node_io(vol, node, (uint32_t)off, buf, NULL, (uint32_t)len, false);
+    return node_io(vol, node, (uint32_t)off, dst, NULL, (uint32_t)len, false);
+}
+
+long fat32_read(struct fat32_vol *vol, struct fat32_node *node, uint64_t off, void *buf, size_t len)
+{
+    struct io_dest dst = {.buf = buf};
+
+    return fat32_read_to(vol, node, off, &dst, len);
 }
 
 long fat32_write(struct fat32_vol *vol, struct fat32_node *node, uint64_t off, const void *buf,

@@ -201,6 +201,8 @@ static inline bool fat_entry_is_dir(const uint8_t *ent)
 /* fat32_io.c: device access, the one-sector buffer, time stamps, errors. */
 int fat32_corrupt(struct fat32_vol *vol, const char *why);
 int fat32_dev_read(struct fat32_vol *vol, uint32_t sector, uint32_t count, void *buf);
+int fat32_dev_read_to(struct fat32_vol *vol, uint32_t sector, uint32_t count,
+                      const struct io_dest *dst, uint64_t dst_off);
 int fat32_dev_write(struct fat32_vol *vol, uint32_t sector, uint32_t count, const void *buf);
 int fat32_buf_load(struct fat32_vol *vol, uint32_t sector);
 int fat32_buf_zero(struct fat32_vol *vol, uint32_t sector);
