@@ -47,6 +47,7 @@ struct bcache {
     unsigned max_blocks; /* growth: most blocks, the first nblocks included */
     struct mutex lock;   /* protects everything below */
     unsigned total;      /* blocks allocated: nblocks plus the grown ones */
+    unsigned ndirty;     /* blocks with a dirty sector */
     struct bcache_block *blocks;
     struct bcache_block **hash;
     struct list_node lru;
@@ -101,6 +102,8 @@ static void release(struct bcache *c, struct bcache_block *b)
     b->hash_next = NULL;
     b->hashed = false;
     b->valid = 0;
+    if (b->dirty)
+        c->ndirty--;
     b->dirty = 0;
     list_del(&b->lru);
     list_add_tail(&c->lru, &b->lru);
@@ -179,8 +182,10 @@ static int write_back(struct bcache *c, struct bcache_block **blocks, unsigned n
 
         if (c->ios[k].status == 0 && b->dirty) {
             b->dirty &= ~io_mask(c, b, &c->ios[k]);
-            if (!b->dirty)
+            if (!b->dirty) {
+                c->ndirty--;
                 c->stats.writebacks++;
+            }
         }
     }
     return err;
@@ -492,8 +497,17 @@ static int bcache_write(struct blockdev *bd, uint64_t lba, uint32_t count, const
             c->stats.misses++;
         memcpy(b->data + (size_t)off * ss, in, (size_t)take * ss);
         b->valid |= mask_of(off, take);
+        if (!b->dirty)
+            c->ndirty++;
         b->dirty |= mask_of(off, take);
         b->pinned = false;
+        /*
+         * A growable cache keeps its dirty blocks to about its first nblocks: only clean blocks
+         * can be given back under memory pressure. A failed write-back leaves them dirty for
+         * the next sync to report.
+         */
+        if (c->room && c->ndirty > c->nblocks)
+            clean_lru(c);
         lba += take;
         count -= take;
         in += (size_t)take * ss;

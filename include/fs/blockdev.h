@@ -118,6 +118,7 @@ static inline void blockdev_ram_init(struct blockdev *bd, struct blockdev_ram *r
     bd->read = blockdev_ram_read;
     bd->write = blockdev_ram_write;
     bd->flush = NULL;
+    bd->read_to = NULL;
     bd->priv = ram;
 }
 

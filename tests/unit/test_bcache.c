@@ -125,7 +125,12 @@ static struct disk *disk_new(uint64_t nsectors)
         for (size_t i = 0; i < SS; i++)
             d->mem[s * SS + i] = pattern(s, i);
     blockdev_ram_init(&d->ram, &d->ram_priv, d->mem, nsectors * SS, false);
-    d->bd = (struct blockdev){SS, nsectors, disk_read, disk_write, disk_flush, d};
+    d->bd = (struct blockdev){.sector_size = SS,
+                              .nsectors = nsectors,
+                              .read = disk_read,
+                              .write = disk_write,
+                              .flush = disk_flush,
+                              .priv = d};
     pthread_mutex_init(&d->mu, NULL);
     return d;
 }
@@ -840,6 +845,20 @@ static void test_growth_and_reclaim(void)
     CHECK_EQ(d->mem[64 * SPB * SS], 0xab);
     CHECK_EQ(blockdev_read(c, 0, 32 * SPB, buf), 0);
     CHECK(is_pattern(buf, 0, 32 * SPB));
+    /* Small writes all over a grown cache: dirty blocks stay near the first nblocks (4). */
+    grow_allowed = true;
+    memset(buf, 0x5a, SS);
+    unsigned most_dirty = 0;
+    for (uint64_t blk = 0; blk < 100; blk++) {
+        CHECK_EQ(blockdev_write(c, blk * SPB + 3, 1, buf), 0);
+        unsigned dirty = stats_of(c).dirty;
+        most_dirty = dirty > most_dirty ? dirty : most_dirty;
+    }
+    CHECK(most_dirty <= 4 + 1);
+    CHECK(stats_of(c).nblocks > 4);
+    CHECK_EQ(bcache_sync(c), 0);
+    for (uint64_t blk = 0; blk < 100; blk++)
+        CHECK(d->mem[(blk * SPB + 3) * SS] == 0x5a && d->mem[(blk * SPB + 2) * SS] != 0x5a);
     free(buf);
     bcache_destroy(c);
     disk_free(d);

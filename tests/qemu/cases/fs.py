@@ -401,3 +401,35 @@ def _fat_not_fat(t):
         check("fs ls /: no such file or directory" in out, f"fs ls without a volume: {out!r}")
         out = q.command("version")
         check(out.startswith("Avatar "), "the shell stopped working")
+
+
+@case("fs/page-cache-grows-and-gives-back-el1")
+def _page_cache_pressure(t):
+    """The native cache grows to hold a 48 MiB file read twice (the second read reaches the disk
+    not at all), then gives its clean blocks back when memhog takes all the memory it may commit:
+    memhog passes and the cache shrank. The file reads again afterwards, and fsck.fat is happy."""
+    with tempfile.TemporaryDirectory() as d:
+        img = os.path.join(d, "host.img")
+        host("bash", os.path.join(ROOT, "scripts/create_host_img.sh"), "-s", "96", "-o", img, "-f")
+        q = t.boot(Config(hv=False, gic=2, smp=1, mem="160M", extra_args=drive(img)))
+        for line, want in (("fsbench write /big.bin 48", "write"), ("fsbench read /big.bin", "read")):
+            out = q.command(line, timeout=600)
+            check(re.search(rf"^fsbench: {want} 50331648 bytes in", out, re.M), f"{line}:\n{out}")
+        grown = stats(q)
+        check(grown["nblocks"] >= 48 * 256, f"cache did not grow: {grown}")
+        out = q.command("fsbench read /big.bin", timeout=600)
+        check("fsbench: read 50331648 bytes" in out, f"second read:\n{out}")
+        again = stats(q)
+        check(again["dev_reads"] == grown["dev_reads"], f"re-read reached the disk: {again}")
+        out = q.command("run memhog", timeout=600)
+        summary = re.search(r"^memhog: (\d+) passed, (\d+) failed$", out, re.M)
+        check(summary and summary.group(2) == "0" and not re.search(r"^FAIL", out, re.M),
+              f"memhog beside a full cache:\n{out}")
+        after = stats(q)
+        check(after["nblocks"] < grown["nblocks"], f"the cache gave nothing back: {after}")
+        out = q.command("fsbench read /big.bin", timeout=600)
+        check("fsbench: read 50331648 bytes" in out, f"read after memhog:\n{out}")
+        q.command("sync")
+        fsck = host("fsck.fat", "-n", img, check_rc=False)
+        check("differences" not in fsck.lower() and "error" not in fsck.lower(),
+              f"fsck.fat -n complains:\n{fsck}")
