@@ -356,6 +356,89 @@ int64_t sys_pread64(const uint64_t *a)
     return fd_io((int)a[0], a[1], a[2], false, (int64_t)a[3]);
 }
 
+/* Bytes one sendfile call moves at most (Linux's limit too). */
+#define SENDFILE_MAX 0x7ffff000L
+
+/* Write n bytes from kernel memory to descriptor e: what was written, or an errno. */
+static long fd_write_kernel(struct fd *e, const char *buf, size_t n)
+{
+    switch (e->kind) {
+    case FD_FILE: return vfs_write(e->file, buf, n);
+    case FD_PIPE: {
+        if (!fd_pipe_writer(e))
+            return -EBADF;
+        long r = pipe_write(e->pipe, buf, n, e->flags & O_NONBLOCK);
+        if (r == -EPIPE)
+            signal_send(proc_current(), SIGPIPE);
+        return r;
+    }
+    case FD_CONSOLE: tty_write(buf, n); return (long)n;
+    case FD_NULL:
+    case FD_ZERO:
+    case FD_RANDOM: return (long)n;
+    default: return -EBADF;
+    }
+}
+
+/*
+ * sendfile(out_fd, in_fd, offset, count): copy from a file to any writable descriptor inside
+ * the kernel. With offset, the file is read from *offset (updated after) and its position is
+ * left alone. in_fd must be a file (-EINVAL otherwise, as for Linux's non-seekable inputs).
+ */
+int64_t sys_sendfile(const uint64_t *a)
+{
+    uint64_t count = a[3] > (uint64_t)SENDFILE_MAX ? (uint64_t)SENDFILE_MAX : a[3];
+    struct fd in, out;
+    int64_t off = -1, done = 0;
+    int err = fd_get(proc_current(), (int)a[1], &in);
+
+    if (err)
+        return err;
+    err = fd_get(proc_current(), (int)a[0], &out);
+    if (err) {
+        fd_release(&in);
+        return err;
+    }
+    if (in.kind != FD_FILE)
+        err = -EINVAL;
+    else if ((out.flags & O_ACCMODE) == O_RDONLY && out.kind != FD_PIPE)
+        err = -EBADF;
+    else if (a[2] && uvm_copy_in(uvm(), &off, a[2], sizeof(off)))
+        err = -EFAULT;
+    else if (a[2] && off < 0)
+        err = -EINVAL;
+    char *buf = err || !count ? NULL : kmalloc(IO_CHUNK);
+    if (!err && count && !buf)
+        err = -ENOMEM;
+    while (!err && (uint64_t)done < count) {
+        size_t n = count - (uint64_t)done < IO_CHUNK ? (size_t)(count - (uint64_t)done) : IO_CHUNK;
+        long r =
+            a[2] ? vfs_pread(in.file, buf, n, (uint64_t)(off + done)) : vfs_read(in.file, buf, n);
+        long w = r > 0 ? fd_write_kernel(&out, buf, (size_t)r) : r;
+
+        if (w < 0 && !done)
+            err = (int)w;
+        if (w > 0)
+            done += w;
+        /* Bytes read but not written are given back to the input's position. */
+        if (!a[2] && r > 0 && w < r)
+            vfs_lseek(in.file, (int64_t)(w > 0 ? w : 0) - r, SEEK_CUR);
+        if (w <= 0 || (size_t)w < n)
+            break;
+    }
+    kfree(buf);
+    if (!err && a[2]) {
+        off += done;
+        if (uvm_copy_out(uvm(), a[2], &off, sizeof(off)))
+            err = done ? 0 : -EFAULT;
+    }
+    fd_release(&in);
+    fd_release(&out);
+    if (err == -EINTR)
+        return -ERESTARTSYS;
+    return err ? err : done;
+}
+
 static int64_t vector_io(int fd, uint64_t uiov, uint64_t count, bool write)
 {
     struct user_iovec iov;

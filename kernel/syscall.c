@@ -30,6 +30,7 @@ static const syscall_fn syscall_table[] = {
     [65] = sys_readv,
     [66] = sys_writev,
     [67] = sys_pread64,
+    [71] = sys_sendfile,
     [73] = sys_ppoll,
     [78] = sys_readlinkat,
     [79] = sys_newfstatat,
