@@ -95,7 +95,22 @@ static void signal_restart_syscall(struct uthread *ut)
     ut->tf->elr -= 4; /* the SVC again */
 }
 
-/* Push the frame and enter the handler; false if the user stack cannot take it. */
+/* Whether sp is on ut's alternate signal stack (Linux's on_sig_stack: the top is inside). */
+static bool signal_on_altstack(const struct uthread *ut, uint64_t sp)
+{
+    return ut->altstack.size && sp > ut->altstack.sp && sp - ut->altstack.sp <= ut->altstack.size;
+}
+
+/* ss_flags of ut's alternate stack as seen from sp. */
+static int32_t signal_altstack_flags(const struct uthread *ut, uint64_t sp)
+{
+    return signal_on_altstack(ut, sp) ? SS_ONSTACK : ut->altstack.size ? 0 : SS_DISABLE;
+}
+
+/*
+ * Push the frame and enter the handler; false if the user stack cannot take it. With
+ * SA_ONSTACK the frame goes on the alternate stack unless the thread already runs on it.
+ */
 static bool signal_setup_frame(struct uthread *ut, int sig, const struct sig_action *act)
 {
     struct trap_frame *tf = ut->tf;
@@ -108,7 +123,13 @@ static bool signal_setup_frame(struct uthread *ut, int sig, const struct sig_act
         old_mask = ut->sig_saved_mask;
         ut->sig_restore_mask = false;
     }
-    uint64_t sp = (tf->sp - sizeof(*f)) & ~15UL;
+    uint64_t base = tf->sp;
+    if ((act->flags & SA_ONSTACK) && ut->altstack.size && !signal_on_altstack(ut, tf->sp))
+        base = ut->altstack.sp + ut->altstack.size;
+    uint64_t sp = (base - sizeof(*f)) & ~15UL;
+    f->uc.ss_sp = ut->altstack.sp;
+    f->uc.ss_flags = signal_altstack_flags(ut, tf->sp);
+    f->uc.ss_size = ut->altstack.size;
     f->info[0] = sig;
     f->info[2] = SI_USER;
     f->uc.sigmask = old_mask;
@@ -124,7 +145,7 @@ static bool signal_setup_frame(struct uthread *ut, int sig, const struct sig_act
     memcpy(fp->vregs, ut->fp.v, sizeof(fp->vregs)); /* then a zero header: the end */
     f->fp = tf->x[29];
     f->lr = tf->x[30];
-    bool ok = sp < tf->sp && uvm_range_ok(sp, sizeof(*f)) &&
+    bool ok = sp < base && uvm_range_ok(sp, sizeof(*f)) &&
               !uvm_copy_out(ut->proc->as->uvm, sp, f, sizeof(*f));
     kfree(f);
     if (!ok)
@@ -255,4 +276,37 @@ void signal_exec(struct proc *p)
             p->sig_actions[i] = (struct sig_action){SIG_DFL, 0, 0, 0};
     }
     spin_unlock_irqrestore(&p->lock, flags);
+}
+
+/** Linux's stack_t (arm64). */
+struct user_stack {
+    uint64_t sp;
+    int32_t flags, pad;
+    uint64_t size;
+};
+
+int64_t sys_sigaltstack(const uint64_t *a)
+{
+    struct uthread *ut = uthread_current();
+    uint64_t now = ut->tf->sp;
+    struct user_stack old = {ut->altstack.sp, signal_altstack_flags(ut, now), 0, ut->altstack.size};
+    struct user_stack ss;
+
+    if (a[0]) {
+        if (uvm_copy_in(ut->proc->as->uvm, &ss, a[0], sizeof(ss)))
+            return -EFAULT;
+        if (signal_on_altstack(ut, now))
+            return -EPERM; /* not while running on it */
+        if (ss.flags == SS_DISABLE)
+            ut->altstack = (struct sig_altstack){0, 0};
+        else if (ss.flags != 0 && ss.flags != SS_ONSTACK)
+            return -EINVAL; /* SS_AUTODISARM is not supported */
+        else if (ss.size < SIG_MINSTKSZ)
+            return -ENOMEM;
+        else
+            ut->altstack = (struct sig_altstack){ss.sp, ss.size};
+    }
+    if (a[1] && uvm_copy_out(ut->proc->as->uvm, a[1], &old, sizeof(old)))
+        return -EFAULT;
+    return 0;
 }

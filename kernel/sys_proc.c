@@ -174,7 +174,7 @@ static int64_t clone_process(uint64_t flags, const struct trap_frame *start, uin
     if (!err)
         err = uthread_create(child, pid, start, tls, &self->fp, self->kt->base_prio,
                              self->kt->affinity, (flags & CLONE_CHILD_CLEARTID) ? ctid : 0,
-                             self->sig_mask);
+                             self->sig_mask, &self->altstack);
     if (err) {
         proc_abort(child);
         return err;
@@ -198,7 +198,7 @@ static int64_t clone_thread(uint64_t flags, const struct trap_frame *start, uint
         return -EFAULT;
     int err = uthread_create(self->proc, tid, start, tls, &self->fp, self->kt->base_prio,
                              self->kt->affinity, (flags & CLONE_CHILD_CLEARTID) ? ctid : 0,
-                             self->sig_mask);
+                             self->sig_mask, NULL); /* as Linux: threads start without one */
     return err ? err : tid;
 }
 

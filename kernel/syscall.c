@@ -54,6 +54,7 @@ static const syscall_fn syscall_table[] = {
     [129] = sys_kill,
     [130] = sys_tkill,
     [131] = sys_tgkill,
+    [132] = sys_sigaltstack,
     [133] = sys_rt_sigsuspend,
     [134] = sys_rt_sigaction,
     [135] = sys_rt_sigprocmask,

@@ -99,6 +99,11 @@ struct proc {
  * user registers live in tf, at the top of its kernel stack. Only the thread itself changes its
  * fields, except link (proc->lock) and waiting_on (atomic, read by proc_kill).
  */
+/** A thread's alternate signal stack (sigaltstack): [sp, sp + size); size 0: none. */
+struct sig_altstack {
+    uint64_t sp, size;
+};
+
 struct uthread {
     struct thread *kt;
     struct proc *proc;
@@ -119,6 +124,7 @@ struct uthread {
     bool sig_restore_mask;   /* sig_saved_mask is to be restored on the way out */
     bool syscall_restart;    /* the last system call was interrupted and may be restarted */
     uint64_t syscall_x0;     /* its first argument, for the restart */
+    struct sig_altstack altstack; /* touched by the thread itself only */
 };
 
 /** One line of `procs`: a copy. */
@@ -168,9 +174,11 @@ struct uthread *proc_find_thread(int tid, struct proc **owner);
  * user registers start, with TLS pointer tls and FP/SIMD registers fp (NULL: zero), at prio on
  * the CPUs in affinity. 0, or -EAGAIN / -ENOMEM.
  */
+/* altstack: the new thread's sigaltstack (fork keeps the caller's), or NULL for none. */
 int uthread_create(struct proc *p, int tid, const struct trap_frame *start, uint64_t tls,
                    const struct fpsimd_state *fp, int prio, cpumask_t affinity,
-                   uint64_t clear_child_tid, uint64_t sig_mask);
+                   uint64_t clear_child_tid, uint64_t sig_mask,
+                   const struct sig_altstack *altstack);
 /* Leave: the last thread out turns the process into a zombie. Enables IRQs. */
 void uthread_exit(void) __attribute__((noreturn));
 

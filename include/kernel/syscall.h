@@ -87,6 +87,7 @@ int64_t sys_rt_sigprocmask(const uint64_t *a);
 int64_t sys_rt_sigpending(const uint64_t *a);
 int64_t sys_rt_sigsuspend(const uint64_t *a);
 int64_t sys_rt_sigreturn(const uint64_t *a);
+int64_t sys_sigaltstack(const uint64_t *a);
 
 /* sys_poll.c */
 int64_t sys_ppoll(const uint64_t *a);
