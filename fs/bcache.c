@@ -710,13 +710,33 @@ int bcache_set_growth(struct blockdev *cache, unsigned max_blocks, bcache_room_f
     if (!is_cache(cache) || !room)
         return -EINVAL;
     struct bcache *c = cache->priv;
+    unsigned most = max_blocks < c->nblocks ? c->nblocks : max_blocks;
+    unsigned nbuckets = 1;
 
+    if (most > BCACHE_MAX_BLOCKS)
+        most = BCACHE_MAX_BLOCKS;
+    /* A bucket per block at the most, so lookups stay short however far the cache grows. */
+    while (nbuckets < most)
+        nbuckets <<= 1;
+    struct bcache_block **hash = kzalloc(nbuckets * sizeof(*hash));
+    if (!hash)
+        return -ENOMEM;
     mutex_lock(&c->lock);
-    c->max_blocks = max_blocks < c->nblocks          ? c->nblocks
-                    : max_blocks > BCACHE_MAX_BLOCKS ? BCACHE_MAX_BLOCKS
-                                                     : max_blocks;
+    struct bcache_block **old = c->hash;
+    c->hash = hash;
+    c->nbuckets = nbuckets;
+    for (struct list_node *node = c->lru.next; node != &c->lru; node = node->next) {
+        struct bcache_block *b = list_entry(node, struct bcache_block, lru);
+
+        if (b->hashed) {
+            b->hash_next = *bucket_of(c, b->blockno);
+            *bucket_of(c, b->blockno) = b;
+        }
+    }
+    c->max_blocks = most;
     c->room = room;
     mutex_unlock(&c->lock);
+    kfree(old);
     return 0;
 }
 

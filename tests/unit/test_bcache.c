@@ -802,7 +802,13 @@ static void test_growth_and_reclaim(void)
 
     CHECK_EQ(bcache_set_growth(c, 40, NULL), -EINVAL);
     CHECK_EQ(bcache_set_growth(&d->bd, 40, grow_room), -EINVAL);
+    /* Blocks cached before growth is enabled stay found (the hash table is rebuilt). */
+    CHECK_EQ(blockdev_read(c, 0, 3 * SPB, buf), 0);
+    counts_reset(d);
     CHECK_EQ(bcache_set_growth(c, 40, grow_room), 0);
+    CHECK_EQ(blockdev_read(c, 0, 3 * SPB, buf), 0);
+    CHECK(is_pattern(buf, 0, 3 * SPB));
+    CHECK_EQ(d->reads, 0);
     grow_allowed = true;
     CHECK_EQ(blockdev_read(c, 0, 32 * SPB, buf), 0);
     CHECK(is_pattern(buf, 0, 32 * SPB));
