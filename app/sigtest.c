@@ -84,6 +84,52 @@ static void test_handler(void)
     signal(SIGUSR1, SIG_DFL);
 }
 
+/*
+ * Job control: SIGSTOP and SIGTSTP stop a child (wait4 with WUNTRACED reports it once, the
+ * parent gets SIGCHLD), SIGCONT continues it (WCONTINUED), a stopped child still dies of
+ * SIGKILL, and a signal sent while it is stopped waits until it goes on.
+ */
+static void test_stop_continue(void)
+{
+    int status = 0;
+
+    set_handler(SIGCHLD, on_chld, 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (;;)
+            pause();
+    }
+    int before = got_chld;
+    kill(pid, SIGSTOP);
+    CHECK(waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status) &&
+              WSTOPSIG(status) == SIGSTOP,
+          "sigstop-stops-wuntraced");
+    CHECK(got_chld > before, "stop-sends-sigchld");
+    CHECK(waitpid(pid, &status, WUNTRACED | WNOHANG) == 0, "stop-reported-once");
+    kill(pid, SIGCONT);
+    CHECK(waitpid(pid, &status, WCONTINUED) == pid && WIFCONTINUED(status), "sigcont-continues");
+    kill(pid, SIGTSTP);
+    CHECK(waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status) &&
+              WSTOPSIG(status) == SIGTSTP,
+          "sigtstp-stops");
+    kill(pid, SIGTERM); /* held while stopped */
+    CHECK(waitpid(pid, &status, WNOHANG) == 0, "stopped-child-holds-sigterm");
+    kill(pid, SIGCONT);
+    status = reap(pid); /* the SIGCHLD handler may interrupt a wait: reap retries */
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM, "sigterm-after-sigcont");
+    pid = fork();
+    if (pid == 0) {
+        for (;;)
+            pause();
+    }
+    kill(pid, SIGSTOP);
+    waitpid(pid, &status, WUNTRACED);
+    kill(pid, SIGKILL);
+    status = reap(pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "sigkill-ends-stopped-child");
+    signal(SIGCHLD, SIG_DFL);
+}
+
 /* What the SA_ONSTACK handler saw: where its frame was, and sigaltstack from inside. */
 static volatile uintptr_t alt_local;
 static volatile int alt_flags, alt_change;
@@ -416,5 +462,6 @@ int main(void)
     test_groups();
     test_forged_frame();
     test_sigaltstack();
+    test_stop_continue();
     return test_done("sigtest");
 }

@@ -61,11 +61,27 @@ _Static_assert(__builtin_offsetof(struct user_ucontext, mcontext) == 176, "ucont
 #define SIG_FRAME_RECORD __builtin_offsetof(struct sig_frame, fp)
 _Static_assert(__builtin_offsetof(struct user_sigcontext, reserved) == 288, "sigcontext layout");
 
-/* Default action "ignore" (signal(7)); stopping is not implemented, so stop signals are too. */
+/* Default action "ignore" (signal(7)). */
 static bool sig_default_ignored(int sig)
 {
-    return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH || sig == SIGSTOP ||
-           sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+    return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
+}
+
+/* Default action "stop" (signal(7)). */
+static bool sig_stops(int sig)
+{
+    return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+#define SIG_STOP_SET (SIG_BIT(SIGSTOP) | SIG_BIT(SIGTSTP) | SIG_BIT(SIGTTIN) | SIG_BIT(SIGTTOU))
+
+bool signal_nocldstop(struct proc *parent)
+{
+    unsigned long flags = spin_lock_irqsave(&parent->lock);
+    bool no = parent->sig_actions[SIGCHLD - 1].flags & SA_NOCLDSTOP;
+
+    spin_unlock_irqrestore(&parent->lock, flags);
+    return no;
 }
 
 static bool sig_ignored(const struct sig_action *act, int sig)
@@ -78,6 +94,15 @@ void signal_send(struct proc *p, int sig)
     if (sig == SIGKILL) {
         proc_terminate(p, PROC_STATUS_SIGNALED(sig));
         return;
+    }
+    /* SIGCONT and the stop signals cancel each other's pending instances (signal(7)). */
+    if (sig == SIGCONT) {
+        __atomic_and_fetch(&p->sig_pending, ~SIG_STOP_SET, __ATOMIC_SEQ_CST);
+        __atomic_store_n(&p->cont_pending, true, __ATOMIC_SEQ_CST);
+        wait_wake_all(&p->stop_wq);
+    } else if (sig_stops(sig)) {
+        __atomic_and_fetch(&p->sig_pending, ~SIG_BIT(SIGCONT), __ATOMIC_SEQ_CST);
+        __atomic_store_n(&p->cont_pending, false, __ATOMIC_SEQ_CST);
     }
     unsigned long flags = spin_lock_irqsave(&p->lock);
     if (sig_ignored(&p->sig_actions[sig - 1], sig)) {
@@ -204,6 +229,10 @@ void signal_deliver(struct uthread *ut)
         spin_unlock_irqrestore(&p->lock, flags);
         if (sig_ignored(&act, sig))
             continue;
+        if (act.handler == SIG_DFL && sig_stops(sig)) {
+            proc_stop(ut, sig); /* back when continued (or killed) */
+            continue;
+        }
         if (act.handler == SIG_DFL) {
             proc_terminate(p, PROC_STATUS_SIGNALED(sig));
             return;

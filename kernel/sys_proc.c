@@ -30,7 +30,7 @@
      CLONE_CHILD_SETTID)
 #define CLONE_THREAD_NEEDS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND)
 #define WNOHANG            1
-#define WUNTRACED          2 /* nothing stops here, so there is never a stopped child to report */
+#define WUNTRACED          2
 #define WCONTINUED         8
 #define RUSAGE_SIZE        144
 #define UTS_LEN            65
@@ -121,7 +121,8 @@ int64_t sys_wait4(const uint64_t *a)
     if (a[2] & ~(uint64_t)(WNOHANG | WUNTRACED | WCONTINUED | 0x40000000 /* __WALL */ |
                            0x80000000 /* __WCLONE */))
         return -EINVAL;
-    int pid = proc_wait(proc_current(), (int)a[0], &status, a[2] & WNOHANG);
+    int pid = proc_wait(proc_current(), (int)a[0], &status,
+                        (int)(a[2] & (WNOHANG | WUNTRACED | WCONTINUED)));
     if (pid == -EINTR)
         return -ERESTARTSYS;
     if (pid <= 0)

@@ -92,7 +92,15 @@ struct proc {
     struct sig_action sig_actions[SIG_MAX]; /* lock */
     uint64_t sig_pending;                   /* atomic: signals sent, not yet taken */
     struct wait_queue sig_wq;               /* rt_sigsuspend sleeps here */
+    bool stopped;              /* proc_lock: a stop signal stopped it, until SIGCONT or SIGKILL */
+    int stop_report;           /* proc_lock: news for wait4: 0, PROC_REPORT_STOPPED | sig or
+                                  PROC_REPORT_CONTINUED */
+    struct wait_queue stop_wq; /* its stopped threads sleep here */
+    bool cont_pending;         /* atomic: SIGCONT came since the last stop signal was sent */
 };
+
+#define PROC_REPORT_STOPPED   0x100
+#define PROC_REPORT_CONTINUED 0x200
 
 /**
  * A user thread: a kernel thread whose entry is uthread_main and whose arg is this struct. Its
@@ -210,7 +218,23 @@ void proc_new_session(struct proc *p);
  * freed and its pid returned with *status; 0 with nohang if none yet; -ECHILD; -EINTR if the
  * caller is killed meanwhile.
  */
-int proc_wait(struct proc *parent, int pid, int *status, bool nohang);
+/* wait4's options proc_wait takes (Linux values). */
+#define PROC_WAIT_NOHANG    1
+#define PROC_WAIT_UNTRACED  2
+#define PROC_WAIT_CONTINUED 8
+/*
+ * Wait for a child matching pid (wait4's rule) to exit, or with PROC_WAIT_UNTRACED to stop, or
+ * with PROC_WAIT_CONTINUED to be continued: its pid and wait status, 0 (NOHANG, nothing yet),
+ * -ECHILD or -EINTR.
+ */
+int proc_wait(struct proc *parent, int pid, int *status, int options);
+/*
+ * The calling thread took a stop signal sig whose action is the default: the process stops, its
+ * parent hears of it (wait4, SIGCHLD unless SA_NOCLDSTOP), and the thread sleeps until SIGCONT
+ * or SIGKILL. Only this thread stops: the others of a threaded process notice nothing.
+ */
+void proc_stop(struct uthread *ut, int sig);
+
 /* The kernel stops caring about pid (a background `run`): it is freed when it exits. */
 void proc_detach(int pid);
 /* CLONE_VFORK: the child has exec'd or exited; the parent may go on. */

@@ -34,6 +34,8 @@
  * take it are woken. Takes only spinlocks: callable from interrupt handlers (the terminal's ^C).
  */
 void signal_send(struct proc *p, int sig);
+/* Whether parent's SIGCHLD action asks not to hear of children stopping (SA_NOCLDSTOP). */
+bool signal_nocldstop(struct proc *parent);
 /*
  * On the way back to user mode (IRQs enabled): take one pending signal of ut and act on it (end
  * the process, or run the handler on a frame pushed on the user stack); restart or fail an

@@ -294,3 +294,37 @@ def _boot_shell(t):
         q = t.boot(machine(1, img))
         check(re.search(r"^/etc/avatar\.conf: line 1: no '=' \(lines are key = value\)$", q.output,
                         re.M), "no message for a bad /etc/avatar.conf:\n" + "\n".join(q.tail(10)))
+
+
+@case("user/busybox-ctrl-z-fg")
+def _ctrl_z(t):
+    """^Z stops the foreground job (busybox sh reports it Stopped and gets the prompt back);
+    `fg` continues it in the foreground (its SIGCONT trap says so), where ^C then ends it. Real
+    time, as for ^C; each key goes once the job has shown it is where the key should find it."""
+    job = "sh -c 'trap \"echo cont\" CONT; echo child; while true; do sleep 1; done'"
+    with tempfile.TemporaryDirectory() as d:
+        q = t.boot(machine(1, busybox_disk(d), icount=False))
+        q.send("run /bin/busybox sh")
+        prompt = r"/ # (?:\x1b\[6n)?"
+        q.expect(prompt)
+        q.send(job)
+        q.expect(r"\nchild\n")
+        q.write("\x1a")
+        q.expect(r"\^Z\n")
+        q.expect(r"\[1\]\+ +Stopped +sh -c", 30)
+        q.expect(prompt)
+        q.send("jobs")
+        q.expect(r"\[1\]\+ +Stopped +sh -c")
+        q.expect(prompt)
+        q.send("fg")
+        q.expect(r"\ncont\n", 30)
+        q.write("\x03")
+        q.expect(r"\^C\n")
+        q.expect(prompt, timeout=30)
+        q.send("echo status $?; jobs; echo jobs-done")
+        out = q.expect(r"\nstatus (\d+)\n((?:.*\n)*?)jobs-done\n")
+        check(out.group(1) == "130" and "Stopped" not in out.group(2),
+              f"after ^C in the continued job: {out.group(0)!r}")
+        q.expect(prompt)
+        q.send("exit")
+        q.expect(re.escape(PROMPT))
