@@ -84,6 +84,121 @@ static void test_handler(void)
     signal(SIGUSR1, SIG_DFL);
 }
 
+/*
+ * Job control: SIGSTOP and SIGTSTP stop a child (wait4 with WUNTRACED reports it once, the
+ * parent gets SIGCHLD), SIGCONT continues it (WCONTINUED), a stopped child still dies of
+ * SIGKILL, and a signal sent while it is stopped waits until it goes on.
+ */
+static void test_stop_continue(void)
+{
+    int status = 0;
+
+    set_handler(SIGCHLD, on_chld, 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        for (;;)
+            pause();
+    }
+    int before = got_chld;
+    kill(pid, SIGSTOP);
+    CHECK(waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status) &&
+              WSTOPSIG(status) == SIGSTOP,
+          "sigstop-stops-wuntraced");
+    CHECK(got_chld > before, "stop-sends-sigchld");
+    CHECK(waitpid(pid, &status, WUNTRACED | WNOHANG) == 0, "stop-reported-once");
+    kill(pid, SIGCONT);
+    CHECK(waitpid(pid, &status, WCONTINUED) == pid && WIFCONTINUED(status), "sigcont-continues");
+    kill(pid, SIGTSTP);
+    CHECK(waitpid(pid, &status, WUNTRACED) == pid && WIFSTOPPED(status) &&
+              WSTOPSIG(status) == SIGTSTP,
+          "sigtstp-stops");
+    kill(pid, SIGTERM); /* held while stopped */
+    CHECK(waitpid(pid, &status, WNOHANG) == 0, "stopped-child-holds-sigterm");
+    kill(pid, SIGCONT);
+    status = reap(pid); /* the SIGCHLD handler may interrupt a wait: reap retries */
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM, "sigterm-after-sigcont");
+    pid = fork();
+    if (pid == 0) {
+        for (;;)
+            pause();
+    }
+    kill(pid, SIGSTOP);
+    waitpid(pid, &status, WUNTRACED);
+    kill(pid, SIGKILL);
+    status = reap(pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "sigkill-ends-stopped-child");
+    signal(SIGCHLD, SIG_DFL);
+}
+
+/* What the SA_ONSTACK handler saw: where its frame was, and sigaltstack from inside. */
+static volatile uintptr_t alt_local;
+static volatile int alt_flags, alt_change;
+
+static void on_usr2_alt(int sig)
+{
+    volatile char here = 0;
+    stack_t now, ss = {0};
+
+    (void)sig;
+    alt_local = (uintptr_t)&here;
+    alt_flags = sigaltstack(NULL, &now) == 0 ? now.ss_flags : -1;
+    ss.ss_flags = SS_DISABLE;
+    alt_change = sigaltstack(&ss, NULL) == -1 ? errno : 0;
+}
+
+/*
+ * sigaltstack: an SA_ONSTACK handler runs on the alternate stack and sees SS_ONSTACK (and may
+ * not change it there: EPERM); the old setting reads back; SS_DISABLE turns it off (handlers on
+ * the normal stack again); a fork child keeps it; bad flags, a small stack and bad pointers are
+ * refused.
+ */
+static void test_sigaltstack(void)
+{
+    static char alt[64 * 1024];
+    stack_t ss = {.ss_sp = alt, .ss_size = sizeof(alt), .ss_flags = 0}, old;
+    uintptr_t lo = (uintptr_t)alt, hi = lo + sizeof(alt);
+
+    CHECK(sigaltstack(NULL, &old) == 0 && old.ss_flags == SS_DISABLE, "sigaltstack-none-at-start");
+    CHECK(sigaltstack(&ss, NULL) == 0, "sigaltstack-set");
+    CHECK(sigaltstack(NULL, &old) == 0 && old.ss_sp == alt && old.ss_size == sizeof(alt) &&
+              old.ss_flags == 0,
+          "sigaltstack-reads-back");
+    set_handler(SIGUSR2, on_usr2_alt, SA_ONSTACK);
+    kill(getpid(), SIGUSR2);
+    CHECK(alt_local > lo && alt_local < hi, "sigaltstack-handler-on-alt-stack");
+    CHECK(alt_flags == SS_ONSTACK, "sigaltstack-ss-onstack-inside");
+    CHECK(alt_change == EPERM, "sigaltstack-change-on-it-eperm");
+    pid_t pid = fork();
+    if (pid == 0) {
+        alt_local = 0;
+        kill(getpid(), SIGUSR2);
+        _exit(alt_local > lo && alt_local < hi ? 0 : 1);
+    }
+    int status = reap(pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "sigaltstack-kept-by-fork");
+    set_handler(SIGUSR2, on_usr2_alt, 0);
+    kill(getpid(), SIGUSR2);
+    CHECK(!(alt_local > lo && alt_local < hi), "sigaltstack-only-with-sa-onstack");
+    CHECK(raw_syscall(SYS_sigaltstack, (long)&(stack_t){.ss_sp = alt, .ss_size = 4096}, 0, 0, 0, 0,
+                      0) == -ENOMEM,
+          "sigaltstack-small-enomem");
+    CHECK(raw_syscall(SYS_sigaltstack,
+                      (long)&(stack_t){.ss_sp = alt, .ss_size = sizeof(alt), .ss_flags = 0x40}, 0,
+                      0, 0, 0, 0) == -EINVAL,
+          "sigaltstack-bad-flags-einval");
+    CHECK(raw_syscall(SYS_sigaltstack, 0x1000, 0, 0, 0, 0, 0) == -EFAULT,
+          "sigaltstack-bad-pointer-efault");
+    CHECK(raw_syscall(SYS_sigaltstack, 0, 0x1000, 0, 0, 0, 0) == -EFAULT,
+          "sigaltstack-bad-old-pointer-efault");
+    ss.ss_flags = SS_DISABLE;
+    CHECK(sigaltstack(&ss, NULL) == 0 && sigaltstack(NULL, &old) == 0 && old.ss_flags == SS_DISABLE,
+          "sigaltstack-disable");
+    set_handler(SIGUSR2, on_usr2_alt, SA_ONSTACK);
+    kill(getpid(), SIGUSR2);
+    CHECK(!(alt_local > lo && alt_local < hi), "sigaltstack-disabled-normal-stack");
+    signal(SIGUSR2, SIG_DFL);
+}
+
 static void test_default_actions(void)
 {
     pid_t pid = fork();
@@ -346,5 +461,7 @@ int main(void)
     test_sigchld_and_wnohang();
     test_groups();
     test_forged_frame();
+    test_sigaltstack();
+    test_stop_continue();
     return test_done("sigtest");
 }

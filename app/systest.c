@@ -63,6 +63,8 @@ static void test_console(void)
     CHECK_RET(sc(SYS_writev, 1, UNMAPPED, 2, 0), -EFAULT, "writev-bad-iov-efault");
     CHECK_RET(sc(SYS_read, 0, KERNEL_ADDR, 5, 0), -EFAULT, "read-kernel-pointer-efault");
     CHECK_RET(sc(SYS_read, 42, (long)&ws, 1, 0), -EBADF, "read-bad-fd-ebadf");
+    /* glibc registers rseq at start and carries on without it on -ENOSYS. */
+    CHECK_RET(sc(SYS_rseq, 0, 32, 0, 0x53053053), -ENOSYS, "rseq-enosys");
     CHECK(ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col == 80 && ws.ws_row == 24,
           "ioctl-tiocgwinsz-console");
     CHECK_RET(sc(SYS_ioctl, 1, TIOCGWINSZ, KERNEL_ADDR, 0), -EFAULT, "ioctl-efault");
@@ -289,6 +291,76 @@ static int dir_has(const char *dir, const char *name)
     return found;
 }
 
+/*
+ * sendfile: file to file with an offset (which moves, the file position does not), file to a
+ * pipe from the position (which moves), and its errors: closed descriptors, a pipe as input, a
+ * bad offset pointer, a read-only output.
+ */
+static void check_sendfile(void)
+{
+    static const char text[] = "0123456789abcdef";
+    int src = open(TDIR "/s.txt", O_CREAT | O_RDWR | O_TRUNC, 0644);
+    int dst = open(TDIR "/d.txt", O_CREAT | O_RDWR | O_TRUNC, 0644);
+    int p[2];
+    char buf[32] = {0};
+    long off = 4;
+
+    CHECK(src >= 0 && dst >= 0 && pipe(p) == 0, "sendfile-setup");
+    CHECK(write(src, text, 16) == 16 && lseek(src, 2, SEEK_SET) == 2, "sendfile-source");
+    CHECK_RET(sc(SYS_sendfile, dst, src, (long)&off, 6), 6, "sendfile-offset");
+    CHECK(off == 10 && lseek(src, 0, SEEK_CUR) == 2, "sendfile-offset-moves-not-position");
+    CHECK(pread(dst, buf, sizeof(buf), 0) == 6 && !memcmp(buf, "456789", 6), "sendfile-copied");
+    CHECK_RET(sc(SYS_sendfile, p[1], src, 0, 100), 14, "sendfile-to-pipe");
+    CHECK(lseek(src, 0, SEEK_CUR) == 16, "sendfile-moves-position");
+    CHECK(read(p[0], buf, sizeof(buf)) == 14 && !memcmp(buf, text + 2, 14), "sendfile-pipe-data");
+    CHECK_RET(sc(SYS_sendfile, dst, src, 0, 8), 0, "sendfile-at-end");
+    CHECK_RET(sc(SYS_sendfile, 77, src, 0, 8), -EBADF, "sendfile-closed-out-ebadf");
+    CHECK_RET(sc(SYS_sendfile, dst, 77, 0, 8), -EBADF, "sendfile-closed-in-ebadf");
+    CHECK_RET(sc(SYS_sendfile, dst, p[0], 0, 8), -EINVAL, "sendfile-pipe-in-einval");
+    CHECK_RET(sc(SYS_sendfile, dst, src, KERNEL_ADDR, 8), -EFAULT, "sendfile-offset-efault");
+    CHECK_RET(sc(SYS_sendfile, dst, src, UNMAPPED, 8), -EFAULT, "sendfile-offset-unmapped-efault");
+    off = -1;
+    CHECK_RET(sc(SYS_sendfile, dst, src, (long)&off, 8), -EINVAL, "sendfile-negative-offset");
+    int ro = open(TDIR "/s.txt", O_RDONLY);
+    off = 0;
+    CHECK_RET(sc(SYS_sendfile, ro, src, (long)&off, 8), -EBADF, "sendfile-read-only-out-ebadf");
+    close(ro);
+    close(p[0]);
+    close(p[1]);
+    close(src);
+    close(dst);
+    unlink(TDIR "/s.txt");
+    unlink(TDIR "/d.txt");
+}
+
+/*
+ * A read from a file (served from the page cache straight into user memory) into a buffer whose
+ * second page is unmapped: it stops at the hole with the bytes before it, or -EFAULT, and never
+ * claims more than it copied.
+ */
+static void check_read_into_hole(void)
+{
+    static char pat[8192];
+    char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    int fb = open(TDIR "/c.bin", O_CREAT | O_RDWR | O_TRUNC, 0644);
+
+    for (size_t i = 0; i < sizeof(pat); i++)
+        pat[i] = (char)(i * 7 + 1);
+    CHECK(two != MAP_FAILED && munmap(two + 4096, 4096) == 0, "mmap-then-hole");
+    CHECK(fb >= 0 && write(fb, pat, sizeof(pat)) == (long)sizeof(pat), "write-8k");
+    lseek(fb, 0, SEEK_SET);
+    long got = read(fb, two + 2048, sizeof(pat));
+    int err = errno;
+    long pos = lseek(fb, 0, SEEK_CUR);
+    test_check((got == -1 && err == EFAULT && pos == 0) ||
+                   (got > 0 && got <= 2048 && !memcmp(two + 2048, pat, (size_t)got) && pos == got),
+               "read-file-partial-buffer", "read returned %ld (errno %d), offset %ld", got, err,
+               pos);
+    close(fb);
+    unlink(TDIR "/c.bin");
+    munmap(two, 4096);
+}
+
 static void test_files(void)
 {
     char buf[64], cwd[128];
@@ -322,6 +394,9 @@ static void test_files(void)
     CHECK_RET(sc(SYS_read, fd, KERNEL_ADDR, 4, 0), -EFAULT, "read-file-efault");
     lseek(fd, 0, SEEK_SET);
     CHECK_RET(sc(SYS_read, fd, UNMAPPED, 4, 0), -EFAULT, "read-file-unmapped-efault");
+    CHECK(lseek(fd, 0, SEEK_CUR) == 0, "read-efault-keeps-offset");
+    check_read_into_hole();
+    check_sendfile();
     CHECK(pread(fd, buf, 5, 0) == 5 && !memcmp(buf, "hello", 5), "pread64");
     CHECK(fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 12, "fstat-file");
     CHECK_RET(sc(SYS_fstat, fd, KERNEL_ADDR, 0, 0), -EFAULT, "fstat-efault");

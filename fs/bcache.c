@@ -25,6 +25,7 @@ struct bcache_block {
     uint32_t dirty; /* bit i: sector i is newer than the device */
     bool hashed;    /* holds blockno's sectors and can be looked up */
     bool pinned;    /* part of the running operation: not to be evicted under it */
+    bool grown;     /* allocated on its own past the first nblocks: given back under pressure */
     uint8_t *data;
 };
 
@@ -37,12 +38,16 @@ struct bcache {
     struct blockdev *lower;
     blockdev_submit_fn submit;
     char name[16];
-    unsigned nblocks, nbuckets;
-    unsigned spb;     /* sectors per block */
-    unsigned batch;   /* blocks per batch: min(BCACHE_BATCH, nblocks) */
+    unsigned nblocks, nbuckets; /* nblocks: blocks allocated at creation, never given back */
+    unsigned spb;               /* sectors per block */
+    unsigned batch;             /* blocks per batch: min(BCACHE_BATCH, nblocks) */
     unsigned max_ios; /* transfers per batch: batch * most dirty/invalid runs in a block */
     uint32_t block_bytes;
-    struct mutex lock; /* protects everything below */
+    bcache_room_fn room; /* growth: NULL for a cache of fixed size */
+    unsigned max_blocks; /* growth: most blocks, the first nblocks included */
+    struct mutex lock;   /* protects everything below */
+    unsigned total;      /* blocks allocated: nblocks plus the grown ones */
+    unsigned ndirty;     /* blocks with a dirty sector */
     struct bcache_block *blocks;
     struct bcache_block **hash;
     struct list_node lru;
@@ -97,6 +102,8 @@ static void release(struct bcache *c, struct bcache_block *b)
     b->hash_next = NULL;
     b->hashed = false;
     b->valid = 0;
+    if (b->dirty)
+        c->ndirty--;
     b->dirty = 0;
     list_del(&b->lru);
     list_add_tail(&c->lru, &b->lru);
@@ -175,8 +182,10 @@ static int write_back(struct bcache *c, struct bcache_block **blocks, unsigned n
 
         if (c->ios[k].status == 0 && b->dirty) {
             b->dirty &= ~io_mask(c, b, &c->ios[k]);
-            if (!b->dirty)
+            if (!b->dirty) {
+                c->ndirty--;
                 c->stats.writebacks++;
+            }
         }
     }
     return err;
@@ -209,12 +218,43 @@ static struct bcache_block *lru_candidate(struct bcache *c, bool want_clean)
 }
 
 /*
+ * A new block at the free end of the LRU list when the cache may grow (below max_blocks and the
+ * owner's room() says memory is plentiful); NULL otherwise or when memory runs out.
+ */
+static struct bcache_block *grow(struct bcache *c)
+{
+    if (!c->room || c->total >= c->max_blocks || !c->room())
+        return NULL;
+    struct bcache_block *b = kzalloc(sizeof(*b));
+    if (!b)
+        return NULL;
+    b->data = kmalloc(c->block_bytes);
+    if (!b->data) {
+        kfree(b);
+        return NULL;
+    }
+    b->grown = true;
+    list_add_tail(&c->lru, &b->lru);
+    c->total++;
+    return b;
+}
+
+/*
  * The least recently used block not pinned, written back if dirty, and forgotten. If its data
  * cannot be written back it stays cached and dirty, and a clean block is taken instead.
  */
 static int take_victim(struct bcache *c, struct bcache_block **out)
 {
     struct bcache_block *b = lru_candidate(c, false);
+
+    /* An empty block first, then a new one, and only then one that holds data. */
+    if (!b || b->hashed) {
+        struct bcache_block *fresh = grow(c);
+        if (fresh) {
+            *out = fresh;
+            return 0;
+        }
+    }
 
     if (!b)
         return -EBUSY; /* cannot happen: an operation pins at most batch <= nblocks - 1 */
@@ -272,7 +312,8 @@ static void unpin_chunk(struct bcache *c, unsigned n)
  * Read up to c->batch blocks' worth of [lba, lba+count) into buf: pin the blocks, read every
  * block that lacks a needed sector as one batch, copy out. *done: sectors copied.
  */
-static int read_chunk(struct bcache *c, uint64_t lba, uint32_t count, uint8_t *buf, uint32_t *done)
+static int read_chunk(struct bcache *c, uint64_t lba, uint32_t count, const struct io_dest *dst,
+                      uint64_t dst_off, uint32_t *done)
 {
     uint32_t ss = c->bd.sector_size, sectors = 0;
     unsigned n = 0, nio = 0;
@@ -314,13 +355,13 @@ static int read_chunk(struct bcache *c, uint64_t lba, uint32_t count, uint8_t *b
     }
     if (!err) {
         uint32_t copied = 0;
-        for (unsigned i = 0; i < n; i++) {
+        for (unsigned i = 0; i < n && !err; i++) {
             uint32_t need = c->chunk_need[i];
             uint32_t first = (uint32_t)__builtin_ctz(need);
             uint32_t len = (uint32_t)__builtin_popcount(need);
 
-            memcpy(buf + (size_t)copied * ss, c->chunk[i]->data + (size_t)first * ss,
-                   (size_t)len * ss);
+            err = io_dest_put(dst, dst_off + (uint64_t)copied * ss,
+                              c->chunk[i]->data + (size_t)first * ss, (size_t)len * ss);
             copied += len;
         }
     }
@@ -334,13 +375,17 @@ static int read_chunk(struct bcache *c, uint64_t lba, uint32_t count, uint8_t *b
  * read, those not cached at all; for a write, all of them (cached copies are superseded). 0 when
  * the run is too short for bypassing to pay.
  */
-static uint32_t direct_run(struct bcache *c, uint64_t lba, uint32_t count, bool write)
+static uint32_t direct_run(struct bcache *c, uint64_t lba, uint32_t count, bool write,
+                           const struct io_dest *dst)
 {
     uint64_t blockno = lba / c->spb;
     uint32_t whole = lba % c->spb ? 0 : count / c->spb, run = 0;
 
     if (whole > BCACHE_DIRECT_MAX_BYTES / c->block_bytes)
         whole = BCACHE_DIRECT_MAX_BYTES / c->block_bytes;
+    /* A cache that can grow keeps what is read: reading it again is served from memory. */
+    if (!write && (c->room || !dst->buf))
+        return 0; /* only a kernel buffer can take data straight from the device */
     while (run < whole && (write || !lookup(c, blockno + run)))
         run++;
     return run >= BCACHE_DIRECT_MIN ? run : 0;
@@ -369,11 +414,12 @@ static int direct_io(struct bcache *c, uint64_t lba, uint32_t run, uint8_t *buf,
  * Sectors from lba that go through the cache before a run that can bypass it: the first block
  * (maybe partial, maybe cached) and the blocks after it up to such a run, at most a batch.
  */
-static uint32_t cached_span(struct bcache *c, uint64_t lba, uint32_t count)
+static uint32_t cached_span(struct bcache *c, uint64_t lba, uint32_t count,
+                            const struct io_dest *dst)
 {
     uint32_t span = c->spb - (uint32_t)(lba % c->spb), limit = c->batch * c->spb;
 
-    while (span < count && span < limit && !direct_run(c, lba + span, count - span, false))
+    while (span < count && span < limit && !direct_run(c, lba + span, count - span, false, dst))
         span += c->spb;
     return span < count ? span : count;
 }
@@ -383,28 +429,35 @@ static bool span_ok(const struct blockdev *bd, uint64_t lba, uint32_t count)
     return lba <= bd->nsectors && count <= bd->nsectors - lba;
 }
 
-static int bcache_read(struct blockdev *bd, uint64_t lba, uint32_t count, void *buf)
+static int bcache_read_to(struct blockdev *bd, uint64_t lba, uint32_t count,
+                          const struct io_dest *dst, uint64_t dst_off)
 {
     struct bcache *c = bd->priv;
-    uint8_t *out = buf;
     int err = 0;
 
     if (!span_ok(bd, lba, count))
         return -EIO;
     mutex_lock(&c->lock);
     while (count && !err) {
-        uint32_t done = direct_run(c, lba, count, false) * c->spb;
+        uint32_t done = direct_run(c, lba, count, false, dst) * c->spb;
 
         if (done)
-            err = direct_io(c, lba, done / c->spb, out, false);
+            err = direct_io(c, lba, done / c->spb, dst->buf + dst_off, false);
         else
-            err = read_chunk(c, lba, cached_span(c, lba, count), out, &done);
+            err = read_chunk(c, lba, cached_span(c, lba, count, dst), dst, dst_off, &done);
         lba += done;
         count -= done;
-        out += (size_t)done * bd->sector_size;
+        dst_off += (uint64_t)done * bd->sector_size;
     }
     mutex_unlock(&c->lock);
     return err;
+}
+
+static int bcache_read(struct blockdev *bd, uint64_t lba, uint32_t count, void *buf)
+{
+    struct io_dest dst = {.buf = buf};
+
+    return bcache_read_to(bd, lba, count, &dst, 0);
 }
 
 static int bcache_write(struct blockdev *bd, uint64_t lba, uint32_t count, const void *buf)
@@ -418,7 +471,7 @@ static int bcache_write(struct blockdev *bd, uint64_t lba, uint32_t count, const
         return -EIO;
     mutex_lock(&c->lock);
     while (count) {
-        uint32_t run = direct_run(c, lba, count, true);
+        uint32_t run = direct_run(c, lba, count, true, NULL);
 
         if (run) {
             err = direct_io(c, lba, run, (uint8_t *)in, true);
@@ -444,8 +497,17 @@ static int bcache_write(struct blockdev *bd, uint64_t lba, uint32_t count, const
             c->stats.misses++;
         memcpy(b->data + (size_t)off * ss, in, (size_t)take * ss);
         b->valid |= mask_of(off, take);
+        if (!b->dirty)
+            c->ndirty++;
         b->dirty |= mask_of(off, take);
         b->pinned = false;
+        /*
+         * A growable cache keeps its dirty blocks to about its first nblocks: only clean blocks
+         * can be given back under memory pressure. A failed write-back leaves them dirty for
+         * the next sync to report.
+         */
+        if (c->room && c->ndirty > c->nblocks)
+            clean_lru(c);
         lba += take;
         count -= take;
         in += (size_t)take * ss;
@@ -460,10 +522,12 @@ static int sync_locked(struct bcache *c)
     unsigned n = 0;
     int first = 0, err;
 
-    for (unsigned i = 0; i < c->nblocks; i++) {
-        if (!c->blocks[i].dirty)
+    for (struct list_node *node = c->lru.next; node != &c->lru; node = node->next) {
+        struct bcache_block *b = list_entry(node, struct bcache_block, lru);
+
+        if (!b->dirty)
             continue;
-        c->wb[n++] = &c->blocks[i];
+        c->wb[n++] = b;
         if (n == c->batch) {
             err = write_back(c, c->wb, n);
             first = first ? first : err;
@@ -509,9 +573,12 @@ int bcache_get_stats(struct blockdev *cache, struct bcache_stats *out)
     *out = c->stats;
     out->used = 0;
     out->dirty = 0;
-    for (unsigned i = 0; i < c->nblocks; i++) {
-        out->used += c->blocks[i].hashed;
-        out->dirty += c->blocks[i].dirty != 0;
+    out->nblocks = c->total;
+    for (struct list_node *node = c->lru.next; node != &c->lru; node = node->next) {
+        struct bcache_block *b = list_entry(node, struct bcache_block, lru);
+
+        out->used += b->hashed;
+        out->dirty += b->dirty != 0;
     }
     mutex_unlock(&c->lock);
     return 0;
@@ -519,6 +586,19 @@ int bcache_get_stats(struct blockdev *cache, struct bcache_stats *out)
 
 static void cache_free(struct bcache *c)
 {
+    if (c->lru.next) {
+        struct list_node *node = c->lru.next;
+
+        while (node != &c->lru) {
+            struct bcache_block *b = list_entry(node, struct bcache_block, lru);
+
+            node = node->next;
+            if (b->grown) {
+                kfree(b->data);
+                kfree(b);
+            }
+        }
+    }
     if (c->blocks) {
         for (unsigned i = 0; i < c->nblocks; i++)
             kfree(c->blocks[i].data);
@@ -585,6 +665,8 @@ struct blockdev *bcache_create(const char *name, struct blockdev *lower, unsigne
     c->submit = submit_fn;
     strncpy(c->name, name ? name : "", sizeof(c->name) - 1);
     c->nblocks = nblocks;
+    c->total = nblocks;
+    c->max_blocks = nblocks;
     c->spb = BCACHE_BLOCK_BYTES / ss;
     c->block_bytes = BCACHE_BLOCK_BYTES;
     c->batch = nblocks < BCACHE_BATCH ? nblocks : BCACHE_BATCH;
@@ -599,6 +681,7 @@ struct blockdev *bcache_create(const char *name, struct blockdev *lower, unsigne
                               .read = bcache_read,
                               .write = lower->write ? bcache_write : NULL,
                               .flush = bcache_flush,
+                              .read_to = bcache_read_to,
                               .priv = c};
     if (cache_alloc(c) || registry_add(c)) {
         cache_free(c);
@@ -620,6 +703,83 @@ void bcache_destroy(struct blockdev *cache)
     }
     spin_unlock(&bcache_registry_lock);
     cache_free(c);
+}
+
+int bcache_set_growth(struct blockdev *cache, unsigned max_blocks, bcache_room_fn room)
+{
+    if (!is_cache(cache) || !room)
+        return -EINVAL;
+    struct bcache *c = cache->priv;
+    unsigned most = max_blocks < c->nblocks ? c->nblocks : max_blocks;
+    unsigned nbuckets = 1;
+
+    if (most > BCACHE_MAX_BLOCKS)
+        most = BCACHE_MAX_BLOCKS;
+    /* A bucket per block at the most, so lookups stay short however far the cache grows. */
+    while (nbuckets < most)
+        nbuckets <<= 1;
+    struct bcache_block **hash = kzalloc(nbuckets * sizeof(*hash));
+    if (!hash)
+        return -ENOMEM;
+    mutex_lock(&c->lock);
+    struct bcache_block **old = c->hash;
+    c->hash = hash;
+    c->nbuckets = nbuckets;
+    for (struct list_node *node = c->lru.next; node != &c->lru; node = node->next) {
+        struct bcache_block *b = list_entry(node, struct bcache_block, lru);
+
+        if (b->hashed) {
+            b->hash_next = *bucket_of(c, b->blockno);
+            *bucket_of(c, b->blockno) = b;
+        }
+    }
+    c->max_blocks = most;
+    c->room = room;
+    mutex_unlock(&c->lock);
+    kfree(old);
+    return 0;
+}
+
+/* Give back up to want clean, unpinned grown blocks of c, least recently used first. */
+static unsigned long shrink(struct bcache *c, unsigned long want)
+{
+    unsigned long freed = 0;
+    struct list_node *node = c->lru.prev;
+
+    while (node != &c->lru && freed < want) {
+        struct bcache_block *b = list_entry(node, struct bcache_block, lru);
+
+        node = node->prev;
+        if (!b->grown || b->pinned || b->dirty)
+            continue;
+        if (b->hashed)
+            release(c, b);
+        list_del(&b->lru);
+        kfree(b->data);
+        kfree(b);
+        c->total--;
+        c->stats.shrunk++;
+        freed++;
+    }
+    return freed;
+}
+
+unsigned long bcache_reclaim(unsigned long want)
+{
+    unsigned long freed = 0;
+
+    spin_lock(&bcache_registry_lock);
+    for (int i = 0; i < BCACHE_MAX && freed < want; i++) {
+        struct bcache *c = bcache_registry[i];
+
+        /* Never wait: the caller may be this cache's own allocation, under its lock. */
+        if (!c || !c->room || !mutex_trylock(&c->lock))
+            continue;
+        freed += shrink(c, want - freed);
+        mutex_unlock(&c->lock);
+    }
+    spin_unlock(&bcache_registry_lock);
+    return freed;
 }
 
 struct blockdev *bcache_get(int index)

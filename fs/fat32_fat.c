@@ -211,12 +211,19 @@ int fat32_alloc(struct fat32_vol *vol, uint32_t prev, bool zero, uint32_t *out)
 }
 
 /** Frees every cluster of a chain. A loop ends at the first cluster already freed. */
+void fat32_extents_forget(struct fat32_vol *vol)
+{
+    memset(vol->extents, 0, sizeof(vol->extents));
+}
+
 int fat32_free_chain(struct fat32_vol *vol, uint32_t first)
 {
     uint32_t cl = first;
     uint32_t steps = 0;
     uint32_t v;
     int r;
+
+    fat32_extents_forget(vol); /* the clusters may soon belong to another file */
 
     while (cl) {
         if (++steps > vol->nclusters)
@@ -247,6 +254,7 @@ int fat32_trim_chain(struct fat32_vol *vol, uint32_t first, uint32_t keep)
     uint32_t v;
     int r;
 
+    fat32_extents_forget(vol);
     if (keep > vol->nclusters)
         return fat32_corrupt(vol, "cluster chain shorter than the file size");
     for (uint32_t i = 1; i < keep; i++) {

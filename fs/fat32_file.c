@@ -9,6 +9,38 @@ struct fat32_node *fat32_node_find(struct fat32_vol *vol, uint32_t sector, uint3
     return NULL;
 }
 
+/* Take back what was learnt about the file's chain when it was last open. */
+static void node_recall_extent(struct fat32_vol *vol, struct fat32_node *n)
+{
+    for (unsigned i = 0; n->first_cluster && i < FAT32_EXTENTS; i++) {
+        const struct fat32_extent *e = &vol->extents[i];
+
+        if (e->first == n->first_cluster) {
+            n->run_index = e->run_index;
+            n->run_cluster = e->run_cluster;
+            n->run_len = e->run_len;
+            return;
+        }
+    }
+}
+
+/* Remember a closing file's extent (replacing an older one of the same chain, or the oldest). */
+static void node_save_extent(struct fat32_vol *vol, const struct fat32_node *n)
+{
+    unsigned slot = vol->extent_next;
+
+    if (!n->first_cluster || !n->run_len || n->unlinked)
+        return;
+    for (unsigned i = 0; i < FAT32_EXTENTS; i++) {
+        if (vol->extents[i].first == n->first_cluster)
+            slot = i;
+    }
+    if (slot == vol->extent_next)
+        vol->extent_next = (vol->extent_next + 1) % FAT32_EXTENTS;
+    vol->extents[slot] =
+        (struct fat32_extent){n->first_cluster, n->run_index, n->run_cluster, n->run_len};
+}
+
 static int node_get(struct fat32_vol *vol, const struct fat_found *f, struct fat32_node **out)
 {
     struct fat32_node *n = fat32_node_find(vol, f->sector, f->offset);
@@ -29,6 +61,7 @@ static int node_get(struct fat32_vol *vol, const struct fat_found *f, struct fat
     n->entry_offset = f->offset;
     n->first_cluster = cl;
     n->size = load_le32(f->ent + DE_SIZE);
+    node_recall_extent(vol, n);
     n->next = vol->nodes;
     vol->nodes = n;
     *out = n;
@@ -82,6 +115,34 @@ int fat32_fsetattr(struct fat32_vol *vol, struct fat32_node *node, int read_only
     return fat32_buf_store(vol);
 }
 
+/* The chain changed (trimmed, freed): what was learnt about it no longer holds. */
+static void node_forget_chain(struct fat32_node *node)
+{
+    node->seek_cluster = 0;
+    node->run_len = 0;
+}
+
+/* Whether cluster number idx of the file lies in the known extent. */
+static bool node_in_run(const struct fat32_node *node, uint32_t idx)
+{
+    return node->run_len && idx >= node->run_index && idx - node->run_index < node->run_len;
+}
+
+/* Learn from one step of the chain: cluster number i of the file is cl, number i + 1 is next. */
+static void node_note_step(struct fat32_node *node, uint32_t i, uint32_t cl, uint32_t next)
+{
+    if (next != cl + 1)
+        return;
+    if (node->run_len && i == node->run_index + node->run_len - 1 &&
+        cl == node->run_cluster + node->run_len - 1) {
+        node->run_len++;
+    } else {
+        node->run_index = i;
+        node->run_cluster = cl;
+        node->run_len = 2;
+    }
+}
+
 /**
  * Finds cluster number idx of the file, allocating missing ones when grow is set. Returns 0,
  * 1 when the chain ends first, or an errno. The last cluster reached is remembered, so
@@ -93,6 +154,10 @@ static int node_cluster(struct fat32_vol *vol, struct fat32_node *node, uint32_t
     uint32_t i = 0, cl = node->first_cluster, next;
     int r;
 
+    if (node_in_run(node, idx)) {
+        *out = node->run_cluster + (idx - node->run_index);
+        return 0;
+    }
     if (cl == 0) {
         if (!grow)
             return 1;
@@ -103,6 +168,12 @@ static int node_cluster(struct fat32_vol *vol, struct fat32_node *node, uint32_t
     } else if (node->seek_cluster && node->seek_index <= idx) {
         i = node->seek_index;
         cl = node->seek_cluster;
+    }
+    /* Past the extent's end: walk on from there, which also lets the extent grow. */
+    if (cl && node->run_len && idx >= node->run_index + node->run_len &&
+        i < node->run_index + node->run_len - 1) {
+        i = node->run_index + node->run_len - 1;
+        cl = node->run_cluster + node->run_len - 1;
     }
     for (; i < idx; i++) {
         if (i >= vol->nclusters)
@@ -117,6 +188,7 @@ static int node_cluster(struct fat32_vol *vol, struct fat32_node *node, uint32_t
             if (r < 0)
                 return r;
         }
+        node_note_step(node, i, cl, next);
         cl = next;
     }
     node->seek_index = idx;
@@ -141,6 +213,17 @@ static uint32_t node_contiguous(struct fat32_vol *vol, struct fat32_node *node, 
 {
     uint32_t cs = vol->cluster_size, got = 0, next;
 
+    /* Inside the known extent, whole stretches of clusters join at once. */
+    while (got < want && node_in_run(node, idx + 1) &&
+           node->run_cluster + (idx + 1 - node->run_index) == cl + 1) {
+        uint32_t left = node->run_index + node->run_len - (idx + 1);
+        uint64_t need = ((uint64_t)want - got + cs - 1) / cs;
+        uint32_t k = need < left ? (uint32_t)need : left;
+
+        got += (uint32_t)((uint64_t)k * cs < want - got ? (uint64_t)k * cs : want - got);
+        idx += k;
+        cl += k;
+    }
     while (got < want && node_cluster(vol, node, idx + 1, grow, &next) == 0 && next == cl + 1) {
         got += min_u32(cs, want - got);
         idx++;
@@ -151,17 +234,16 @@ static uint32_t node_contiguous(struct fat32_vol *vol, struct fat32_node *node, 
 
 /* Moves m bytes between one sector and the caller through the sector buffer. */
 static int node_io_partial(struct fat32_vol *vol, uint32_t sector, uint32_t soff, uint32_t m,
-                           uint8_t *rbuf, const uint8_t *wbuf, bool write)
+                           const struct io_dest *rd, uint32_t rd_off, const uint8_t *wbuf,
+                           bool write)
 {
     int r = write && !wbuf && m == vol->bytes_per_sector ? fat32_buf_zero(vol, sector)
                                                          : fat32_buf_load(vol, sector);
 
     if (r < 0)
         return r;
-    if (!write) {
-        memcpy(rbuf, vol->sector_buf + soff, m);
-        return 0;
-    }
+    if (!write)
+        return io_dest_put(rd, rd_off, vol->sector_buf + soff, m);
     if (wbuf)
         memcpy(vol->sector_buf + soff, wbuf, m);
     else
@@ -174,8 +256,8 @@ static int node_io_partial(struct fat32_vol *vol, uint32_t sector, uint32_t soff
  * straight between the device and the caller's buffer. Returns the bytes moved, or an errno if
  * none were.
  */
-static long node_io(struct fat32_vol *vol, struct fat32_node *node, uint32_t off, uint8_t *rbuf,
-                    const uint8_t *wbuf, uint32_t len, bool write)
+static long node_io(struct fat32_vol *vol, struct fat32_node *node, uint32_t off,
+                    const struct io_dest *rd, const uint8_t *wbuf, uint32_t len, bool write)
 {
     uint32_t bps = vol->bytes_per_sector, cs = vol->cluster_size, done = 0;
     int r = 0;
@@ -199,11 +281,11 @@ static long node_io(struct fat32_vol *vol, struct fat32_node *node, uint32_t off
 
                 m = ns * bps;
                 r = write ? fat32_dev_write(vol, sector, ns, wbuf + done)
-                          : fat32_dev_read(vol, sector, ns, rbuf + done);
+                          : fat32_dev_read_to(vol, sector, ns, rd, done);
                 sector += ns;
             } else {
-                r = node_io_partial(vol, sector++, soff, m, rbuf ? rbuf + done : NULL,
-                                    wbuf ? wbuf + done : NULL, write);
+                r = node_io_partial(vol, sector++, soff, m, rd, done, wbuf ? wbuf + done : NULL,
+                                    write);
                 soff = 0;
             }
             if (r == 0) {
@@ -222,7 +304,7 @@ static int node_fit_chain(struct fat32_vol *vol, struct fat32_node *node)
     uint32_t first = node->first_cluster;
     int r;
 
-    node->seek_cluster = 0;
+    node_forget_chain(node);
     if (first == 0)
         return 0;
     if (keep > 0)
@@ -250,13 +332,21 @@ static long node_write(struct fat32_vol *vol, struct fat32_node *node, uint32_t 
     return n;
 }
 
-long fat32_read(struct fat32_vol *vol, struct fat32_node *node, uint64_t off, void *buf, size_t len)
+long fat32_read_to(struct fat32_vol *vol, struct fat32_node *node, uint64_t off,
+                   const struct io_dest *dst, size_t len)
 {
     if (off >= node->size || len == 0)
         return 0;
     if (len > node->size - off)
         len = node->size - (uint32_t)off;
-    return node_io(vol, node, (uint32_t)off, buf, NULL, (uint32_t)len, false);
+    return node_io(vol, node, (uint32_t)off, dst, NULL, (uint32_t)len, false);
+}
+
+long fat32_read(struct fat32_vol *vol, struct fat32_node *node, uint64_t off, void *buf, size_t len)
+{
+    struct io_dest dst = {.buf = buf};
+
+    return fat32_read_to(vol, node, off, &dst, len);
 }
 
 long fat32_write(struct fat32_vol *vol, struct fat32_node *node, uint64_t off, const void *buf,
@@ -301,7 +391,7 @@ int fat32_truncate(struct fat32_vol *vol, struct fat32_node *node, uint64_t size
      * reaching into free ones. */
     keep = (uint32_t)((size + vol->cluster_size - 1) / vol->cluster_size);
     node->size = (uint32_t)size;
-    node->seek_cluster = 0;
+    node_forget_chain(node);
     if (keep == 0)
         node->first_cluster = 0;
     r = node_store(vol, node);
@@ -401,6 +491,7 @@ int fat32_close(struct fat32_vol *vol, struct fat32_node *node)
             return 0;
         *p = node->next;
         uint32_t cl = node->unlinked ? node->first_cluster : 0;
+        node_save_extent(vol, node);
         kfree(node);
         if (cl && !fat_cluster_valid(vol, cl))
             return fat32_corrupt(vol, "unlinked file pointed outside the volume");

@@ -14,6 +14,14 @@ int fat32_dev_read(struct fat32_vol *vol, uint32_t sector, uint32_t count, void 
     return blockdev_read(vol->bd, sector * per, count * (uint32_t)per, buf);
 }
 
+int fat32_dev_read_to(struct fat32_vol *vol, uint32_t sector, uint32_t count,
+                      const struct io_dest *dst, uint64_t dst_off)
+{
+    uint64_t per = vol->dev_per_sector;
+
+    return blockdev_read_to(vol->bd, sector * per, count * (uint32_t)per, dst, dst_off);
+}
+
 int fat32_dev_write(struct fat32_vol *vol, uint32_t sector, uint32_t count, const void *buf)
 {
     uint64_t per = vol->dev_per_sector;

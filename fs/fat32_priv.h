@@ -66,7 +66,21 @@ struct fat32_node {
     uint32_t size;
     uint32_t seek_index; /* last cluster reached: its position in the chain and number */
     uint32_t seek_cluster;
+    /*
+     * An extent learnt from the FAT: clusters run_index .. run_index + run_len - 1 of the file are
+     * run_cluster onwards on the disk, so I/O inside it needs no FAT lookups. 0: none known.
+     */
+    uint32_t run_index, run_cluster, run_len;
     bool unlinked; /* its entry is gone (POSIX unlink while open): the last close frees the chain */
+};
+
+/* Closed files whose extent the volume remembers. */
+#define FAT32_EXTENTS 16
+
+/** A remembered extent: clusters run_index.. of the chain starting at first are run_cluster... */
+struct fat32_extent {
+    uint32_t first; /* 0: slot empty */
+    uint32_t run_index, run_cluster, run_len;
 };
 
 /** A mounted volume. Sector numbers are in FAT sectors (bytes_per_sector) from the volume start. */
@@ -98,6 +112,12 @@ struct fat32_vol {
     uint32_t sector_buf_lba;
     bool sector_buf_valid;
     struct fat32_node *nodes;
+    /*
+     * Extents of closed files (their node's run), keyed by first cluster, so a file opened again
+     * is read without walking the FAT. Any freed or trimmed chain clears them all.
+     */
+    struct fat32_extent extents[FAT32_EXTENTS];
+    unsigned extent_next; /* the slot the next closed file's extent takes */
     void (*now)(void *ctx, struct fat32_time *out);
     void *now_ctx;
     const char *why; /* detail of the last -EUCLEAN */
@@ -158,6 +178,8 @@ static inline bool fat_entry_is_dir(const uint8_t *ent)
 /* fat32_io.c: device access, the one-sector buffer, time stamps, errors. */
 int fat32_corrupt(struct fat32_vol *vol, const char *why);
 int fat32_dev_read(struct fat32_vol *vol, uint32_t sector, uint32_t count, void *buf);
+int fat32_dev_read_to(struct fat32_vol *vol, uint32_t sector, uint32_t count,
+                      const struct io_dest *dst, uint64_t dst_off);
 int fat32_dev_write(struct fat32_vol *vol, uint32_t sector, uint32_t count, const void *buf);
 int fat32_buf_load(struct fat32_vol *vol, uint32_t sector);
 int fat32_buf_zero(struct fat32_vol *vol, uint32_t sector);
@@ -174,6 +196,7 @@ int fat32_fat_flush(struct fat32_vol *vol);
 void fat32_fat_release(struct fat32_vol *vol);
 int fat32_next(struct fat32_vol *vol, uint32_t cl, uint32_t *next);
 int fat32_alloc(struct fat32_vol *vol, uint32_t prev, bool zero, uint32_t *out);
+void fat32_extents_forget(struct fat32_vol *vol);
 int fat32_free_chain(struct fat32_vol *vol, uint32_t first);
 int fat32_trim_chain(struct fat32_vol *vol, uint32_t first, uint32_t keep);
 int fat32_count_free(struct fat32_vol *vol);

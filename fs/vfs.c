@@ -286,6 +286,24 @@ static long file_read(struct file *f, void *buf, size_t len, const uint64_t *off
     return n;
 }
 
+long vfs_read_to(struct file *f, const struct io_dest *dst, size_t len, const uint64_t *off)
+{
+    long n;
+
+    if (f->is_dir)
+        return -EISDIR;
+    if ((f->flags & O_ACCMODE) == O_WRONLY)
+        return -EBADF;
+    if (!f->mnt->ops->read_to)
+        return -ENOTSUP;
+    mnt_lock(f->mnt);
+    n = f->mnt->ops->read_to(f->mnt->fs, f->node, off ? *off : f->pos, dst, len);
+    if (n > 0 && !off)
+        f->pos += (uint64_t)n;
+    mnt_unlock(f->mnt);
+    return n;
+}
+
 long vfs_pread(struct file *f, void *buf, size_t len, uint64_t off)
 {
     return file_read(f, buf, len, &off);

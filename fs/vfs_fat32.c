@@ -56,6 +56,11 @@ static long fat_read(void *fs, void *node, uint64_t off, void *buf, size_t len)
     return fat32_read(fs, node, off, buf, len);
 }
 
+static long fat_read_to(void *fs, void *node, uint64_t off, const struct io_dest *dst, size_t len)
+{
+    return fat32_read_to(fs, node, off, dst, len);
+}
+
 static long fat_write(void *fs, void *node, uint64_t off, const void *buf, size_t len)
 {
     return fat32_write(fs, node, off, buf, len);
@@ -187,6 +192,7 @@ static const struct vfs_fs_ops fat32_vfs_ops = {
     .create = fat_create,
     .close = fat_close,
     .read = fat_read,
+    .read_to = fat_read_to,
     .write = fat_write,
     .truncate = fat_truncate,
     .fstat = fat_fstat,

@@ -319,7 +319,8 @@ int exec_spawn(const char *path, int argc, char *const argv[], bool foreground, 
         if (foreground)
             tty_foreground_begin(p);
         exec_start_frame(&start, entry, sp);
-        err = uthread_create(p, p->pid, &start, 0, NULL, THREAD_PRIO_DEFAULT, CPUMASK_ALL, 0, 0);
+        err = uthread_create(p, p->pid, &start, 0, NULL, THREAD_PRIO_DEFAULT, CPUMASK_ALL, 0, 0,
+                             NULL);
         if (err) {
             if (foreground)
                 tty_foreground_end();
@@ -405,6 +406,7 @@ static void exec_commit(struct uthread *self, struct aspace *as, const char *abs
     memset(&self->fp, 0, sizeof(self->fp));
     self->fp_cpu = -1;
     self->clear_child_tid = 0;
+    self->altstack = (struct sig_altstack){0, 0}; /* the old image's memory is gone */
     proc_vfork_release(p);
 }
 

@@ -179,7 +179,20 @@ int page_alloc_add_range(uint64_t pa_start, uint64_t pa_end)
     return ret;
 }
 
-uint64_t page_alloc(unsigned order)
+/* Called when an allocation fails, to give back memory held by caches (page_alloc_set_reclaim). */
+static page_reclaim_fn page_reclaim; /* set once at boot */
+
+void page_alloc_set_reclaim(page_reclaim_fn fn)
+{
+    __atomic_store_n(&page_reclaim, fn, __ATOMIC_RELEASE);
+}
+
+uint64_t page_alloc_free_pages(void)
+{
+    return __atomic_load_n(&buddy.counts.free_pages, __ATOMIC_RELAXED);
+}
+
+static uint64_t page_alloc_locked(unsigned order)
 {
     unsigned long flags = spin_lock_irqsave(&buddy.lock);
     uint64_t pa = 0;
@@ -207,6 +220,20 @@ uint64_t page_alloc(unsigned order)
         buddy.counts.free_pages -= 1UL << order;
     }
     spin_unlock_irqrestore(&buddy.lock, flags);
+    return pa;
+}
+
+uint64_t page_alloc(unsigned order)
+{
+    uint64_t pa = page_alloc_locked(order);
+    page_reclaim_fn reclaim = __atomic_load_n(&page_reclaim, __ATOMIC_ACQUIRE);
+
+    /*
+     * Out of memory: let the caches give back what they hold, then try once more. More than
+     * 2^order pages are asked for, since freed single pages need their buddies to merge.
+     */
+    if (!pa && reclaim && reclaim((4UL << order) + 64))
+        pa = page_alloc_locked(order);
     return pa;
 }
 

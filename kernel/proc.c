@@ -107,6 +107,7 @@ struct proc *proc_alloc(struct proc *parent, const char *name)
     wait_queue_init(&p->child_wq);
     wait_queue_init(&p->thread_wq);
     wait_queue_init(&p->sig_wq);
+    wait_queue_init(&p->stop_wq);
     unsigned long flags = spin_lock_irqsave(&proc_lock);
     p->pid = proc_new_id();
     if (p->pid < 0) {
@@ -222,6 +223,7 @@ bool proc_terminate(struct proc *p, int status)
             wait_wake_all(wq);
     }
     spin_unlock_irqrestore(&p->lock, flags);
+    wait_wake_all(&p->stop_wq);
     return true;
 }
 
@@ -443,7 +445,8 @@ static bool proc_wait_match(const struct proc *parent, const struct proc *c, int
 }
 
 /* One look at the children. Caller holds proc_lock. */
-static int proc_wait_scan(struct proc *parent, int pid, int *status, struct proc **zombie)
+static int proc_wait_scan(struct proc *parent, int pid, int options, int *status,
+                          struct proc **zombie)
 {
     struct list_node *head = parent ? &parent->children : &kernel_children;
     bool any = false;
@@ -459,11 +462,62 @@ static int proc_wait_scan(struct proc *parent, int pid, int *status, struct proc
             *zombie = c;
             return c->pid;
         }
+        if (((c->stop_report & PROC_REPORT_STOPPED) && (options & PROC_WAIT_UNTRACED)) ||
+            ((c->stop_report & PROC_REPORT_CONTINUED) && (options & PROC_WAIT_CONTINUED))) {
+            /* Linux's encodings: 0x7f with the signal above it; 0xffff for continued. */
+            *status = (c->stop_report & PROC_REPORT_STOPPED) ? ((c->stop_report & 0xff) << 8) | 0x7f
+                                                             : 0xffff;
+            c->stop_report = 0;
+            return c->pid;
+        }
     }
     return any ? 0 : -ECHILD;
 }
 
-int proc_wait(struct proc *parent, int pid, int *status, bool nohang)
+/* Tell p's parent (or the kernel's waiters) that p stopped or went on. Caller holds proc_lock. */
+static void proc_notify_parent(struct proc *p)
+{
+    if (p->parent) {
+        p->parent->child_events++;
+        wait_wake_all(&p->parent->child_wq);
+        if (!signal_nocldstop(p->parent))
+            signal_send(p->parent, SIGCHLD);
+    } else {
+        kernel_child_events++;
+        wait_wake_all(&kernel_child_wq);
+    }
+}
+
+void proc_stop(struct uthread *ut, int sig)
+{
+    struct proc *p = ut->proc;
+    unsigned long flags = spin_lock_irqsave(&proc_lock);
+
+    /*
+     * As for Linux's orphaned process groups: a program `run` from the kernel shell has no
+     * parent that could continue it, so the terminal's stop signals leave it running.
+     */
+    if ((!p->parent && sig != SIGSTOP) ||
+        __atomic_exchange_n(&p->cont_pending, false, __ATOMIC_SEQ_CST)) {
+        spin_unlock_irqrestore(&proc_lock, flags);
+        return;
+    }
+    p->stopped = true;
+    p->stop_report = PROC_REPORT_STOPPED | sig;
+    proc_notify_parent(p);
+    spin_unlock_irqrestore(&proc_lock, flags);
+    /* Not woken by other signals: a stopped process handles none until it goes on. */
+    uthread_wait_until(ut, &p->stop_wq, __atomic_load_n(&p->cont_pending, __ATOMIC_SEQ_CST),
+                       SCHED_NO_DEADLINE);
+    flags = spin_lock_irqsave(&proc_lock);
+    __atomic_store_n(&p->cont_pending, false, __ATOMIC_SEQ_CST);
+    p->stopped = false;
+    p->stop_report = PROC_REPORT_CONTINUED;
+    proc_notify_parent(p);
+    spin_unlock_irqrestore(&proc_lock, flags);
+}
+
+int proc_wait(struct proc *parent, int pid, int *status, int options)
 {
     struct uthread *self = uthread_current();
     struct wait_queue *wq = parent ? &parent->child_wq : &kernel_child_wq;
@@ -472,12 +526,12 @@ int proc_wait(struct proc *parent, int pid, int *status, bool nohang)
     for (;;) {
         struct proc *zombie = NULL;
         unsigned long flags = spin_lock_irqsave(&proc_lock);
-        int ret = proc_wait_scan(parent, pid, status, &zombie);
+        int ret = proc_wait_scan(parent, pid, options, status, &zombie);
         unsigned int seen = *events;
         spin_unlock_irqrestore(&proc_lock, flags);
         if (zombie)
             proc_put(zombie);
-        if (ret || nohang)
+        if (ret || (options & PROC_WAIT_NOHANG))
             return ret;
         int err = self ? uthread_wait_interruptible(
                              self, wq, __atomic_load_n(events, __ATOMIC_ACQUIRE) != seen,

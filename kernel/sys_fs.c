@@ -1,5 +1,6 @@
 /* sys_fs.c - system calls on descriptors: read/write (console, files, pipes), pipe2, dup, fcntl,
  * ioctl, sync. */
+#include "fs/blockdev.h"
 #include "fs/vfs.h"
 #include "kernel/fd.h"
 #include "kernel/kmalloc.h"
@@ -20,7 +21,14 @@
 #define FIONREAD        0x541b
 #define FIONBIO         0x5421
 #define IOV_MAX         1024
-#define IO_CHUNK        4096 /* bounce buffer between user memory and a file */
+/*
+ * Bounce buffer between user memory and a file: up to 64 KiB, so a large read costs one trip
+ * down the file system per 64 KiB, not per page; 4 KiB when memory is short.
+ */
+#define IO_CHUNK     (64 * 1024)
+#define IO_CHUNK_MIN 4096
+/* Most bytes of one trip down the file system for a read straight into user memory. */
+#define IO_DIRECT_MAX (1024 * 1024)
 
 struct user_iovec {
     uint64_t base, len;
@@ -186,16 +194,61 @@ static int64_t pipe_io(struct fd *e, uint64_t ubuf, uint64_t len, bool write)
     return done == -EINTR ? -ERESTARTSYS : done;
 }
 
+/* io_dest copy into the calling program's memory; ctx points at the user address of offset 0. */
+static int user_dest_copy(void *ctx, uint64_t off, const void *src, size_t n)
+{
+    return uvm_copy_out(uvm(), *(const uint64_t *)ctx + off, src, n);
+}
+
+/*
+ * Read up to len bytes of a file straight into user memory: the file system copies out of its
+ * cache once, with no bounce buffer. Reads go down IO_DIRECT_MAX at a time so the file system's
+ * locks are not held for a whole huge read. -ENOTSUP when the file system cannot.
+ */
+static int64_t file_read_user(struct fd *e, uint64_t ubuf, uint64_t len, int64_t off)
+{
+    struct io_dest dst = {.copy = user_dest_copy, .ctx = &ubuf};
+    int64_t done = 0;
+
+    while ((uint64_t)done < len) {
+        size_t n =
+            len - (uint64_t)done < IO_DIRECT_MAX ? (size_t)(len - (uint64_t)done) : IO_DIRECT_MAX;
+        uint64_t at = (uint64_t)(off + done);
+        long r = vfs_read_to(e->file, &dst, n, off >= 0 ? &at : NULL);
+
+        if (r < 0) {
+            if (!done)
+                done = r;
+            break;
+        }
+        done += r;
+        ubuf += (uint64_t)r;
+        if ((size_t)r < n)
+            break;
+    }
+    return done;
+}
+
 /* Move up to len bytes between a file and user memory through a bounce buffer. */
 static int64_t file_io(struct fd *e, uint64_t ubuf, uint64_t len, bool write, int64_t off)
 {
-    char *buf = kmalloc(IO_CHUNK);
+    if (!write) {
+        int64_t r = file_read_user(e, ubuf, len, off);
+        if (r != -ENOTSUP)
+            return r;
+    }
+    size_t chunk = len < IO_CHUNK ? (size_t)len : IO_CHUNK;
+    char *buf = kmalloc(chunk);
     int64_t done = 0;
 
+    if (!buf && chunk > IO_CHUNK_MIN) {
+        chunk = IO_CHUNK_MIN;
+        buf = kmalloc(chunk);
+    }
     if (!buf)
         return -ENOMEM;
     while ((uint64_t)done < len) {
-        size_t n = len - (uint64_t)done < IO_CHUNK ? (size_t)(len - (uint64_t)done) : IO_CHUNK;
+        size_t n = len - (uint64_t)done < chunk ? (size_t)(len - (uint64_t)done) : chunk;
         long r;
         if (write) {
             if (uvm_copy_in(uvm(), buf, ubuf + (uint64_t)done, n)) {
@@ -301,6 +354,89 @@ int64_t sys_pread64(const uint64_t *a)
     if ((int64_t)a[3] < 0)
         return -EINVAL;
     return fd_io((int)a[0], a[1], a[2], false, (int64_t)a[3]);
+}
+
+/* Bytes one sendfile call moves at most (Linux's limit too). */
+#define SENDFILE_MAX 0x7ffff000L
+
+/* Write n bytes from kernel memory to descriptor e: what was written, or an errno. */
+static long fd_write_kernel(struct fd *e, const char *buf, size_t n)
+{
+    switch (e->kind) {
+    case FD_FILE: return vfs_write(e->file, buf, n);
+    case FD_PIPE: {
+        if (!fd_pipe_writer(e))
+            return -EBADF;
+        long r = pipe_write(e->pipe, buf, n, e->flags & O_NONBLOCK);
+        if (r == -EPIPE)
+            signal_send(proc_current(), SIGPIPE);
+        return r;
+    }
+    case FD_CONSOLE: tty_write(buf, n); return (long)n;
+    case FD_NULL:
+    case FD_ZERO:
+    case FD_RANDOM: return (long)n;
+    default: return -EBADF;
+    }
+}
+
+/*
+ * sendfile(out_fd, in_fd, offset, count): copy from a file to any writable descriptor inside
+ * the kernel. With offset, the file is read from *offset (updated after) and its position is
+ * left alone. in_fd must be a file (-EINVAL otherwise, as for Linux's non-seekable inputs).
+ */
+int64_t sys_sendfile(const uint64_t *a)
+{
+    uint64_t count = a[3] > (uint64_t)SENDFILE_MAX ? (uint64_t)SENDFILE_MAX : a[3];
+    struct fd in, out;
+    int64_t off = -1, done = 0;
+    int err = fd_get(proc_current(), (int)a[1], &in);
+
+    if (err)
+        return err;
+    err = fd_get(proc_current(), (int)a[0], &out);
+    if (err) {
+        fd_release(&in);
+        return err;
+    }
+    if (in.kind != FD_FILE)
+        err = -EINVAL;
+    else if ((out.flags & O_ACCMODE) == O_RDONLY && out.kind != FD_PIPE)
+        err = -EBADF;
+    else if (a[2] && uvm_copy_in(uvm(), &off, a[2], sizeof(off)))
+        err = -EFAULT;
+    else if (a[2] && off < 0)
+        err = -EINVAL;
+    char *buf = err || !count ? NULL : kmalloc(IO_CHUNK);
+    if (!err && count && !buf)
+        err = -ENOMEM;
+    while (!err && (uint64_t)done < count) {
+        size_t n = count - (uint64_t)done < IO_CHUNK ? (size_t)(count - (uint64_t)done) : IO_CHUNK;
+        long r =
+            a[2] ? vfs_pread(in.file, buf, n, (uint64_t)(off + done)) : vfs_read(in.file, buf, n);
+        long w = r > 0 ? fd_write_kernel(&out, buf, (size_t)r) : r;
+
+        if (w < 0 && !done)
+            err = (int)w;
+        if (w > 0)
+            done += w;
+        /* Bytes read but not written are given back to the input's position. */
+        if (!a[2] && r > 0 && w < r)
+            vfs_lseek(in.file, (int64_t)(w > 0 ? w : 0) - r, SEEK_CUR);
+        if (w <= 0 || (size_t)w < n)
+            break;
+    }
+    kfree(buf);
+    if (!err && a[2]) {
+        off += done;
+        if (uvm_copy_out(uvm(), a[2], &off, sizeof(off)))
+            err = done ? 0 : -EFAULT;
+    }
+    fd_release(&in);
+    fd_release(&out);
+    if (err == -EINTR)
+        return -ERESTARTSYS;
+    return err ? err : done;
 }
 
 static int64_t vector_io(int fd, uint64_t uiov, uint64_t count, bool write)

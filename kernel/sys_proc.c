@@ -30,7 +30,7 @@
      CLONE_CHILD_SETTID)
 #define CLONE_THREAD_NEEDS (CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND)
 #define WNOHANG            1
-#define WUNTRACED          2 /* nothing stops here, so there is never a stopped child to report */
+#define WUNTRACED          2
 #define WCONTINUED         8
 #define RUSAGE_SIZE        144
 #define UTS_LEN            65
@@ -121,7 +121,8 @@ int64_t sys_wait4(const uint64_t *a)
     if (a[2] & ~(uint64_t)(WNOHANG | WUNTRACED | WCONTINUED | 0x40000000 /* __WALL */ |
                            0x80000000 /* __WCLONE */))
         return -EINVAL;
-    int pid = proc_wait(proc_current(), (int)a[0], &status, a[2] & WNOHANG);
+    int pid = proc_wait(proc_current(), (int)a[0], &status,
+                        (int)(a[2] & (WNOHANG | WUNTRACED | WCONTINUED)));
     if (pid == -EINTR)
         return -ERESTARTSYS;
     if (pid <= 0)
@@ -174,7 +175,7 @@ static int64_t clone_process(uint64_t flags, const struct trap_frame *start, uin
     if (!err)
         err = uthread_create(child, pid, start, tls, &self->fp, self->kt->base_prio,
                              self->kt->affinity, (flags & CLONE_CHILD_CLEARTID) ? ctid : 0,
-                             self->sig_mask);
+                             self->sig_mask, &self->altstack);
     if (err) {
         proc_abort(child);
         return err;
@@ -198,7 +199,7 @@ static int64_t clone_thread(uint64_t flags, const struct trap_frame *start, uint
         return -EFAULT;
     int err = uthread_create(self->proc, tid, start, tls, &self->fp, self->kt->base_prio,
                              self->kt->affinity, (flags & CLONE_CHILD_CLEARTID) ? ctid : 0,
-                             self->sig_mask);
+                             self->sig_mask, NULL); /* as Linux: threads start without one */
     return err ? err : tid;
 }
 

@@ -24,7 +24,9 @@ int64_t sys_kill(const uint64_t *a)
     struct proc *self = proc_current();
     int pid = (int)a[0], sig = (int)a[1];
 
-    if (sig < 0 || sig > SIG_MAX || (int64_t)a[0] != pid)
+    /* pid is a C int: as in Linux, the register's upper half is not looked at (glibc leaves
+     * it zero for a negative pid, musl sign-extends). */
+    if (sig < 0 || sig > SIG_MAX)
         return -EINVAL;
     if (pid > 0)
         return proc_kill(pid, sig);

@@ -4,6 +4,7 @@
 
 #define SIGINT  2
 #define SIGQUIT 3
+#define SIGTSTP 20
 
 void tty_ldisc_init(struct tty_ldisc *l, void (*echo)(void *, const char *, size_t), void *ctx)
 {
@@ -94,12 +95,13 @@ int tty_ldisc_input(struct tty_ldisc *l, char c)
     if (t->lflag & TTY_ISIG) {
         int sig = (uint8_t)c == t->cc[TTY_VINTR]   ? SIGINT
                   : (uint8_t)c == t->cc[TTY_VQUIT] ? SIGQUIT
+                  : (uint8_t)c == t->cc[TTY_VSUSP] ? SIGTSTP
                                                    : 0;
         if (sig) {
             tty_ldisc_flush(l);
             /* A newline after ^C, so what the shell prints next starts a line. */
             if (t->lflag & TTY_ECHO)
-                l->echo(l->echo_ctx, sig == SIGINT ? "^C\n" : "^\\\n", 3);
+                l->echo(l->echo_ctx, sig == SIGINT ? "^C\n" : sig == SIGQUIT ? "^\\\n" : "^Z\n", 3);
             return sig;
         }
     }

@@ -35,7 +35,7 @@ struct uthread *uthread_current(void)
 
 int uthread_create(struct proc *p, int tid, const struct trap_frame *start, uint64_t tls,
                    const struct fpsimd_state *fp, int prio, cpumask_t affinity,
-                   uint64_t clear_child_tid, uint64_t sig_mask)
+                   uint64_t clear_child_tid, uint64_t sig_mask, const struct sig_altstack *altstack)
 {
     struct uthread *ut = kzalloc(sizeof(*ut));
 
@@ -51,6 +51,8 @@ int uthread_create(struct proc *p, int tid, const struct trap_frame *start, uint
     ut->serial = __atomic_fetch_add(&next_serial, 1, __ATOMIC_RELAXED);
     ut->clear_child_tid = clear_child_tid;
     ut->sig_mask = sig_mask;
+    if (altstack)
+        ut->altstack = *altstack;
     unsigned long flags = spin_lock_irqsave(&p->lock);
     if (p->nthreads >= PROC_MAX_THREADS || __atomic_load_n(&p->killed, __ATOMIC_ACQUIRE)) {
         spin_unlock_irqrestore(&p->lock, flags);

@@ -8,8 +8,27 @@ void *memcpy(void *dst, const void *src, size_t n)
     unsigned char *d = dst;
     const unsigned char *s = src;
 
-    /* Word copies when both are 8-byte aligned: the common case for structs and pages. */
+    /*
+     * Word copies when both are 8-byte aligned: the common case for structs and pages. Eight
+     * words a round (the compiler pairs them into LDP/STP) keep a page copy near 0.2
+     * instructions per byte, which is what file reads from the block cache cost.
+     */
     if ((((uintptr_t)d | (uintptr_t)s) & 7) == 0) {
+        for (; n >= 64; n -= 64, d += 64, s += 64) {
+            const uint64_t *sw = (const uint64_t *)s;
+            uint64_t *dw = (uint64_t *)d;
+            uint64_t w0 = sw[0], w1 = sw[1], w2 = sw[2], w3 = sw[3];
+            uint64_t w4 = sw[4], w5 = sw[5], w6 = sw[6], w7 = sw[7];
+
+            dw[0] = w0;
+            dw[1] = w1;
+            dw[2] = w2;
+            dw[3] = w3;
+            dw[4] = w4;
+            dw[5] = w5;
+            dw[6] = w6;
+            dw[7] = w7;
+        }
         for (; n >= 8; n -= 8, d += 8, s += 8)
             *(uint64_t *)d = *(const uint64_t *)s;
     }

@@ -32,7 +32,7 @@ static int cmd_run(int argc, char **argv)
         kprintf("[%d] %s\n", pid, argv[1]);
         return 0;
     }
-    int err = proc_wait(NULL, pid, &status, false);
+    int err = proc_wait(NULL, pid, &status, 0);
     tty_foreground_end();
     if (err < 0) {
         kprintf("run: %s: %s\n", argv[1], errno_str(err));

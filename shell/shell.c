@@ -2,9 +2,14 @@
 #include <stdbool.h>
 
 #include "drivers/pl011.h"
+#include "fs/vfs.h"
+#include "kernel/boot_conf.h"
+#include "kernel/kmalloc.h"
 #include "kernel/printk.h"
 #include "kernel/shell.h"
 #include "kernel/time.h"
+#include "lib/errno.h"
+#include "lib/printf.h"
 #include "lib/string.h"
 
 #define LINE_MAX 256
@@ -139,10 +144,48 @@ static void shell_readline(char *buf, int max)
     }
 }
 
+#ifndef AVATAR_HV
+/*
+ * "shell = <command line>" in /etc/avatar.conf: run it on the console (as `run` would) before
+ * the first avatar> prompt, which follows when it exits. A bad file gets a message, no shell.
+ */
+static void shell_boot_command(char *line, size_t max)
+{
+    struct boot_conf conf;
+    const char *why;
+    unsigned at;
+    size_t size;
+    void *data;
+    int err = vfs_read_file(BOOT_CONF_PATH, &data, &size, BOOT_CONF_MAX_BYTES);
+
+    if (err == -ENOENT || err == -ENODEV)
+        return;
+    if (err) {
+        kprintf("%s: %s\n", BOOT_CONF_PATH, errno_str(err));
+        return;
+    }
+    err = boot_conf_parse(data, size, &conf, &at, &why);
+    kfree(data);
+    if (err) {
+        kprintf("%s: line %u: %s\n", BOOT_CONF_PATH, at, why);
+        return;
+    }
+    if (!conf.shell[0])
+        return;
+    kprintf("%s: starting %s\n", BOOT_CONF_PATH, conf.shell);
+    snprintf(line, max, "run %s", conf.shell);
+    shell_execute(line);
+    kprintf("%s: %s exited; this is the Avatar shell\n", BOOT_CONF_PATH, conf.shell);
+}
+#endif
+
 void shell_run(void)
 {
     static char line[LINE_MAX];
 
+#ifndef AVATAR_HV
+    shell_boot_command(line, sizeof(line));
+#endif
     for (;;) {
         if (!shell_first_prompt_counter)
             shell_first_prompt_counter = timer_counter();

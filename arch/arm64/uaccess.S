@@ -20,6 +20,25 @@ uaccess_text_start:
     .global uaccess_copy_in
     .type   uaccess_copy_in, %function
 uaccess_copy_in:
+    /* 64 bytes a round: eight LDTRs (no pair form exists) and four STPs. */
+0:  cmp     x2, #64
+    b.lo    1f
+    ldtr    x3, [x1]
+    ldtr    x4, [x1, #8]
+    ldtr    x5, [x1, #16]
+    ldtr    x6, [x1, #24]
+    stp     x3, x4, [x0]
+    stp     x5, x6, [x0, #16]
+    ldtr    x3, [x1, #32]
+    ldtr    x4, [x1, #40]
+    ldtr    x5, [x1, #48]
+    ldtr    x6, [x1, #56]
+    stp     x3, x4, [x0, #32]
+    stp     x5, x6, [x0, #48]
+    add     x0, x0, #64
+    add     x1, x1, #64
+    sub     x2, x2, #64
+    b       0b
 1:  cmp     x2, #32
     b.lo    2f
     ldtr    x3, [x1]
@@ -46,6 +65,25 @@ uaccess_copy_in:
     .global uaccess_copy_out
     .type   uaccess_copy_out, %function
 uaccess_copy_out:
+    /* 64 bytes a round: four LDPs and eight STTRs (no pair form exists). */
+0:  cmp     x2, #64
+    b.lo    1f
+    ldp     x3, x4, [x1]
+    ldp     x5, x6, [x1, #16]
+    ldp     x7, x8, [x1, #32]
+    ldp     x9, x10, [x1, #48]
+    sttr    x3, [x0]
+    sttr    x4, [x0, #8]
+    sttr    x5, [x0, #16]
+    sttr    x6, [x0, #24]
+    sttr    x7, [x0, #32]
+    sttr    x8, [x0, #40]
+    sttr    x9, [x0, #48]
+    sttr    x10, [x0, #56]
+    add     x0, x0, #64
+    add     x1, x1, #64
+    sub     x2, x2, #64
+    b       0b
 1:  cmp     x2, #32
     b.lo    2f
     ldp     x3, x4, [x1]

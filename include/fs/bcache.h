@@ -26,6 +26,8 @@
  */
 #define BCACHE_DIRECT_MIN       4
 #define BCACHE_DIRECT_MAX_BYTES (1024 * 1024)
+/* Most blocks a growable cache reaches (bcache_set_growth): 256 MiB. */
+#define BCACHE_GROW_MAX_BLOCKS 65536
 /* Caches that can exist at once (for bcache_sync_all and the shell). */
 #define BCACHE_MAX 8
 
@@ -54,7 +56,8 @@ struct bcache_stats {
     uint64_t dev_writes; /* write transfers sent to the device */
     uint64_t syncs;      /* bcache_sync calls (each ends with a device flush) */
     uint64_t direct;     /* transfers that bypassed the cache (BCACHE_DIRECT_MIN) */
-    unsigned nblocks;    /* capacity */
+    uint64_t shrunk;     /* grown blocks given back (bcache_reclaim) */
+    unsigned nblocks;    /* blocks allocated now (more as a growable cache grows) */
     unsigned used;       /* blocks holding data */
     unsigned dirty;      /* blocks with sectors not yet on the device */
     uint32_t block_bytes;
@@ -69,6 +72,21 @@ struct bcache_stats {
  */
 struct blockdev *bcache_create(const char *name, struct blockdev *lower, unsigned nblocks,
                                blockdev_submit_fn submit);
+/* Whether memory is plentiful enough for a growable cache to take one more block. */
+typedef bool (*bcache_room_fn)(void);
+/*
+ * Let the cache grow past its first nblocks, up to max_blocks, while room() says yes: instead
+ * of evicting, it allocates another block. A growable cache also stops bypassing itself for
+ * large reads, so a file read twice comes from memory the second time. Grown blocks that are
+ * clean go back to the heap through bcache_reclaim.
+ */
+int bcache_set_growth(struct blockdev *cache, unsigned max_blocks, bcache_room_fn room);
+/*
+ * Free up to want clean, unused grown blocks (one page each), least recently used first, from
+ * the caches whose lock is free right now; never sleeps. Returns the number freed. The memory
+ * allocator calls it when it runs short.
+ */
+unsigned long bcache_reclaim(unsigned long want);
 /* Drop a cache without writing anything back (sync first); no I/O may be running on it. */
 void bcache_destroy(struct blockdev *cache);
 /*

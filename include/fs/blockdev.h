@@ -10,6 +10,26 @@
 #include "lib/string.h"
 
 /**
+ * Where read data goes: the kernel buffer buf, or (buf NULL) wherever copy puts it, e.g. a
+ * program's memory, so a read from the cache reaches it with a single copy. copy returns 0 or a
+ * negative errno (-EFAULT for a bad user address); off counts bytes from the read's start.
+ */
+struct io_dest {
+    uint8_t *buf;
+    int (*copy)(void *ctx, uint64_t off, const void *src, size_t n);
+    void *ctx;
+};
+
+static inline int io_dest_put(const struct io_dest *d, uint64_t off, const void *src, size_t n)
+{
+    if (d->buf) {
+        memcpy(d->buf + off, src, n);
+        return 0;
+    }
+    return d->copy(d->ctx, off, src, n);
+}
+
+/**
  * A device of nsectors sectors of sector_size bytes (512 for virtio-blk). The driver or the
  * block cache below fills in the operations; each returns 0 or a negative errno and transfers
  * whole sectors. write may be buffered until flush returns.
@@ -20,6 +40,9 @@ struct blockdev {
     int (*read)(struct blockdev *bd, uint64_t lba, uint32_t count, void *buf);
     int (*write)(struct blockdev *bd, uint64_t lba, uint32_t count, const void *buf);
     int (*flush)(struct blockdev *bd);
+    /* Optional: read into dst at byte dst_off (a cache copies out of its blocks once). */
+    int (*read_to)(struct blockdev *bd, uint64_t lba, uint32_t count, const struct io_dest *dst,
+                   uint64_t dst_off);
     void *priv;
 };
 
@@ -29,6 +52,20 @@ static inline int blockdev_read(struct blockdev *bd, uint64_t lba, uint32_t coun
     if (lba > bd->nsectors || count > bd->nsectors - lba)
         return -EIO;
     return bd->read(bd, lba, count, buf);
+}
+
+/*
+ * Read into dst at dst_off. A device without read_to takes only a kernel destination:
+ * -ENOTSUP for any other, and the caller goes through a buffer of its own.
+ */
+static inline int blockdev_read_to(struct blockdev *bd, uint64_t lba, uint32_t count,
+                                   const struct io_dest *dst, uint64_t dst_off)
+{
+    if (lba > bd->nsectors || count > bd->nsectors - lba)
+        return -EIO;
+    if (bd->read_to)
+        return bd->read_to(bd, lba, count, dst, dst_off);
+    return dst->buf ? bd->read(bd, lba, count, dst->buf + dst_off) : -ENOTSUP;
 }
 
 static inline int blockdev_write(struct blockdev *bd, uint64_t lba, uint32_t count, const void *buf)
@@ -81,6 +118,7 @@ static inline void blockdev_ram_init(struct blockdev *bd, struct blockdev_ram *r
     bd->read = blockdev_ram_read;
     bd->write = blockdev_ram_write;
     bd->flush = NULL;
+    bd->read_to = NULL;
     bd->priv = ram;
 }
 

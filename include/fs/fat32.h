@@ -117,6 +117,9 @@ int fat32_create(struct fat32_vol *vol, const char *path, struct fat32_node **ou
 int fat32_close(struct fat32_vol *vol, struct fat32_node *node);
 long fat32_read(struct fat32_vol *vol, struct fat32_node *node, uint64_t off, void *buf,
                 size_t len);
+/* fat32_read into any destination (e.g. user memory through dst->copy). */
+long fat32_read_to(struct fat32_vol *vol, struct fat32_node *node, uint64_t off,
+                   const struct io_dest *dst, size_t len);
 long fat32_write(struct fat32_vol *vol, struct fat32_node *node, uint64_t off, const void *buf,
                  size_t len);
 int fat32_truncate(struct fat32_vol *vol, struct fat32_node *node, uint64_t size);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct io_dest; /* fs/blockdev.h */
+
 #define VFS_PATH_MAX   1024
 #define VFS_NAME_MAX   765
 #define VFS_MAX_MOUNTS 4
@@ -69,6 +71,8 @@ struct vfs_fs_ops {
     int (*create)(void *fs, const char *path, void **node);
     int (*close)(void *fs, void *node);
     long (*read)(void *fs, void *node, uint64_t off, void *buf, size_t len);
+    /* Optional: read into any destination (user memory without a bounce buffer). */
+    long (*read_to)(void *fs, void *node, uint64_t off, const struct io_dest *dst, size_t len);
     long (*write)(void *fs, void *node, uint64_t off, const void *buf, size_t len);
     int (*truncate)(void *fs, void *node, uint64_t size);
     int (*fstat)(void *fs, void *node, struct vfs_stat *out);
@@ -103,6 +107,11 @@ int vfs_close(struct file *f);
 long vfs_read(struct file *f, void *buf, size_t len);
 long vfs_write(struct file *f, const void *buf, size_t len);
 long vfs_pread(struct file *f, void *buf, size_t len, uint64_t off);
+/*
+ * vfs_read / vfs_pread (off not NULL) into any destination; -ENOTSUP when the file system
+ * cannot (the caller then reads into a buffer of its own).
+ */
+long vfs_read_to(struct file *f, const struct io_dest *dst, size_t len, const uint64_t *off);
 /* Write at off; neither uses nor moves the file position (O_APPEND is not applied). */
 long vfs_pwrite(struct file *f, const void *buf, size_t len, uint64_t off);
 int64_t vfs_lseek(struct file *f, int64_t off, int whence);

@@ -63,6 +63,16 @@ int page_alloc_add_range(uint64_t pa_start, uint64_t pa_end);
 /* 2^order contiguous pages, aligned to their size, refcount 1; 0 when none are free. */
 uint64_t page_alloc(unsigned order);
 uint64_t page_alloc_zeroed(unsigned order);
+/* Free pages now (a snapshot without the lock: for policies, not for accounting). */
+uint64_t page_alloc_free_pages(void);
+
+/*
+ * A function that gives memory back (freeing pages it holds, never sleeping) and returns how
+ * many pages it freed, want being how many would help. page_alloc calls it once when it finds
+ * no free block, then retries.
+ */
+typedef unsigned long (*page_reclaim_fn)(unsigned long want);
+void page_alloc_set_reclaim(page_reclaim_fn fn);
 
 /*
  * Return a block. A free that does not match a live page_alloc result (unmanaged or unaligned

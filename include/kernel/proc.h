@@ -92,13 +92,26 @@ struct proc {
     struct sig_action sig_actions[SIG_MAX]; /* lock */
     uint64_t sig_pending;                   /* atomic: signals sent, not yet taken */
     struct wait_queue sig_wq;               /* rt_sigsuspend sleeps here */
+    bool stopped;              /* proc_lock: a stop signal stopped it, until SIGCONT or SIGKILL */
+    int stop_report;           /* proc_lock: news for wait4: 0, PROC_REPORT_STOPPED | sig or
+                                  PROC_REPORT_CONTINUED */
+    struct wait_queue stop_wq; /* its stopped threads sleep here */
+    bool cont_pending;         /* atomic: SIGCONT came since the last stop signal was sent */
 };
+
+#define PROC_REPORT_STOPPED   0x100
+#define PROC_REPORT_CONTINUED 0x200
 
 /**
  * A user thread: a kernel thread whose entry is uthread_main and whose arg is this struct. Its
  * user registers live in tf, at the top of its kernel stack. Only the thread itself changes its
  * fields, except link (proc->lock) and waiting_on (atomic, read by proc_kill).
  */
+/** A thread's alternate signal stack (sigaltstack): [sp, sp + size); size 0: none. */
+struct sig_altstack {
+    uint64_t sp, size;
+};
+
 struct uthread {
     struct thread *kt;
     struct proc *proc;
@@ -119,6 +132,7 @@ struct uthread {
     bool sig_restore_mask;   /* sig_saved_mask is to be restored on the way out */
     bool syscall_restart;    /* the last system call was interrupted and may be restarted */
     uint64_t syscall_x0;     /* its first argument, for the restart */
+    struct sig_altstack altstack; /* touched by the thread itself only */
 };
 
 /** One line of `procs`: a copy. */
@@ -168,9 +182,11 @@ struct uthread *proc_find_thread(int tid, struct proc **owner);
  * user registers start, with TLS pointer tls and FP/SIMD registers fp (NULL: zero), at prio on
  * the CPUs in affinity. 0, or -EAGAIN / -ENOMEM.
  */
+/* altstack: the new thread's sigaltstack (fork keeps the caller's), or NULL for none. */
 int uthread_create(struct proc *p, int tid, const struct trap_frame *start, uint64_t tls,
                    const struct fpsimd_state *fp, int prio, cpumask_t affinity,
-                   uint64_t clear_child_tid, uint64_t sig_mask);
+                   uint64_t clear_child_tid, uint64_t sig_mask,
+                   const struct sig_altstack *altstack);
 /* Leave: the last thread out turns the process into a zombie. Enables IRQs. */
 void uthread_exit(void) __attribute__((noreturn));
 
@@ -202,7 +218,23 @@ void proc_new_session(struct proc *p);
  * freed and its pid returned with *status; 0 with nohang if none yet; -ECHILD; -EINTR if the
  * caller is killed meanwhile.
  */
-int proc_wait(struct proc *parent, int pid, int *status, bool nohang);
+/* wait4's options proc_wait takes (Linux values). */
+#define PROC_WAIT_NOHANG    1
+#define PROC_WAIT_UNTRACED  2
+#define PROC_WAIT_CONTINUED 8
+/*
+ * Wait for a child matching pid (wait4's rule) to exit, or with PROC_WAIT_UNTRACED to stop, or
+ * with PROC_WAIT_CONTINUED to be continued: its pid and wait status, 0 (NOHANG, nothing yet),
+ * -ECHILD or -EINTR.
+ */
+int proc_wait(struct proc *parent, int pid, int *status, int options);
+/*
+ * The calling thread took a stop signal sig whose action is the default: the process stops, its
+ * parent hears of it (wait4, SIGCHLD unless SA_NOCLDSTOP), and the thread sleeps until SIGCONT
+ * or SIGKILL. Only this thread stops: the others of a threaded process notice nothing.
+ */
+void proc_stop(struct uthread *ut, int sig);
+
 /* The kernel stops caring about pid (a background `run`): it is freed when it exits. */
 void proc_detach(int pid);
 /* CLONE_VFORK: the child has exec'd or exited; the parent may go on. */

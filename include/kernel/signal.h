@@ -12,13 +12,17 @@
  */
 #define ERESTARTSYS 512
 
-#define SIG_DFL         0
-#define SIG_IGN         1
-#define SA_NOCLDSTOP    0x00000001
-#define SA_NOCLDWAIT    0x00000002
-#define SA_SIGINFO      0x00000004
-#define SA_RESTORER     0x04000000
-#define SA_ONSTACK      0x08000000
+#define SIG_DFL      0
+#define SIG_IGN      1
+#define SA_NOCLDSTOP 0x00000001
+#define SA_NOCLDWAIT 0x00000002
+#define SA_SIGINFO   0x00000004
+#define SA_RESTORER  0x04000000
+#define SA_ONSTACK   0x08000000
+/* sigaltstack ss_flags, and the least alternate stack (arm64 MINSIGSTKSZ). */
+#define SS_ONSTACK      1
+#define SS_DISABLE      2
+#define SIG_MINSTKSZ    5120
 #define SA_RESTART      0x10000000
 #define SA_NODEFER      0x40000000
 #define SA_RESETHAND    0x80000000
@@ -30,6 +34,8 @@
  * take it are woken. Takes only spinlocks: callable from interrupt handlers (the terminal's ^C).
  */
 void signal_send(struct proc *p, int sig);
+/* Whether parent's SIGCHLD action asks not to hear of children stopping (SA_NOCLDSTOP). */
+bool signal_nocldstop(struct proc *parent);
 /*
  * On the way back to user mode (IRQs enabled): take one pending signal of ut and act on it (end
  * the process, or run the handler on a frame pushed on the user stack); restart or fail an

@@ -37,6 +37,7 @@ int64_t sys_write(const uint64_t *a);
 int64_t sys_readv(const uint64_t *a);
 int64_t sys_writev(const uint64_t *a);
 int64_t sys_pread64(const uint64_t *a);
+int64_t sys_sendfile(const uint64_t *a);
 int64_t sys_newfstatat(const uint64_t *a);
 int64_t sys_fstat(const uint64_t *a);
 int64_t sys_sync(const uint64_t *a);
@@ -86,6 +87,7 @@ int64_t sys_rt_sigprocmask(const uint64_t *a);
 int64_t sys_rt_sigpending(const uint64_t *a);
 int64_t sys_rt_sigsuspend(const uint64_t *a);
 int64_t sys_rt_sigreturn(const uint64_t *a);
+int64_t sys_sigaltstack(const uint64_t *a);
 
 /* sys_poll.c */
 int64_t sys_ppoll(const uint64_t *a);

@@ -125,7 +125,12 @@ static struct disk *disk_new(uint64_t nsectors)
         for (size_t i = 0; i < SS; i++)
             d->mem[s * SS + i] = pattern(s, i);
     blockdev_ram_init(&d->ram, &d->ram_priv, d->mem, nsectors * SS, false);
-    d->bd = (struct blockdev){SS, nsectors, disk_read, disk_write, disk_flush, d};
+    d->bd = (struct blockdev){.sector_size = SS,
+                              .nsectors = nsectors,
+                              .read = disk_read,
+                              .write = disk_write,
+                              .flush = disk_flush,
+                              .priv = d};
     pthread_mutex_init(&d->mu, NULL);
     return d;
 }
@@ -776,6 +781,95 @@ static void test_direct_write_supersedes_cache(void)
     disk_free(d);
 }
 
+/* The room() of the growth cases: whether the cache may take one more block. */
+static bool grow_allowed;
+
+static bool grow_room(void)
+{
+    return grow_allowed;
+}
+
+/*
+ * A growable cache keeps a large read (no bypass) and serves it again without the device; it
+ * stops at max_blocks and while room() says no; bcache_reclaim gives back only grown blocks that
+ * are clean, and the data stays right throughout.
+ */
+static void test_growth_and_reclaim(void)
+{
+    struct disk *d = disk_new(128 * SPB);
+    struct blockdev *c = bcache_create("t", &d->bd, 4, disk_submit);
+    uint8_t *buf = malloc(64 * BCACHE_BLOCK_BYTES);
+
+    CHECK_EQ(bcache_set_growth(c, 40, NULL), -EINVAL);
+    CHECK_EQ(bcache_set_growth(&d->bd, 40, grow_room), -EINVAL);
+    /* Blocks cached before growth is enabled stay found (the hash table is rebuilt). */
+    CHECK_EQ(blockdev_read(c, 0, 3 * SPB, buf), 0);
+    counts_reset(d);
+    CHECK_EQ(bcache_set_growth(c, 40, grow_room), 0);
+    CHECK_EQ(blockdev_read(c, 0, 3 * SPB, buf), 0);
+    CHECK(is_pattern(buf, 0, 3 * SPB));
+    CHECK_EQ(d->reads, 0);
+    grow_allowed = true;
+    CHECK_EQ(blockdev_read(c, 0, 32 * SPB, buf), 0);
+    CHECK(is_pattern(buf, 0, 32 * SPB));
+    struct bcache_stats st = stats_of(c);
+    CHECK_EQ(st.direct, 0);
+    CHECK_EQ(st.nblocks, 32);
+    CHECK_EQ(st.used, 32);
+    CHECK_EQ(st.evictions, 0);
+    /* Warm: the same read again reaches the device not at all. */
+    counts_reset(d);
+    memset(buf, 0, 32 * BCACHE_BLOCK_BYTES);
+    CHECK_EQ(blockdev_read(c, 0, 32 * SPB, buf), 0);
+    CHECK(is_pattern(buf, 0, 32 * SPB));
+    CHECK_EQ(d->reads, 0);
+    /* Growth stops at max_blocks: 16 more blocks grow it by 8 and evict 8. */
+    CHECK_EQ(blockdev_read(c, 32 * SPB, 16 * SPB, buf), 0);
+    CHECK(is_pattern(buf, 32 * SPB, 16 * SPB));
+    st = stats_of(c);
+    CHECK_EQ(st.nblocks, 40);
+    CHECK_EQ(st.evictions, 8);
+    /* Without room it evicts instead of growing. */
+    grow_allowed = false;
+    CHECK_EQ(blockdev_read(c, 64 * SPB, 4 * SPB, buf), 0);
+    CHECK_EQ(stats_of(c).nblocks, 40);
+    /* Dirty blocks survive reclaim until written back; the base blocks are never freed. */
+    memset(buf, 0xab, SS);
+    CHECK_EQ(blockdev_write(c, 64 * SPB, 1, buf), 0);
+    unsigned long freed = bcache_reclaim(1000);
+    st = stats_of(c);
+    CHECK(freed >= 35);
+    CHECK_EQ(st.nblocks, 40 - freed);
+    CHECK_EQ(st.dirty, 1);
+    CHECK_EQ(st.shrunk, freed);
+    CHECK_EQ(blockdev_read(c, 64 * SPB, 2, buf), 0);
+    CHECK(buf[0] == 0xab && buf[SS - 1] == 0xab);
+    CHECK(is_pattern(buf + SS, 64 * SPB + 1, 1));
+    CHECK_EQ(bcache_sync(c), 0);
+    bcache_reclaim(1000);
+    CHECK_EQ(stats_of(c).nblocks, 4);
+    CHECK_EQ(d->mem[64 * SPB * SS], 0xab);
+    CHECK_EQ(blockdev_read(c, 0, 32 * SPB, buf), 0);
+    CHECK(is_pattern(buf, 0, 32 * SPB));
+    /* Small writes all over a grown cache: dirty blocks stay near the first nblocks (4). */
+    grow_allowed = true;
+    memset(buf, 0x5a, SS);
+    unsigned most_dirty = 0;
+    for (uint64_t blk = 0; blk < 100; blk++) {
+        CHECK_EQ(blockdev_write(c, blk * SPB + 3, 1, buf), 0);
+        unsigned dirty = stats_of(c).dirty;
+        most_dirty = dirty > most_dirty ? dirty : most_dirty;
+    }
+    CHECK(most_dirty <= 4 + 1);
+    CHECK(stats_of(c).nblocks > 4);
+    CHECK_EQ(bcache_sync(c), 0);
+    for (uint64_t blk = 0; blk < 100; blk++)
+        CHECK(d->mem[(blk * SPB + 3) * SS] == 0x5a && d->mem[(blk * SPB + 2) * SS] != 0x5a);
+    free(buf);
+    bcache_destroy(c);
+    disk_free(d);
+}
+
 static void test_threads(void)
 {
     struct disk *d = disk_new(THREADS * THREAD_SECTORS);
@@ -823,6 +917,7 @@ static const struct test_case cases[] = {
     {"fs/bcache/direct_read_bypasses", test_direct_read_bypasses},
     {"fs/bcache/direct_read_sees_dirty_blocks", test_direct_read_sees_dirty_blocks},
     {"fs/bcache/direct_write_supersedes_cache", test_direct_write_supersedes_cache},
+    {"fs/bcache/growth_and_reclaim", test_growth_and_reclaim},
     {"fs/bcache/threads", test_threads},
 };
 

@@ -120,6 +120,10 @@ static void test_signals(void)
     CHECK(!strcmp(echoed, "abc^C\n"));
     CHECK(!tty_ldisc_readable(&l)); /* the line was dropped */
     CHECK_EQ(type(&l, "\x1c"), 3);
+    setup(&l);
+    CHECK_EQ(type(&l, "xy\x1a"), 20); /* ^Z: SIGTSTP */
+    CHECK(!strcmp(echoed, "xy^Z\n"));
+    CHECK(!tty_ldisc_readable(&l));
     struct tty_termios t = l.termios;
     t.lflag &= ~(unsigned)TTY_ISIG;
     tty_ldisc_set_termios(&l, &t);

@@ -260,3 +260,71 @@ def _interactive(t):
         q.expect(re.escape(PROMPT))
         out = q.command("procs")
         check(re.search(r"^0 processes;", out, re.M), f"processes left after exit:\n{out}")
+
+
+@case("user/busybox-boot-shell")
+def _boot_shell(t):
+    """`shell = /bin/busybox sh` in /etc/avatar.conf: busybox sh is the console's shell at boot
+    (a real terminal: pipelines, its prompt), and avatar> comes when it exits. A bad line in the
+    file gets a message naming it, and the Avatar shell starts as usual."""
+    with tempfile.TemporaryDirectory() as d:
+        img = busybox_disk(d)
+        conf = os.path.join(d, "avatar.conf")
+        with open(conf, "w") as f:
+            f.write("# the console's shell\nshell = /bin/busybox sh\n")
+        host("mmd", "-i", img, "::/etc")
+        host("mcopy", "-o", "-i", img, conf, "::/etc/avatar.conf")
+        q = t.qemu(machine(1, img))
+        q.expect(r"^/etc/avatar\.conf: starting /bin/busybox sh\n", 120)
+        prompt = r"/ # (?:\x1b\[6n)?"
+        q.expect(prompt, 60)
+        check(PROMPT not in q.output, "avatar> came before the boot shell exited")
+        q.send("echo boot shell | tr a-z A-Z")
+        q.expect(r"\nBOOT SHELL\n")
+        q.expect(prompt)
+        q.send("exit")
+        q.expect(r"/etc/avatar\.conf: /bin/busybox sh exited; this is the Avatar shell\n")
+        q.expect(re.escape(PROMPT))
+        out = q.command("version")
+        check(out.startswith("Avatar "), f"the Avatar shell after the boot shell: {out!r}")
+        q.kill()
+        with open(conf, "w") as f:
+            f.write("shell /bin/busybox sh\n")
+        host("mcopy", "-o", "-i", img, conf, "::/etc/avatar.conf")
+        q = t.boot(machine(1, img))
+        check(re.search(r"^/etc/avatar\.conf: line 1: no '=' \(lines are key = value\)$", q.output,
+                        re.M), "no message for a bad /etc/avatar.conf:\n" + "\n".join(q.tail(10)))
+
+
+@case("user/busybox-ctrl-z-fg")
+def _ctrl_z(t):
+    """^Z stops the foreground job (busybox sh reports it Stopped and gets the prompt back);
+    `fg` continues it in the foreground (its SIGCONT trap says so), where ^C then ends it. Real
+    time, as for ^C; each key goes once the job has shown it is where the key should find it."""
+    job = "sh -c 'trap \"echo cont\" CONT; echo child; while true; do sleep 1; done'"
+    with tempfile.TemporaryDirectory() as d:
+        q = t.boot(machine(1, busybox_disk(d), icount=False))
+        q.send("run /bin/busybox sh")
+        prompt = r"/ # (?:\x1b\[6n)?"
+        q.expect(prompt)
+        q.send(job)
+        q.expect(r"\nchild\n")
+        q.write("\x1a")
+        q.expect(r"\^Z\n")
+        q.expect(r"\[1\]\+ +Stopped +sh -c", 30)
+        q.expect(prompt)
+        q.send("jobs")
+        q.expect(r"\[1\]\+ +Stopped +sh -c")
+        q.expect(prompt)
+        q.send("fg")
+        q.expect(r"\ncont\n", 30)
+        q.write("\x03")
+        q.expect(r"\^C\n")
+        q.expect(prompt, timeout=30)
+        q.send("echo status $?; jobs; echo jobs-done")
+        out = q.expect(r"\nstatus (\d+)\n((?:.*\n)*?)jobs-done\n")
+        check(out.group(1) == "130" and "Stopped" not in out.group(2),
+              f"after ^C in the continued job: {out.group(0)!r}")
+        q.expect(prompt)
+        q.send("exit")
+        q.expect(re.escape(PROMPT))
