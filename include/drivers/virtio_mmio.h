@@ -6,10 +6,12 @@
 #include <stdint.h>
 
 /* Device IDs (virtio 1.1 §5). */
+#define VIRTIO_ID_NET   1
 #define VIRTIO_ID_BLOCK 2
 
 /* Device-independent feature bits (virtio 1.1 §6). */
-#define VIRTIO_F_VERSION_1 32
+#define VIRTIO_F_ANY_LAYOUT 27 /* legacy devices only; implied by VERSION_1 */
+#define VIRTIO_F_VERSION_1  32
 
 /* InterruptStatus bits (virtio 1.1 §4.2.2). */
 #define VIRTIO_MMIO_INT_VRING  (1u << 0)
@@ -37,6 +39,10 @@ struct virtq_desc {
 
 #define VIRTQ_DESC_F_NEXT  1
 #define VIRTQ_DESC_F_WRITE 2
+
+/* Notification suppression (virtio 1.1 §2.6.7, §2.6.10). */
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1
+#define VIRTQ_USED_F_NO_NOTIFY     1
 
 struct virtq_avail {
     uint16_t flags;
@@ -115,6 +121,12 @@ uint32_t virtio_mmio_ack_interrupt(struct virtio_mmio *dev);
  * publish it in the available ring and return its head. -ENOSPC when descriptors run out.
  */
 int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned n, uint16_t *head);
+/* The descriptor the next virtq_add() will head its chain with, or -ENOSPC. */
+int virtq_next_head(const struct virtq *vq);
+/* Whether the device wants to be notified of new chains (it clears VIRTQ_USED_F_NO_NOTIFY). */
+bool virtq_notify_needed(struct virtq *vq);
+/* Ask the device for interrupts on this queue's completions, or to leave them out (a hint). */
+void virtq_set_interrupts(struct virtq *vq, bool on);
 /* Tell the device about newly published chains. */
 void virtq_kick(struct virtio_mmio *dev, struct virtq *vq);
 /*
