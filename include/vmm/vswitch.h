@@ -10,7 +10,7 @@
 #define VSWITCH_FRAME_MIN 14u
 #define VSWITCH_FRAME_MAX 1514u
 /* The switch a port joins when its manifest names none; the uplink joins it too. */
-#define VSWITCH_DEFAULT "sw0"
+#define VSWITCH_DEFAULT  "sw0"
 #define VSWITCH_NAME_MAX 16u /* bytes of a switch or port name, NUL included */
 
 /*
@@ -33,8 +33,8 @@ struct vswitch_port;
  * Attach a port named name to the switch sw (created on first use): the port, or NULL when memory
  * or ports run out. ops and ctx must stay valid until vswitch_detach().
  */
-struct vswitch_port *vswitch_attach(const char *sw, const char *name, const struct vswitch_port_ops *ops,
-                                    void *ctx);
+struct vswitch_port *vswitch_attach(const char *sw, const char *name,
+                                    const struct vswitch_port_ops *ops, void *ctx);
 /* Detach p: when this returns no callback of p runs and none will. */
 void vswitch_detach(struct vswitch_port *p);
 
@@ -47,5 +47,25 @@ void vswitch_detach(struct vswitch_port *p);
 void vswitch_send(struct vswitch_port *from, const void *frame, size_t len);
 /* The end of a batch of vswitch_send() calls from from: flush every port delivered to since. */
 void vswitch_flush(struct vswitch_port *from);
+
+/*
+ * A port's counters, seen from the switch: rx is what the port sent into the switch, tx what the
+ * switch delivered to it. Drops: drop_length, frames the port sent with a length outside
+ * VSWITCH_FRAME_MIN..VSWITCH_FRAME_MAX; drop_refused, frames its deliver callback refused (a full
+ * RX ring).
+ */
+struct vswitch_port_stats {
+    uint64_t rx_frames, rx_bytes;
+    uint64_t tx_frames, tx_bytes;
+    uint64_t drop_length, drop_refused;
+};
+
+/* A consistent copy of p's counters. */
+void vswitch_port_stats(struct vswitch_port *p, struct vswitch_port_stats *out);
+/*
+ * The `net status` text: every switch, its ports with their counters, and the addresses it has
+ * learnt, one line at a time to line (called with no switch lock held).
+ */
+void vswitch_report(void (*line)(void *arg, const char *text), void *arg);
 
 #endif
