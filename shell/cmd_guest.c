@@ -136,6 +136,13 @@ static int guest_info(const char *id_or_name)
         if (d->kind == GUEST_DEV_VIRTIO_BLK)
             kprintf("  device %u:  virtio-blk image=%s%s\n", i, d->image,
                     d->read_only ? " readonly" : "");
+        else if (d->kind == GUEST_DEV_VIRTIO_NET && d->has_mac)
+            kprintf("  device %u:  virtio-net switch=%s mac=%02x:%02x:%02x:%02x:%02x:%02x\n", i,
+                    d->net_switch, d->mac[0], d->mac[1], d->mac[2], d->mac[3], d->mac[4],
+                    d->mac[5]);
+        else if (d->kind == GUEST_DEV_VIRTIO_NET)
+            kprintf("  device %u:  virtio-net switch=%s mac derived from the name\n", i,
+                    d->net_switch);
         else
             kprintf("  device %u:  passthrough %s@0x%lx size 0x%lx irq %u\n", i, d->label,
                     (unsigned long)d->base, (unsigned long)d->size, d->irq);

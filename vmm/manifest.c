@@ -75,6 +75,7 @@ const char *manifest_device_kind_name(enum guest_device_kind kind)
     switch (kind) {
     case GUEST_DEV_VIRTIO_BLK: return "virtio-blk";
     case GUEST_DEV_PASSTHROUGH: return "passthrough";
+    case GUEST_DEV_VIRTIO_NET: return "virtio-net";
     default: return "unknown";
     }
 }
@@ -208,7 +209,8 @@ static int check_devices(const struct guest_manifest *m, char *err, size_t errle
         return check_fail(err, errlen, where, "device", -1,
                           "more than %d device and passthrough lines", GUEST_MAX_DEVICES);
     for (unsigned i = 0; i < m->ndevices; i++)
-        nvirtio += m->devices[i].kind == GUEST_DEV_VIRTIO_BLK;
+        nvirtio += m->devices[i].kind == GUEST_DEV_VIRTIO_BLK ||
+                   m->devices[i].kind == GUEST_DEV_VIRTIO_NET;
     for (unsigned i = 0; i < m->ndevices; i++) {
         const struct guest_device *d = &m->devices[i];
         int err_;
@@ -219,6 +221,16 @@ static int check_devices(const struct guest_manifest *m, char *err, size_t errle
                 return check_fail(err, errlen, where, "device", (int)i,
                                   "virtio-blk needs image=<path> (absolute, under %d bytes)",
                                   GUEST_PATH_MAX);
+            break;
+        case GUEST_DEV_VIRTIO_NET:
+            if (!manifest_name_valid(d->net_switch) ||
+                strnlen(d->net_switch, sizeof(d->net_switch)) >= GUEST_SWITCH_NAME_MAX)
+                return check_fail(err, errlen, where, "device", (int)i,
+                                  "virtio-net switch must be a name of at most %d characters",
+                                  GUEST_SWITCH_NAME_MAX - 1);
+            if (d->has_mac && (d->mac[0] & 1))
+                return check_fail(err, errlen, where, "device", (int)i,
+                                  "virtio-net mac must be a unicast address");
             break;
         case GUEST_DEV_PASSTHROUGH:
             err_ = check_passthrough(m, (int)i, nvirtio, err, errlen, where);

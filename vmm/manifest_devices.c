@@ -36,15 +36,85 @@ static struct guest_device *mp_new_device(struct mparse *p)
     return &p->m->devices[p->m->ndevices++];
 }
 
-/* device = virtio-blk,image=<path>[,readonly] */
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* xx:xx:xx:xx:xx:xx, a unicast address (the I/G bit of the first byte clear). */
+static int parse_mac(struct mparse *p, struct slice v, uint8_t mac[6])
+{
+    bool ok = v.n == 17;
+
+    for (unsigned i = 0; ok && i < 6; i++) {
+        int hi = hex_digit(v.s[3 * i]), lo = hex_digit(v.s[3 * i + 1]);
+
+        ok = hi >= 0 && lo >= 0 && (i == 5 || v.s[3 * i + 2] == ':');
+        mac[i] = (uint8_t)(hi << 4 | lo);
+    }
+    if (!ok)
+        return manifest_fail(
+            p, p->line, "virtio-net mac must be like 02:00:00:00:00:01, got '%.*s'", shown(v), v.s);
+    if (mac[0] & 1)
+        return manifest_fail(p, p->line, "virtio-net mac %.*s is a multicast address", shown(v),
+                             v.s);
+    return 0;
+}
+
+/* device = virtio-net[,mac=<xx:xx:xx:xx:xx:xx>][,switch=<name>] */
+static int manifest_net(struct mparse *p, struct slice v)
+{
+    struct guest_device *d = mp_new_device(p);
+    bool have_switch = false;
+    struct slice key, value;
+
+    if (!d)
+        return -EINVAL;
+    d->kind = GUEST_DEV_VIRTIO_NET;
+    memcpy(d->net_switch, GUEST_SWITCH_DEFAULT, sizeof(GUEST_SWITCH_DEFAULT));
+    while (v.n) {
+        struct slice opt = next_option(&v);
+        int err = 0;
+
+        if (split_option(opt, &key, &value) && slice_is(key, "mac") && !d->has_mac) {
+            d->has_mac = true;
+            err = parse_mac(p, value, d->mac);
+        } else if (split_option(opt, &key, &value) && slice_is(key, "switch") && !have_switch) {
+            have_switch = true;
+            if (value.n >= GUEST_SWITCH_NAME_MAX)
+                err = manifest_fail(p, p->line, "virtio-net switch name longer than %d bytes",
+                                    GUEST_SWITCH_NAME_MAX - 1);
+            else
+                err = manifest_name(p, value, d->net_switch, "virtio-net switch");
+        } else {
+            err = manifest_fail(p, p->line,
+                                "virtio-net option '%.*s' unknown or repeated (options: "
+                                "mac=<xx:xx:xx:xx:xx:xx>, switch=<name>)",
+                                shown(opt), opt.s);
+        }
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+/* device = virtio-blk,image=<path>[,readonly] | virtio-net[,...] */
 int manifest_device(struct mparse *p, struct slice v)
 {
     struct slice kind = next_option(&v), key, value;
     struct guest_device *d;
 
+    if (slice_is(kind, "virtio-net"))
+        return manifest_net(p, v);
     if (!slice_is(kind, "virtio-blk"))
-        return manifest_fail(p, p->line, "unknown device '%.*s' (known: virtio-blk)", shown(kind),
-                             kind.s);
+        return manifest_fail(p, p->line, "unknown device '%.*s' (known: virtio-blk, virtio-net)",
+                             shown(kind), kind.s);
     d = mp_new_device(p);
     if (!d)
         return -EINVAL;

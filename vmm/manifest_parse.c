@@ -22,6 +22,7 @@
  *   memory      = <n>[K|M|G] | 0x<hex>           4M..16G, a multiple of 2M; default 64M
  *   bootargs    = <text>                         the rest of the line
  *   device      = virtio-blk,image=<path>[,readonly]             repeatable
+ *   device      = virtio-net[,mac=<xx:xx:xx:xx:xx:xx>][,switch=<name>]  repeatable; switch sw0
  *   passthrough = <label>@0x<base>[,size=<size>][,irq=<intid>]   repeatable; size default 4K
  *   on_fault    = inject | stop                  default inject
  *

@@ -21,6 +21,7 @@
 #include "vmm/vcpu_run.h"
 #include "vmm/vgic_hw.h"
 #include "vmm/vm_disk.h"
+#include "vmm/vm_net.h"
 #include "vmm/vm_passthrough.h"
 #include "vmm/vm_load.h"
 
@@ -219,9 +220,16 @@ static int vm_boot(struct vm *vm)
     if (!err)
         err = vm_disks_open(vm, msg, sizeof(msg));
     if (!err) {
-        err = vm_rtc_open(vm, msg, sizeof(msg));
+        err = vm_nets_open(vm, msg, sizeof(msg));
         if (err)
             vm_disks_close(vm);
+    }
+    if (!err) {
+        err = vm_rtc_open(vm, msg, sizeof(msg));
+        if (err) {
+            vm_nets_close(vm);
+            vm_disks_close(vm);
+        }
     }
     if (err) {
         kprintf("guest %s: %s\n", vm->m.name, msg);
@@ -362,6 +370,7 @@ static void vm_teardown(struct vm *vm)
     if (vconsole_focused() == &vm->console)
         vconsole_focus(NULL);
     vm_disks_close(vm);
+    vm_nets_close(vm);
     vm_rtc_close(vm);
     vm_passthrough_detach(vm);
     ram_free(vm);

@@ -123,6 +123,15 @@ static void dtb_config(struct vm *vm, struct vm_dtb_config *cfg)
         cfg->virtio[cfg->nvirtio].intid = VM_VIRTIO_INTID(cfg->nvirtio);
         cfg->nvirtio++;
     }
+    /* The NICs take the slots after the disks (vm_net.c). */
+    for (unsigned i = 0; i < vm->m.ndevices && cfg->nvirtio < VM_DTB_MAX_VIRTIO; i++) {
+        if (vm->m.devices[i].kind != GUEST_DEV_VIRTIO_NET)
+            continue;
+        cfg->virtio[cfg->nvirtio].base = GUEST_VIRTIO_BASE + cfg->nvirtio * GUEST_VIRTIO_SLOT_SIZE;
+        cfg->virtio[cfg->nvirtio].size = GUEST_VIRTIO_SLOT_SIZE;
+        cfg->virtio[cfg->nvirtio].intid = VM_VIRTIO_INTID(cfg->nvirtio);
+        cfg->nvirtio++;
+    }
     vm_passthrough_dtb(vm, cfg);
     if (vm->plan.initrd_size) {
         cfg->initrd_start = vm->plan.initrd_ipa;

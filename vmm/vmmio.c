@@ -7,6 +7,7 @@
 #include "vmm/vm.h"
 #include "vmm/vfault.h"
 #include "vmm/vm_disk.h"
+#include "vmm/vm_net.h"
 #include "vmm/vvirtio_empty.h"
 
 /* ISS of a data abort (Arm ARM D17.2.37 "ISS encoding for an exception from a Data Abort"). */
@@ -61,6 +62,9 @@ static int dispatch(struct vcpu *v, struct vmmio_access *a)
     if (in(a->ipa, GUEST_VIRTIO_BASE, GUEST_VIRTIO_SLOTS * GUEST_VIRTIO_SLOT_SIZE)) {
         uint64_t off = a->ipa - GUEST_VIRTIO_BASE;
         int err = vm_disk_mmio(vm, off, a->size, a->write, &a->val);
+        if (err != -ENOENT)
+            return err;
+        err = vm_net_mmio(vm, off, a->size, a->write, &a->val);
         if (err != -ENOENT)
             return err;
         return vvirtio_empty_access(off % GUEST_VIRTIO_SLOT_SIZE, a->size, a->write, &a->val);

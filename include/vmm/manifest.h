@@ -23,11 +23,15 @@
 #define GUEST_SPI_MIN                  32
 #define GUEST_SPI_MAX                  1019
 #define GUEST_PASSTHROUGH_DEFAULT_SIZE 0x1000UL
+/* virtio-net: switch names, NUL included (VSWITCH_NAME_MAX); the switch when none is named. */
+#define GUEST_SWITCH_NAME_MAX 16
+#define GUEST_SWITCH_DEFAULT  "sw0"
 
 enum guest_device_kind {
     GUEST_DEV_NONE,
     GUEST_DEV_VIRTIO_BLK,  /* an emulated virtio-blk disk backed by an image file */
     GUEST_DEV_PASSTHROUGH, /* a host MMIO range (and SPI) given to the guest at the same address */
+    GUEST_DEV_VIRTIO_NET,  /* an emulated virtio-net NIC on one of the hypervisor's switches */
 };
 
 /* What a guest access outside its RAM and devices does (`on_fault =`). */
@@ -44,6 +48,9 @@ struct guest_device {
     char label[GUEST_NAME_MAX]; /* passthrough: what the range is, e.g. "virtio-mmio" */
     uint64_t base, size;        /* passthrough: host physical range, mapped at IPA == PA */
     uint32_t irq;               /* passthrough: SPI INTID routed to the guest, 0 for none */
+    bool has_mac;               /* virtio-net: mac was given (else derived from the name) */
+    uint8_t mac[6];             /* virtio-net: a unicast address */
+    char net_switch[GUEST_SWITCH_NAME_MAX]; /* virtio-net: the switch it joins */
 };
 
 /**

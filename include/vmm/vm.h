@@ -87,6 +87,7 @@ struct vcpu_ptimer {
 
 struct vm;
 struct vm_disk;
+struct vm_net;
 
 /**
  * A virtual CPU: a kernel thread running vcpu_run(). Fields marked "own" are touched only by its
@@ -144,6 +145,8 @@ struct vm {
     char stop_reason[VM_STOP_MAX];            /* lock */
     struct vm_disk *disks[GUEST_MAX_DEVICES]; /* virtio-blk slots 0.. (vm_disk.c) */
     unsigned nr_disks;
+    struct vm_net *nets[GUEST_MAX_DEVICES]; /* virtio-net slots nr_disks.. (vm_net.c) */
+    unsigned nr_nets;
     struct vgic vgic;
     struct vpl011 uart;
     struct vm_rtc rtc;

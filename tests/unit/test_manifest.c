@@ -284,10 +284,42 @@ static void test_bad_lines(void)
     CHECK(!strcmp(err, CFG ": larger than 65536 bytes"));
 }
 
+static void test_virtio_net(void)
+{
+    expect_ok("kernel = k\ndevice = virtio-net\n");
+    CHECK_EQ(m.ndevices, 1);
+    CHECK_EQ(m.devices[0].kind, GUEST_DEV_VIRTIO_NET);
+    CHECK(!m.devices[0].has_mac);
+    CHECK(!strcmp(m.devices[0].net_switch, "sw0"));
+    expect_ok("kernel = k\ndevice = virtio-net, mac=02:aB:00:10:ff:01 ,switch=lan-2\n"
+              "device = virtio-blk,image=d\n");
+    CHECK(m.devices[0].has_mac);
+    CHECK(!memcmp(m.devices[0].mac, (uint8_t[]){2, 0xab, 0, 0x10, 0xff, 1}, 6));
+    CHECK(!strcmp(m.devices[0].net_switch, "lan-2"));
+    expect_err("kernel = k\ndevice = virtio-net,mac=03:00:00:00:00:01\n",
+               CFG ":2: virtio-net mac 03:00:00:00:00:01 is a multicast address");
+    expect_err("kernel = k\ndevice = virtio-net,mac=02:00:00:00:00\n",
+               CFG ":2: virtio-net mac must be like 02:00:00:00:00:01, got '02:00:00:00:00'");
+    expect_err("kernel = k\ndevice = virtio-net,mac=02-00-00-00-00-01\n",
+               CFG ":2: virtio-net mac must be like 02:00:00:00:00:01, got '02-00-00-00-00-01'");
+    expect_err("kernel = k\ndevice = virtio-net,mac=02:00:00:00:0g:01\n",
+               CFG ":2: virtio-net mac must be like 02:00:00:00:00:01, got '02:00:00:00:0g:01'");
+    expect_err("kernel = k\ndevice = virtio-net,switch=a,switch=b\n",
+               CFG ":2: virtio-net option 'switch=b' unknown or repeated (options: "
+                   "mac=<xx:xx:xx:xx:xx:xx>, switch=<name>)");
+    expect_err("kernel = k\ndevice = virtio-net,switch=abcdefghijklmnop\n",
+               CFG ":2: virtio-net switch name longer than 15 bytes");
+    expect_err_prefix("kernel = k\ndevice = virtio-net,switch=9lan\n",
+                      CFG ":2: virtio-net switch must be a letter");
+    expect_err("kernel = k\ndevice = virtio-net,promisc\n",
+               CFG ":2: virtio-net option 'promisc' unknown or repeated (options: "
+                   "mac=<xx:xx:xx:xx:xx:xx>, switch=<name>)");
+}
+
 static void test_devices(void)
 {
     expect_err("kernel = k\ndevice = virtio-scsi,image=a\n",
-               CFG ":2: unknown device 'virtio-scsi' (known: virtio-blk)");
+               CFG ":2: unknown device 'virtio-scsi' (known: virtio-blk, virtio-net)");
     expect_err("kernel = k\ndevice = virtio-blk\n", CFG ":2: virtio-blk needs image=<path>");
     expect_err("kernel = k\ndevice = virtio-blk,readonly\n",
                CFG ":2: virtio-blk needs image=<path>");
@@ -474,6 +506,7 @@ int main(int argc, char **argv)
         {"manifest/bad_strings", test_bad_strings},
         {"manifest/bad_lines", test_bad_lines},
         {"manifest/devices", test_devices},
+        {"manifest/virtio_net", test_virtio_net},
         {"manifest/name_from_directory", test_name_from_directory},
         {"manifest/names_compare", test_names_compare},
         {"manifest/check_directly", test_check_directly},
