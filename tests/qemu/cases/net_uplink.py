@@ -22,7 +22,7 @@ from cases.vmm import make_image
 from cases.vmm_run import mark, wait_all
 from harness import Config, Skip, TestFailure, free_port, hostfwd_tcp, timeout_scale
 
-NET_UP = r"\[{name}\] AVATAR-NET-UP eth0 (\d+\.\d+\.\d+\.\d+)"
+NET_UP = r"\[{name}\] .*AVATAR-NET-UP eth0 (\d+\.\d+\.\d+\.\d+)"
 UPLINK_RE = r"uplink: virtio-net is port uplink of switch sw0"
 BLOB_BYTES = 384 << 10  # the file the VM fetches: some hundred KiB of seeded random bytes
 
@@ -105,7 +105,7 @@ def _wget(t):
             attach(q, "web")
             m = sh(q, f"wget -q -O /tmp/blob http://10.0.2.2:{port}/blob.bin && "
                       "echo got=$(md5sum < /tmp/blob) size=$(wc -c < /tmp/blob)",
-                   r"got=([0-9a-f]{32})\s*-? size=(\d+)", timeout=300)
+                   r"got=([0-9a-f]{32})\s*-? size=(\d+)\r?\n", timeout=300)
             check(int(m.group(2)) == BLOB_BYTES, f"the VM got {m.group(2)} bytes, not {BLOB_BYTES}")
             want = hashlib.md5(blob).hexdigest()
             check(m.group(1) == want, f"MD5 in the VM {m.group(1)}, of the file {want}")
