@@ -5,6 +5,7 @@
 #include "drivers/virtio_net.h"
 #include "kernel/printk.h"
 #include "lib/errno.h"
+#include "lib/printf.h"
 #include "vmm/vswitch.h"
 
 #define UPLINK_PORT_NAME "uplink"
@@ -68,10 +69,25 @@ int vnet_uplink_init(void)
     return 0;
 }
 
-bool vnet_uplink_info(struct virtio_net_info *out)
+void vnet_uplink_report(void (*line)(void *arg, const char *text), void *arg)
 {
-    if (!uplink_nic)
-        return false;
-    virtio_net_get_info(uplink_nic, out);
-    return true;
+    struct virtio_net_info i;
+    char text[320];
+
+    if (!uplink_nic) {
+        line(arg, "uplink: none (no virtio-net NIC on this machine)");
+        return;
+    }
+    virtio_net_get_info(uplink_nic, &i);
+    snprintf(text, sizeof(text),
+             "uplink: virtio-net 0x%08lx irq %d (virtio-mmio v%u)%s: rx %lu frames %lu bytes, "
+             "tx %lu frames %lu bytes; drops: rx bad length %lu, tx ring full %lu, tx bad length "
+             "%lu; notifications rx %lu tx %lu, interrupts %lu",
+             (unsigned long)i.pa, i.irq, i.version, i.broken ? " DISABLED" : "",
+             (unsigned long)i.rx_frames, (unsigned long)i.rx_bytes, (unsigned long)i.tx_frames,
+             (unsigned long)i.tx_bytes, (unsigned long)i.rx_dropped,
+             (unsigned long)i.tx_dropped_full, (unsigned long)i.tx_dropped_len,
+             (unsigned long)i.rx_notifies, (unsigned long)i.tx_notifies,
+             (unsigned long)i.interrupts);
+    line(arg, text);
 }

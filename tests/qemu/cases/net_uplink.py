@@ -17,13 +17,18 @@ import time
 import urllib.request
 
 from cases import case
-from cases.linux import DETERMINISTIC, LINUX_TIMEOUT, READY, attach, sh
+from cases.linux import DETERMINISTIC, LINUX_TIMEOUT, READY, attach, detach, sh
 from cases.vmm import make_image
 from cases.vmm_run import mark, wait_all
 from harness import Config, Skip, TestFailure, free_port, hostfwd_tcp, timeout_scale
 
 NET_UP = r"\[{name}\] .*AVATAR-NET-UP eth0 (\d+\.\d+\.\d+\.\d+)"
 UPLINK_RE = r"uplink: virtio-net is port uplink of switch sw0"
+# `net status`: the uplink NIC's own counters, and the switch's view of the uplink port.
+UPLINK_STATUS_RE = (r"^uplink: virtio-net 0x[0-9a-f]+ irq \d+ \(virtio-mmio v\d\): rx (\d+) frames "
+                    r"(\d+) bytes, tx (\d+) frames (\d+) bytes; drops: rx bad length (\d+), "
+                    r"tx ring full (\d+), tx bad length (\d+);")
+PORT_STATUS_RE = r"^  port uplink: rx (\d+) frames (\d+) bytes, tx (\d+) frames (\d+) bytes"
 BLOB_BYTES = 384 << 10  # the file the VM fetches: some hundred KiB of seeded random bytes
 
 
@@ -77,6 +82,22 @@ def boot_with_vm(t, directory, name, hostfwd=()):
     return q, address
 
 
+@case("net/uplink-absent-gic2")
+def _absent(t):
+    """Without a NIC the hypervisor boots as before: no uplink, no error printed, and `net
+    status` says there is none. With one, boot names it and its port."""
+    q = t.boot(Config(hv=True, gic=2, smp=1))
+    check(not re.search(r"virtio-net|uplink", q.output), f"boot without a NIC printed:\n{q.output}")
+    out = q.command("net status")
+    check(re.search(r"^uplink: none \(no virtio-net NIC on this machine\)$", out, re.M),
+          f"net status:\n{out}")
+    q.kill()
+    q = t.boot(Config(hv=True, gic=2, smp=1, net=True))
+    check(re.search(r"^virtio-net: 0x[0-9a-f]{8} irq \d+: virtio-mmio v[12], \d+/\d+ buffers",
+                    q.output, re.M) and re.search(UPLINK_RE, q.output),
+          f"boot with a NIC printed:\n{q.output}")
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     requests = []
 
@@ -111,6 +132,19 @@ def _wget(t):
             check(m.group(1) == want, f"MD5 in the VM {m.group(1)}, of the file {want}")
             check(("127.0.0.1", "/blob.bin") in _Quiet.requests,
                   f"the server logged {_Quiet.requests}, not a GET of /blob.bin from 127.0.0.1")
+            detach(q)
+            out = q.command("net status")
+            nic = re.search(UPLINK_STATUS_RE, out, re.M)
+            port = re.search(PORT_STATUS_RE, out, re.M)
+            check(nic and port, f"net status shows no uplink counters:\n{out}")
+            rx_frames, rx_bytes, tx_frames = (int(nic.group(i)) for i in (1, 2, 3))
+            # The file came in through the NIC in whole frames, and all of it went into the switch.
+            check(rx_bytes > BLOB_BYTES and rx_frames > BLOB_BYTES // 1514,
+                  f"the NIC received {rx_frames} frames, {rx_bytes} bytes for a {BLOB_BYTES}-byte "
+                  f"file:\n{out}")
+            check(int(port.group(1)) == rx_frames and tx_frames == int(port.group(3)) > 0,
+                  f"NIC and switch port disagree (or nothing was sent):\n{out}")
+            check(all(int(nic.group(i)) == 0 for i in (5, 6, 7)), f"the uplink dropped frames:\n{out}")
         finally:
             server.shutdown()
             server.server_close()
