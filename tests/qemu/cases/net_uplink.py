@@ -22,7 +22,7 @@ from cases.vmm import make_image
 from cases.vmm_run import mark, wait_all
 from harness import Config, Skip, TestFailure, free_port, hostfwd_tcp, timeout_scale
 
-NET_UP = r"\[{name}\] .*AVATAR-NET-UP eth0 (\d+\.\d+\.\d+\.\d+)"
+NET_UP = r"\[{name}\] .*AVATAR-NET-UP eth0 (\d+\.\d+\.\d+\.\d+)\r?\n"
 UPLINK_RE = r"uplink: virtio-net is port uplink of switch sw0"
 # `net status`: the uplink NIC's own counters, and the switch's view of the uplink port.
 UPLINK_STATUS_RE = (r"^uplink: virtio-net 0x[0-9a-f]+ irq \d+ \(virtio-mmio v\d\): rx (\d+) frames "
