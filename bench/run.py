@@ -360,7 +360,7 @@ def linux_disk(build_dir):
 
 
 NET_MIB = 16  # VM-to-host transfer through QEMU's user network: enough to dwarf the set-up
-NET_UP_RE = r"AVATAR-NET-UP eth0 (\S+)"
+NET_UP_RE = r"AVATAR-NET-UP eth0 (\d+\.\d+\.\d+\.\d+)\r?\n"
 
 
 class ByteSink:
@@ -475,6 +475,78 @@ def linux_net(build_dir):
         yield "Linux guest nc to the host, Avatar / bare (goal <= 1.3)", round(avatar / bare_per_byte, 3)
     finally:
         sink.close()
+
+
+VM2VM_MIB = 64
+RECV_RE = r"\[lxb\] .*RECV (\d+)"
+
+
+@bench
+def linux_vm_to_vm(build_dir):
+    """Two Linux VMs (1 vCPU each) on one switch, both on SMP=1: VM lxa sends VM2VM_MIB MiB with
+    busybox nc to VM lxb, which counts them; instructions per byte for the whole machine (both
+    guests and the hypervisor), virtual time less idle time around the transfer, an empty
+    command's cost subtracted. Compare with linux_net's bare-QEMU row (one guest's user-mode
+    path to the host). Addresses come from QEMU's DHCP through the uplink; the transfer itself
+    stays inside the switch."""
+    import os
+    import tempfile
+    lx = pathlib.Path(build_dir) / "guests" / "linux"
+    image, initrd = lx / "Image", lx / "initrd.cpio.gz"
+    if not image.exists():
+        raise harness.TestFailure(f"{image} is missing: make linux-guest")
+    det = ["-M", "dtb-randomness=off", "-rtc", "base=2026-01-01T00:00:00"]
+    want = VM2VM_MIB << 20
+    with tempfile.TemporaryDirectory() as d:
+        guests = {"linux": [image, initrd]}
+        for name in ("lxa", "lxb"):
+            os.makedirs(os.path.join(d, name))
+            cfg_file = os.path.join(d, name, "guest.cfg")
+            with open(cfg_file, "w") as f:
+                f.write(f"name = {name}\nkernel = /guests/linux/Image\n"
+                        "initrd = /guests/linux/initrd.cpio.gz\nsmp = 1\nmemory = 128M\n"
+                        f"bootargs = {LINUX_BOOTARGS}\ndevice = virtio-net\n")
+            guests[name] = [cfg_file]
+        host_disk = guest_disk(d, 128, guests)
+        cfg = Config(hv=True, gic=2, smp=1, mem="512M", build_dir=build_dir, net=True,
+                     extra_args=host_disk + det)
+        with harness.Qemu(cfg) as q:
+            try:
+                q.wait_boot()
+                addr = {}
+                for name in ("lxa", "lxb"):
+                    q.send(f"guest start {name}")
+                    m = q.expect(rf"\[{name}\] .*AVATAR-NET-UP eth0 (\d+\.\d+\.\d+\.\d+)\r?\n", 900)
+                    addr[name] = m.group(1)
+                q.send("guest console lxb")
+                q.expect(r"\[console: lxb;")
+                q.write("(n=$(nc -l -p 5000 | wc -c); echo RECV $n) &\r")
+                q.write("\x1d")
+                q.expect(r"avatar> ")
+                costs = {}
+                sent_at = len(q.output)
+                cmds = (("null", "true"),
+                        ("send", f"dd if=/dev/zero bs=64k count={VM2VM_MIB * 16} 2>/dev/null | "
+                                 f"nc {addr['lxb']} 5000"))
+                for name, cmd in cmds:
+                    before = avatar_idle(q)
+                    q.send("guest console lxa")
+                    q.expect(r"\[console: lxa;")
+                    q.write(dd_guest_command(cmd) + "\r")
+                    q.expect(DD_DONE_RE, 1800)
+                    q.write("\x1d")
+                    q.expect(r"avatar> ")
+                    after = avatar_idle(q)
+                    costs[name] = (after[0] - before[0]) - (after[1] - before[1])
+                # lxb's line may come before or after lxa's marker line.
+                m = re.search(RECV_RE, q.output[sent_at:]) or q.expect(RECV_RE, 300)
+                got = int(m.group(1))
+            except harness.TestFailure as e:
+                raise harness.TestFailure(with_console(f"{describe(cfg)}: {e}", q))
+    if got != want:
+        raise harness.TestFailure(f"VM lxb received {got} bytes, not {want}")
+    yield (f"Linux VM to Linux VM nc {VM2VM_MIB} MiB on one switch (Avatar, SMP=1), per byte",
+           round((costs["send"] - costs["null"]) / want, 2))
 
 
 @bench
