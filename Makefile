@@ -181,7 +181,15 @@ $(B)/unit/test_fuzz_manifest: tests/fuzz/fuzz_manifest.c $(wildcard vmm/manifest
 		lib/printf.c tests/unit/host_shim.c $(shell sh tests/unit/deps.sh tests/unit/fake_sched.deps) \
 		-o $@ -lpthread
 
-unit: $(UNIT_TESTS) $(B)/unit/test_fuzz_fat32 $(B)/unit/test_fuzz_manifest
+# The virtio-net device model's fuzz target, the same way.
+$(B)/unit/test_fuzz_vvirtio_net: tests/fuzz/fuzz_vvirtio_net.c $(wildcard vmm/vvirtio_net*.c \
+		vmm/vvirtio_net*.h include/vmm/*.h include/lib/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  HOSTCC  $@"
+	$(Q)$(HOSTCC) $(HOST_CFLAGS) -DFUZZ_STANDALONE $< $(wildcard vmm/vvirtio_net*.c) \
+		tests/unit/host_shim.c -o $@
+
+unit: $(UNIT_TESTS) $(B)/unit/test_fuzz_fat32 $(B)/unit/test_fuzz_manifest $(B)/unit/test_fuzz_vvirtio_net
 	@if [ -x tests/unit/gen_dtbs.sh ]; then tests/unit/gen_dtbs.sh $(B)/unit/dtb; fi
 
 test: deps format-check

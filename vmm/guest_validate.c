@@ -229,7 +229,7 @@ int guest_validate(const struct guest_manifest *m, const struct guest_host *host
         for (unsigned i = 0; i < m->ndevices; i++) {
             if (m->devices[i].kind == GUEST_DEV_VIRTIO_BLK)
                 check_disk(c, &m->devices[i]);
-            else
+            else if (m->devices[i].kind == GUEST_DEV_PASSTHROUGH)
                 check_passthrough(c, &m->devices[i], host);
         }
     }

@@ -224,10 +224,10 @@ static int check_devices(const struct guest_manifest *m, char *err, size_t errle
             break;
         case GUEST_DEV_VIRTIO_NET:
             if (!manifest_name_valid(d->net_switch) ||
-                strnlen(d->net_switch, sizeof(d->net_switch)) >= GUEST_SWITCH_NAME_MAX)
+                strnlen(d->net_switch, sizeof(d->net_switch)) >= VSWITCH_NAME_MAX)
                 return check_fail(err, errlen, where, "device", (int)i,
                                   "virtio-net switch must be a name of at most %d characters",
-                                  GUEST_SWITCH_NAME_MAX - 1);
+                                  VSWITCH_NAME_MAX - 1);
             if (d->has_mac && (d->mac[0] & 1))
                 return check_fail(err, errlen, where, "device", (int)i,
                                   "virtio-net mac must be a unicast address");

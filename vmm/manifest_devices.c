@@ -56,7 +56,8 @@ static int parse_mac(struct mparse *p, struct slice v, uint8_t mac[6])
         int hi = hex_digit(v.s[3 * i]), lo = hex_digit(v.s[3 * i + 1]);
 
         ok = hi >= 0 && lo >= 0 && (i == 5 || v.s[3 * i + 2] == ':');
-        mac[i] = (uint8_t)(hi << 4 | lo);
+        if (ok)
+            mac[i] = (uint8_t)(hi << 4 | lo);
     }
     if (!ok)
         return manifest_fail(
@@ -77,7 +78,7 @@ static int manifest_net(struct mparse *p, struct slice v)
     if (!d)
         return -EINVAL;
     d->kind = GUEST_DEV_VIRTIO_NET;
-    memcpy(d->net_switch, GUEST_SWITCH_DEFAULT, sizeof(GUEST_SWITCH_DEFAULT));
+    memcpy(d->net_switch, VSWITCH_DEFAULT, sizeof(VSWITCH_DEFAULT));
     while (v.n) {
         struct slice opt = next_option(&v);
         int err = 0;
@@ -87,9 +88,9 @@ static int manifest_net(struct mparse *p, struct slice v)
             err = parse_mac(p, value, d->mac);
         } else if (split_option(opt, &key, &value) && slice_is(key, "switch") && !have_switch) {
             have_switch = true;
-            if (value.n >= GUEST_SWITCH_NAME_MAX)
+            if (value.n >= VSWITCH_NAME_MAX)
                 err = manifest_fail(p, p->line, "virtio-net switch name longer than %d bytes",
-                                    GUEST_SWITCH_NAME_MAX - 1);
+                                    VSWITCH_NAME_MAX - 1);
             else
                 err = manifest_name(p, value, d->net_switch, "virtio-net switch");
         } else {

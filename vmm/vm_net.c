@@ -17,7 +17,7 @@
 struct vm_net {
     struct vm *vm;
     unsigned slot; /* its virtio-mmio slot */
-    char sw[GUEST_SWITCH_NAME_MAX];
+    char sw[VSWITCH_NAME_MAX];
     struct vswitch_port *port;
     struct vvirtio_net dev;
 };

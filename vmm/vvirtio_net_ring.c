@@ -189,7 +189,8 @@ static bool vring_give_back(struct vvirtio_net *d, struct vvirtio_net_queue *q,
 
 /*
  * Gather the transmit chain at head into tx_buf: the header and the frame, framed freely over the
- * descriptors (VERSION_1 implies ANY_LAYOUT, 2.7.4). *len is the frame's length.
+ * descriptors (VERSION_1 implies ANY_LAYOUT, 2.7.4). *len is the frame's length. A chain longer
+ * than tx_buf is refused as soon as that shows: nothing past it is read or checked.
  */
 static enum vring_verdict vring_tx_gather(struct vvirtio_net *d, const struct vvirtio_net_queue *q,
                                           uint16_t head, size_t *len)
@@ -197,27 +198,27 @@ static enum vring_verdict vring_tx_gather(struct vvirtio_net *d, const struct vv
     uint64_t total = 0, addr;
     uint32_t dlen;
     uint16_t flags, next, idx = head;
-    bool too_long = false;
 
-    for (unsigned n = 0; n < q->num; n++) {
+    for (unsigned n = 0; n < q->num && n < VVIRTIO_NET_DESC_MAX; n++) {
         if (!vring_desc(d, q, idx, &addr, &dlen, &flags, &next))
             return VRING_BAD_DESC;
         if (flags & (DESC_F_WRITE | DESC_F_INDIRECT))
             return VRING_BAD_DESC;
-        if (total + dlen > sizeof(d->tx_buf))
-            too_long = true;
-        if (vring_copy(d, addr, too_long ? NULL : d->tx_buf + total, dlen, false))
+        if (dlen > sizeof(d->tx_buf) - total)
+            return VRING_BAD_LEN;
+        if (vring_copy(d, addr, d->tx_buf + total, dlen, false))
             return VRING_BAD_DESC;
         total += dlen;
         if (!(flags & DESC_F_NEXT)) {
-            if (too_long || total < VVIRTIO_NET_HDR_SIZE + VSWITCH_FRAME_MIN)
+            if (total < VVIRTIO_NET_HDR_SIZE + VSWITCH_FRAME_MIN)
                 return VRING_BAD_LEN;
             *len = total - VVIRTIO_NET_HDR_SIZE;
             return VRING_OK;
         }
         idx = next;
     }
-    return VRING_BAD_DESC; /* more descriptors than the queue holds: a loop (2.7.5) */
+    /* More descriptors than the queue holds (only a loop makes that: 2.7.5) or than we walk. */
+    return VRING_BAD_DESC;
 }
 
 /*
@@ -294,30 +295,33 @@ void vvirtio_net_tx(struct vvirtio_net *d, unsigned long flags)
 }
 
 /*
- * Walk the receive chain at head (the buffer number chain of this frame), appending its pieces to
- * rx_segs from *nsegs on: all must be device-writable guest RAM (2.7.4.2). *cap grows by its
- * capacity.
+ * Walk the receive chain at head (the buffer number chain of this frame), appending the pieces
+ * the frame still needs (need - *cap bytes) to rx_segs from *nsegs on: every descriptor must be
+ * device-writable (2.7.4.2), every piece guest RAM; bytes past what the frame needs are neither
+ * checked nor touched. *walked counts the descriptors read for this frame (VVIRTIO_NET_DESC_MAX
+ * at most, which also ends a loop).
  */
 static enum vring_verdict vring_rx_walk(struct vvirtio_net *d, const struct vvirtio_net_queue *q,
-                                        uint16_t head, uint16_t chain, unsigned *nsegs,
-                                        uint64_t *cap)
+                                        uint16_t head, uint16_t chain, uint64_t need,
+                                        unsigned *walked, unsigned *nsegs, uint64_t *cap)
 {
     uint64_t addr;
     uint32_t len;
     uint16_t flags, next, idx = head;
 
     for (unsigned n = 0; n < q->num; n++) {
-        if (!vring_desc(d, q, idx, &addr, &len, &flags, &next))
+        if (++*walked > VVIRTIO_NET_DESC_MAX || !vring_desc(d, q, idx, &addr, &len, &flags, &next))
             return VRING_BAD_DESC;
-        if ((flags & (DESC_F_WRITE | DESC_F_INDIRECT)) != DESC_F_WRITE ||
-            vring_copy(d, addr, NULL, len, true))
+        if ((flags & (DESC_F_WRITE | DESC_F_INDIRECT)) != DESC_F_WRITE)
             return VRING_BAD_DESC;
-        if (len) {
-            if (*nsegs == VVIRTIO_NET_RX_SEGS)
+        if (*cap < need && len) {
+            uint32_t use = need - *cap < len ? (uint32_t)(need - *cap) : len;
+
+            if (vring_copy(d, addr, NULL, use, true))
                 return VRING_BAD_DESC;
-            d->rx_segs[*nsegs] = (struct vvirtio_net_seg){addr, len, chain};
+            d->rx_segs[*nsegs] = (struct vvirtio_net_seg){addr, use, chain};
             ++*nsegs;
-            *cap += len;
+            *cap += use;
         }
         if (!(flags & DESC_F_NEXT))
             return VRING_OK;
@@ -360,8 +364,8 @@ static bool vring_rx_scatter(struct vvirtio_net *d, unsigned nsegs, unsigned nch
  * Locked (called by the switch). Buffers are taken one chain at a time until the header and frame
  * fit: with MRG_RXBUF over as many chains as needed (num_buffers says how many), without it in the
  * first chain alone. Too few buffers available: nothing is taken and the frame is dropped, the
- * backpressure the switch expects. A malformed or (without MRG_RXBUF) too small buffer goes back
- * unused, with the ones taken before it, and the frame is dropped.
+ * backpressure the switch expects. A malformed, empty or (without MRG_RXBUF) too small buffer goes
+ * back unused, with the ones taken before it, and the frame is dropped.
  */
 bool vvirtio_net_rx(struct vvirtio_net *d, const void *frame, size_t len)
 {
@@ -369,7 +373,7 @@ bool vvirtio_net_rx(struct vvirtio_net *d, const void *frame, size_t len)
     struct vvirtio_net_queue *q = &d->q[VVIRTIO_NET_RXQ];
     bool mrg = d->driver_features & VVIRTIO_NET_F_MRG_RXBUF;
     uint64_t need = VVIRTIO_NET_HDR_SIZE + len, cap = 0;
-    unsigned nchains = 0, nsegs = 0;
+    unsigned nchains = 0, nsegs = 0, walked = 0;
     bool bad = false, ok = false;
     int pending;
 
@@ -380,6 +384,7 @@ bool vvirtio_net_rx(struct vvirtio_net *d, const void *frame, size_t len)
     }
     pending = vring_pending(d, q);
     while (pending >= 0 && cap < need && !bad) {
+        uint64_t had = cap;
         int head;
 
         if (nchains == (unsigned)pending) {
@@ -392,8 +397,10 @@ bool vvirtio_net_rx(struct vvirtio_net *d, const void *frame, size_t len)
             break;
         }
         d->rx_heads[nchains] = (uint16_t)head;
-        bad = vring_rx_walk(d, q, (uint16_t)head, (uint16_t)nchains, &nsegs, &cap) != VRING_OK ||
-              (!mrg && cap < need);
+        /* A buffer with no room at all would leave its used entry empty inside a frame. */
+        bad = vring_rx_walk(d, q, (uint16_t)head, (uint16_t)nchains, need, &walked, &nsegs, &cap) !=
+                  VRING_OK ||
+              cap == had || (!mrg && cap < need);
         nchains++;
     }
     if (pending < 0) {
@@ -414,9 +421,17 @@ bool vvirtio_net_rx(struct vvirtio_net *d, const void *frame, size_t len)
     d->stats.rx_frames++;
     ok = true;
 out:
-    /* Buffers given back (even unused) are worth a notification unless the driver wants none. */
-    if (nchains && vvirtio_net_queue_live(d, VVIRTIO_NET_RXQ) && !vring_quiet(d, q) && (ok || bad))
-        d->rx_irq_due = true;
-    spin_unlock_irqrestore(&d->lock, flags);
+    /*
+     * Buffers given back are worth a notification unless the driver wants none: a received frame's
+     * at the end of the switch's batch (vvirtio_net_rx_flush), unused ones now, since the switch
+     * flushes only ports that took a frame (set_irq takes no lock the switch's callers hold).
+     */
+    if (nchains && vvirtio_net_queue_live(d, VVIRTIO_NET_RXQ) && !vring_quiet(d, q)) {
+        if (ok)
+            d->rx_irq_due = true;
+        else if (bad)
+            d->int_status |= VVIRTIO_NET_INT_USED;
+    }
+    vvirtio_net_unlock_sync(d, flags);
     return ok;
 }

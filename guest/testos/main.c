@@ -6,6 +6,7 @@
 #include "console.h"
 #include "exception.h"
 #include "gic.h"
+#include "nethostile.h"
 #include "platform.h"
 #include "pmuprobe.h"
 #include "psci.h"
@@ -80,6 +81,8 @@ void testos_main(uint64_t dtb)
         suspend_run();
     if (!platform.nimbos && pmuprobe_wanted())
         pmuprobe_run();
+    if (!platform.nimbos && nethostile_wanted())
+        nethostile_run();
     if (!platform.nimbos && platform_bootarg("interactive"))
         interactive();
     psci_system_off();

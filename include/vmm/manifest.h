@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmm/vswitch.h"
+
 #define GUEST_NAME_MAX     32  /* bytes, NUL included */
 #define GUEST_PATH_MAX     256 /* bytes, NUL included */
 #define GUEST_BOOTARGS_MAX 512 /* bytes, NUL included */
@@ -23,9 +25,6 @@
 #define GUEST_SPI_MIN                  32
 #define GUEST_SPI_MAX                  1019
 #define GUEST_PASSTHROUGH_DEFAULT_SIZE 0x1000UL
-/* virtio-net: switch names, NUL included (VSWITCH_NAME_MAX); the switch when none is named. */
-#define GUEST_SWITCH_NAME_MAX 16
-#define GUEST_SWITCH_DEFAULT  "sw0"
 
 enum guest_device_kind {
     GUEST_DEV_NONE,
@@ -43,14 +42,14 @@ enum guest_fault_policy {
 /** One `device =` or `passthrough =` line. */
 struct guest_device {
     enum guest_device_kind kind;
-    char image[GUEST_PATH_MAX]; /* virtio-blk: the disk image, an absolute path */
-    bool read_only;             /* virtio-blk */
-    char label[GUEST_NAME_MAX]; /* passthrough: what the range is, e.g. "virtio-mmio" */
-    uint64_t base, size;        /* passthrough: host physical range, mapped at IPA == PA */
-    uint32_t irq;               /* passthrough: SPI INTID routed to the guest, 0 for none */
-    bool has_mac;               /* virtio-net: mac was given (else derived from the name) */
-    uint8_t mac[6];             /* virtio-net: a unicast address */
-    char net_switch[GUEST_SWITCH_NAME_MAX]; /* virtio-net: the switch it joins */
+    char image[GUEST_PATH_MAX];        /* virtio-blk: the disk image, an absolute path */
+    bool read_only;                    /* virtio-blk */
+    char label[GUEST_NAME_MAX];        /* passthrough: what the range is, e.g. "virtio-mmio" */
+    uint64_t base, size;               /* passthrough: host physical range, mapped at IPA == PA */
+    uint32_t irq;                      /* passthrough: SPI INTID routed to the guest, 0 for none */
+    bool has_mac;                      /* virtio-net: mac was given (else derived from the name) */
+    uint8_t mac[6];                    /* virtio-net: a unicast address */
+    char net_switch[VSWITCH_NAME_MAX]; /* virtio-net: the switch it joins */
 };
 
 /**

@@ -18,8 +18,12 @@
 #define VVIRTIO_NET_QUEUES    2 /* no control queue: VIRTIO_NET_F_CTRL_VQ is not offered */
 /* struct virtio_net_hdr with num_buffers, the header of every buffer once VERSION_1 (5.1.6). */
 #define VVIRTIO_NET_HDR_SIZE 12u
-/* Segments (descriptors) one received frame may be spread over; a frame needing more is dropped. */
-#define VVIRTIO_NET_RX_SEGS 64
+/*
+ * Descriptors the device walks for one frame: a transmit chain, or all the receive chains one
+ * frame takes. More is treated as malformed, which bounds the work a guest can make one frame
+ * cost (Linux uses at most MAX_SKB_FRAGS + 2 = 19 per chain without indirect descriptors).
+ */
+#define VVIRTIO_NET_DESC_MAX 64
 
 /*
  * Where the device's effects leave it. All are required.
@@ -50,9 +54,10 @@ struct vvirtio_net_queue {
 
 /**
  * What the device did with frames and buffers. Drops: tx_bad_desc, transmit chains whose
- * descriptors could not be trusted (an index past the table, a loop, a device-writable or
- * indirect descriptor, a buffer outside guest RAM); tx_bad_len, frames shorter than the header
- * plus VSWITCH_FRAME_MIN or longer than the header plus VSWITCH_FRAME_MAX; rx_no_buffer, frames
+ * descriptors could not be trusted (an index past the table, a loop or more than
+ * VVIRTIO_NET_DESC_MAX descriptors, a device-writable or indirect descriptor, a buffer outside
+ * guest RAM); tx_bad_len, frames shorter than the header plus VSWITCH_FRAME_MIN or longer than
+ * the header plus VSWITCH_FRAME_MAX; rx_no_buffer, frames
  * that found the receive queue not running or without enough buffers (nothing is taken from
  * it then); rx_bad_buffer, receive buffers given back unused (len 0) because they were malformed
  * as above or too small; ring_errors, times the rings themselves were unusable (the device then
@@ -93,7 +98,7 @@ struct vvirtio_net {
     bool tx_busy;        /* a thread is serving the transmit queue */
     bool tx_pending;     /* a transmit notify came while it was: it goes round again */
     struct vvirtio_net_stats stats;
-    struct vvirtio_net_seg rx_segs[VVIRTIO_NET_RX_SEGS];
+    struct vvirtio_net_seg rx_segs[VVIRTIO_NET_DESC_MAX];
     uint16_t rx_heads[VVIRTIO_NET_QUEUE_MAX];
     uint32_t rx_lens[VVIRTIO_NET_QUEUE_MAX];
     uint8_t tx_buf[VVIRTIO_NET_HDR_SIZE + VSWITCH_FRAME_MAX];
@@ -116,8 +121,9 @@ int vvirtio_net_write(struct vvirtio_net *d, uint64_t offset, unsigned size, uin
 
 /*
  * The switch's side (struct vswitch_port_ops): copy one frame into the guest's receive buffers,
- * true if it went in, false if dropped (counted). Never blocks; never calls set_irq: the used
- * buffer notification waits for vvirtio_net_rx_flush(), once per batch.
+ * true if it went in, false if dropped (counted). Never blocks. The used buffer notification of a
+ * received frame waits for vvirtio_net_rx_flush(), once per batch; buffers given back unused
+ * (malformed) raise it at once, through set_irq.
  */
 bool vvirtio_net_rx(struct vvirtio_net *d, const void *frame, size_t len);
 void vvirtio_net_rx_flush(struct vvirtio_net *d);

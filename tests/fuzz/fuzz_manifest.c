@@ -51,6 +51,9 @@ static void fuzz_check_manifest(const struct guest_manifest *m)
             fuzz_die("virtio-blk image not absolute", d->image);
         if (d->kind == GUEST_DEV_PASSTHROUGH && d->base + d->size < d->base)
             fuzz_die("passthrough range wraps", d->label);
+        if (d->kind == GUEST_DEV_VIRTIO_NET &&
+            (!manifest_name_valid(d->net_switch) || (d->has_mac && (d->mac[0] & 1))))
+            fuzz_die("virtio-net with a bad switch name or a multicast MAC", d->net_switch);
     }
 }
 
@@ -88,6 +91,7 @@ static const char *const seeds[] = {
     "kernel = k\ndevice = virtio-blk,image=disk.img,readonly\n"
     "passthrough = virtio-mmio@0x0a003a00,size=0x200,irq=78\n",
     "kernel=k\nsmp=8\nmemory=16G\npassthrough = rtc@0x09010000,size=4K\n",
+    "kernel = k\ndevice = virtio-net,mac=02:00:00:00:0a:01,switch=lan\ndevice = virtio-net\n",
 };
 
 static uint64_t rng_state;

@@ -54,7 +54,8 @@
 static uint8_t *ram;
 
 /* The rings of queue q (0 RX, 1 TX) and the data area, at fixed places in RAM. */
-#define QNUM         16u
+#define QNUM 16u
+static unsigned qnum = QNUM; /* the size bring_up gives both queues */
 #define DESC_IPA(q)  (RAM_BASE + 0x1000 + (q)*0x1000)
 #define AVAIL_IPA(q) (RAM_BASE + 0x3000 + (q)*0x1000)
 #define USED_IPA(q)  (RAM_BASE + 0x5000 + (q)*0x1000)
@@ -162,7 +163,7 @@ static void post(unsigned q, uint16_t head)
 {
     uint16_t idx = get16(AVAIL_IPA(q) + 2);
 
-    put16(AVAIL_IPA(q) + 4 + (idx % QNUM) * 2, head);
+    put16(AVAIL_IPA(q) + 4 + (idx % qnum) * 2, head);
     put16(AVAIL_IPA(q) + 2, (uint16_t)(idx + 1));
 }
 
@@ -193,8 +194,8 @@ static void bring_up(uint64_t features)
     wr(DRV_FEATURES, (uint32_t)(features >> 32));
     wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
     CHECK(rd(STATUS) & S_FEATURES_OK);
-    setup_queue(0, QNUM);
-    setup_queue(1, QNUM);
+    setup_queue(0, qnum);
+    setup_queue(1, qnum);
     wr(STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
 }
 
@@ -328,8 +329,8 @@ static void test_tx_malformed(void)
     CHECK_EQ(sends, 1);
     CHECK_EQ(sent_len[0], 1514);
     CHECK_EQ(s.tx_frames, 1);
-    CHECK_EQ(s.tx_bad_desc, 9);
-    CHECK_EQ(s.tx_bad_len, 3);
+    CHECK_EQ(s.tx_bad_desc, 8);
+    CHECK_EQ(s.tx_bad_len, 4);
     CHECK_EQ(s.ring_errors, 0);
     /* Every chain went back, so the driver can reuse them. */
     CHECK_EQ(get16(USED_IPA(1) + 2), 13);
@@ -474,15 +475,18 @@ static void test_rx_malformed(void)
     CHECK_EQ(s.rx_bad_buffer, 5);
     CHECK_EQ(s.rx_frames, 0);
     CHECK_EQ(get16(USED_IPA(0) + 2), 5);
+    CHECK(irq_level); /* the switch will not flush a port that took nothing */
     for (unsigned i = 0; i < 5; i++)
         CHECK_EQ(get32(USED_IPA(0) + 8 + 8 * i), 0);
     CHECK(!(rd(STATUS) & S_NEEDS_RESET));
-    /* Zero-length buffers take no bytes: the frame goes into the next one. */
+    /* A zero-length buffer has no room for anything: it goes back unused, the next one is fine. */
     set_desc(0, 5, BUF_IPA(5), 0, D_WRITE, 0);
     post(0, 5);
+    CHECK(!vvirtio_net_rx(&dev, f, 100));
+    CHECK_EQ(stats().rx_bad_buffer, 6);
     post_rx(6, 2048);
     CHECK(vvirtio_net_rx(&dev, f, 100));
-    CHECK_EQ(get16(BUF_IPA(6) + 10), 2);
+    CHECK_EQ(get16(BUF_IPA(6) + 10), 1);
     CHECK(!memcmp(at(BUF_IPA(6)) + HDR, f, 100));
     /* Bad lengths from the switch are refused without touching the ring. */
     post_rx(7, 2048);
@@ -492,6 +496,53 @@ static void test_rx_malformed(void)
     vvirtio_net_init(&dev, test_mac, &ops, NULL);
     CHECK(!vvirtio_net_rx(&dev, f, 100));
     CHECK_EQ(stats().rx_no_buffer, 1);
+}
+
+/*
+ * What one frame may cost is bounded: a transmit chain of more than VVIRTIO_NET_DESC_MAX
+ * descriptors is dropped even in a queue that could hold it, and so is a frame whose receive
+ * buffers take more than that many descriptors; a huge buffer is checked only as far as the
+ * frame reaches into it.
+ */
+static void test_desc_budget(void)
+{
+    uint8_t f[100];
+    struct vvirtio_net_stats s;
+
+    qnum = 128;
+    bring_up(F_VERSION_1 | F_MRG);
+    /* TX: 65 descriptors of 1 byte plus a frame: too many; 64 in all is fine. */
+    for (uint16_t i = 0; i < 65; i++)
+        set_desc(1, i, BUF_IPA(0) + i, i < 64 ? 1 : HDR + 60, D_NEXT, (uint16_t)(i + 1));
+    set_desc(1, 65, BUF_IPA(0), HDR + 60, 0, 0);
+    set_desc(1, 70, BUF_IPA(0), HDR, D_NEXT, 71);
+    for (uint16_t i = 71; i < 127; i++)
+        set_desc(1, i, BUF_IPA(1) + i, 1, D_NEXT, (uint16_t)(i + 1));
+    set_desc(1, 127, BUF_IPA(1), 60, 0, 0); /* 70..127: 58 descriptors */
+    post(1, 0);
+    post(1, 70);
+    wr(QUEUE_NOTIFY, 1);
+    s = stats();
+    CHECK_EQ(s.tx_bad_desc, 1);
+    CHECK_EQ(s.tx_frames, 1);
+    CHECK_EQ(sent_len[0], 56 + 60);
+    /* RX: 70 one-byte buffers, then a good one: the 65th descriptor ends it; 65 go back. */
+    for (uint16_t i = 0; i < 70; i++) {
+        set_desc(0, i, BUF_IPA(0) + i, 1, D_WRITE, 0);
+        post(0, i);
+    }
+    post_rx(70, 2048);
+    make_frame(f, 100, 8);
+    CHECK(!vvirtio_net_rx(&dev, f, 100));
+    CHECK_EQ(stats().rx_bad_buffer, 65);
+    CHECK_EQ(get16(USED_IPA(0) + 2), 65);
+    /* A 4 GiB buffer in RAM up to where the frame ends: taken. */
+    bring_up(F_VERSION_1 | F_MRG);
+    set_desc(0, 0, RAM_BASE + RAM_SIZE - 4096, 0xffffffffu, D_WRITE, 0);
+    post(0, 0);
+    CHECK(vvirtio_net_rx(&dev, f, 100));
+    CHECK(!memcmp(at(RAM_BASE + RAM_SIZE - 4096) + HDR, f, 100));
+    qnum = QNUM;
 }
 
 /* A reset during which the guest's memory is reused: nothing is written back there. */
@@ -574,6 +625,7 @@ int main(int argc, char **argv)
         {"rx_mergeable", test_rx_mergeable},
         {"rx_without_mergeable", test_rx_without_mergeable},
         {"rx_malformed", test_rx_malformed},
+        {"desc_budget", test_desc_budget},
         {"reset_stops_everything", test_reset_stops_everything},
         {"fuzz_rings", test_fuzz_rings},
     };
