@@ -58,6 +58,9 @@ NATIVE_SRCS := arch/arm64/uvm.c arch/arm64/uaccess.c arch/arm64/uaccess.S arch/a
 	kernel/tty_ldisc.c kernel/dev.c kernel/sys_info.c kernel/procfs.c shell/boot_conf.c
 ifeq ($(HV),1)
   SRCS := $(filter-out $(NATIVE_SRCS),$(SRCS))
+else
+  # The NIC driver's one user is the hypervisor's switch uplink (vmm/vnet_uplink.c).
+  SRCS := $(filter-out drivers/virtio_net.c drivers/virtio_net_queue.c,$(SRCS))
 endif
 OBJS := $(patsubst %,$(OBJ)/%.o,$(SRCS))
 ifneq ($(HV),1)
@@ -82,6 +85,18 @@ LIBGCC := $(shell $(CROSS)gcc -print-libgcc-file-name)
 QEMU_FLAGS = -M $(MACHINE) -cpu cortex-a72 -smp $(SMP) -m $(MEM) -nographic -nic none \
 	-kernel $(B)/avatar-$(MODE).bin \
 	-drive if=none,file=$(IMG),format=raw,id=hd0 -device virtio-blk-device,drive=hd0
+# The hypervisor's uplink (vmm/vnet_uplink.c): QEMU's user network on a virtio-net NIC, by default
+# with HV=1 only (the native kernel has no network stack). NET=0 leaves it out; HOSTFWD is a
+# comma-separated list of QEMU hostfwd rules, e.g. HOSTFWD=tcp::8080-:80,tcp::2222-:22.
+# -nic none stays: it keeps QEMU from adding its default PCI NIC, which needs an option ROM.
+NET     ?= $(HV)
+HOSTFWD ?=
+comma   := ,
+NET_FLAGS = -netdev user,id=net0$(if $(HOSTFWD),$(comma)hostfwd=$(subst $(comma),$(comma)hostfwd=,$(HOSTFWD))) \
+	-device virtio-net-device,netdev=net0
+ifeq ($(NET),1)
+  QEMU_FLAGS += $(NET_FLAGS)
+endif
 
 .PHONY: all run debug test unit qemu-test bench deps clean format format-check img linux-guest \
 	build-force check-includes check-docs

@@ -443,6 +443,196 @@ def linux_disk(build_dir):
                    round(avatar / per_byte[("bare", name)], 3))
 
 
+NET_MIB = 16  # VM-to-host transfer through QEMU's user network: enough to dwarf the set-up
+NET_UP_RE = r"AVATAR-NET-UP eth0 (\d+\.\d+\.\d+\.\d+)\r?\n"
+
+
+class ByteSink:
+    """A TCP listener on 127.0.0.1 that counts what each connection sends until it closes."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(4)
+        self.port = self.sock.getsockname()[1]
+        self.received = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            n = 0
+            with conn:
+                while True:
+                    data = conn.recv(1 << 16)
+                    if not data:
+                        break
+                    n += len(data)
+            self.received.append(n)
+
+    def close(self):
+        self.sock.close()
+
+
+def net_commands(port):
+    return (("null", "true"),
+            ("send", f"dd if=/dev/zero bs=64k count={NET_MIB * 16} 2>/dev/null | "
+                     f"nc 10.0.2.2 {port}"))
+
+
+@bench
+def linux_net(build_dir):
+    """A Linux guest sends NET_MIB MiB with busybox nc to a listener this script runs on
+    127.0.0.1 (10.0.2.2 through QEMU's user network), instructions per byte with 1 vCPU on SMP=1:
+    bare on QEMU with a virtio-net-device, and in an Avatar VM whose virtio-net device is switched
+    to Avatar's own NIC (the uplink). Executed = virtual time less idle time, an empty command's
+    cost subtracted, as for linux_disk."""
+    import os
+    import tempfile
+    lx = pathlib.Path(build_dir) / "guests" / "linux"
+    image, initrd = lx / "Image", lx / "initrd.cpio.gz"
+    if not image.exists():
+        raise harness.TestFailure(f"{image} is missing: make linux-guest")
+    det = ["-M", "dtb-randomness=off", "-rtc", "base=2026-01-01T00:00:00"]
+    sink = ByteSink()
+    want = NET_MIB << 20
+    try:
+        bare = Config(hv=False, gic=2, smp=1, mem="256M", binary_path=str(image),
+                      build_dir=build_dir, net=True,
+                      extra_args=["-initrd", str(initrd), "-append", LINUX_BOOTARGS] + det)
+        with harness.Qemu(bare) as q:
+            try:
+                q.expect(LINUX_READY_RE, 600)
+                q.expect(NET_UP_RE, 300)
+
+                def bare_idle(q, m):
+                    return (int(m.group(5)) - int(m.group(4))) * 10**7
+
+                costs = {name: dd_executed(q, cmd, bare_idle)
+                         for name, cmd in net_commands(sink.port)}
+            except harness.TestFailure as e:
+                raise harness.TestFailure(with_console(f"bare Linux: {e}", q))
+        if sink.received[-1:] != [want]:
+            raise harness.TestFailure(f"bare: the listener got {sink.received}, not {want} bytes")
+        bare_per_byte = (costs["send"] - costs["null"]) / want
+        yield f"Linux guest nc {NET_MIB} MiB to the host, bare QEMU, per byte", \
+            round(bare_per_byte, 2)
+
+        with tempfile.TemporaryDirectory() as d:
+            cfg_file = os.path.join(d, "guest.cfg")
+            with open(cfg_file, "w") as f:
+                f.write("name = lxnet\nkernel = /guests/linux/Image\n"
+                        "initrd = /guests/linux/initrd.cpio.gz\nsmp = 1\nmemory = 256M\n"
+                        f"bootargs = {LINUX_BOOTARGS}\ndevice = virtio-net\n")
+            host_disk = guest_disk(d, 128, {"linux": [image, initrd], "lxnet": [cfg_file]})
+            cfg = Config(hv=True, gic=2, smp=1, mem="512M", build_dir=build_dir, net=True,
+                         extra_args=host_disk + det)
+            with harness.Qemu(cfg) as q:
+                try:
+                    q.wait_boot()
+                    q.send("guest start lxnet")
+                    q.expect(LINUX_READY_RE, 900)
+                    q.expect(NET_UP_RE, 300)
+                    costs = {}
+                    for name, cmd in net_commands(sink.port):
+                        before = avatar_idle(q)
+                        q.send("guest console lxnet")
+                        q.expect(r"\[console: lxnet;")
+                        q.write(dd_guest_command(cmd) + "\r")
+                        q.expect(DD_DONE_RE, 1800)
+                        q.write("\x1d")
+                        q.expect(r"avatar> ")
+                        after = avatar_idle(q)
+                        costs[name] = (after[0] - before[0]) - (after[1] - before[1])
+                except harness.TestFailure as e:
+                    raise harness.TestFailure(with_console(f"{describe(cfg)}: {e}", q))
+        if sink.received[-1:] != [want]:
+            raise harness.TestFailure(f"Avatar: the listener got {sink.received}, not {want} bytes")
+        avatar = (costs["send"] - costs["null"]) / want
+        yield f"Linux guest nc {NET_MIB} MiB to the host, Avatar VM via the uplink, per byte", \
+            round(avatar, 2)
+        yield "Linux guest nc to the host, Avatar / bare (goal <= 1.3)", round(avatar / bare_per_byte, 3)
+    finally:
+        sink.close()
+
+
+VM2VM_MIB = 64
+RECV_RE = r"\[lxb\] .*RECV (\d+)"
+
+
+@bench
+def linux_vm_to_vm(build_dir):
+    """Two Linux VMs (1 vCPU each) on one switch, both on SMP=1: VM lxa sends VM2VM_MIB MiB with
+    busybox nc to VM lxb, which counts them; instructions per byte for the whole machine (both
+    guests and the hypervisor), virtual time less idle time around the transfer, an empty
+    command's cost subtracted. Compare with linux_net's bare-QEMU row (one guest's user-mode
+    path to the host). Addresses come from QEMU's DHCP through the uplink; the transfer itself
+    stays inside the switch."""
+    import os
+    import tempfile
+    lx = pathlib.Path(build_dir) / "guests" / "linux"
+    image, initrd = lx / "Image", lx / "initrd.cpio.gz"
+    if not image.exists():
+        raise harness.TestFailure(f"{image} is missing: make linux-guest")
+    det = ["-M", "dtb-randomness=off", "-rtc", "base=2026-01-01T00:00:00"]
+    want = VM2VM_MIB << 20
+    with tempfile.TemporaryDirectory() as d:
+        guests = {"linux": [image, initrd]}
+        for name in ("lxa", "lxb"):
+            os.makedirs(os.path.join(d, name))
+            cfg_file = os.path.join(d, name, "guest.cfg")
+            with open(cfg_file, "w") as f:
+                f.write(f"name = {name}\nkernel = /guests/linux/Image\n"
+                        "initrd = /guests/linux/initrd.cpio.gz\nsmp = 1\nmemory = 128M\n"
+                        f"bootargs = {LINUX_BOOTARGS}\ndevice = virtio-net\n")
+            guests[name] = [cfg_file]
+        host_disk = guest_disk(d, 128, guests)
+        cfg = Config(hv=True, gic=2, smp=1, mem="512M", build_dir=build_dir, net=True,
+                     extra_args=host_disk + det)
+        with harness.Qemu(cfg) as q:
+            try:
+                q.wait_boot()
+                addr = {}
+                for name in ("lxa", "lxb"):
+                    q.send(f"guest start {name}")
+                    m = q.expect(rf"\[{name}\] .*AVATAR-NET-UP eth0 (\d+\.\d+\.\d+\.\d+)\r?\n", 900)
+                    addr[name] = m.group(1)
+                q.send("guest console lxb")
+                q.expect(r"\[console: lxb;")
+                q.write("(n=$(nc -l -p 5000 | wc -c); echo RECV $n) &\r")
+                q.write("\x1d")
+                q.expect(r"avatar> ")
+                costs = {}
+                sent_at = len(q.output)
+                cmds = (("null", "true"),
+                        ("send", f"dd if=/dev/zero bs=64k count={VM2VM_MIB * 16} 2>/dev/null | "
+                                 f"nc {addr['lxb']} 5000"))
+                for name, cmd in cmds:
+                    before = avatar_idle(q)
+                    q.send("guest console lxa")
+                    q.expect(r"\[console: lxa;")
+                    q.write(dd_guest_command(cmd) + "\r")
+                    q.expect(DD_DONE_RE, 1800)
+                    q.write("\x1d")
+                    q.expect(r"avatar> ")
+                    after = avatar_idle(q)
+                    costs[name] = (after[0] - before[0]) - (after[1] - before[1])
+                # lxb's line may come before or after lxa's marker line.
+                m = re.search(RECV_RE, q.output[sent_at:]) or q.expect(RECV_RE, 300)
+                got = int(m.group(1))
+            except harness.TestFailure as e:
+                raise harness.TestFailure(with_console(f"{describe(cfg)}: {e}", q))
+    if got != want:
+        raise harness.TestFailure(f"VM lxb received {got} bytes, not {want}")
+    yield (f"Linux VM to Linux VM nc {VM2VM_MIB} MiB on one switch (Avatar, SMP=1), per byte",
+           round((costs["send"] - costs["null"]) / want, 2))
+
+
 @bench
 def linux_start(build_dir):
     """`guest start linux` (RAM, the kernel and initramfs from host.img, the device tree) with

@@ -24,6 +24,7 @@
 #include "kernel/proc.h"
 #else
 #include "vmm/vm.h"
+#include "vmm/vnet_uplink.h"
 #endif
 
 #define DTB_MAX_SIZE (2UL << 20)
@@ -135,6 +136,7 @@ void kernel_main(uint64_t dtb_pa)
 #ifdef AVATAR_HV
     check(vmm_init(), "hypervisor (vGIC, timers)");
     vmm_cpu_init();
+    vnet_uplink_init(); /* no NIC, or one that cannot be used: the VMs still run, unconnected */
 #endif
     smp_boot_secondaries();
 #ifndef AVATAR_HV

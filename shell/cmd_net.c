@@ -5,6 +5,7 @@
 #include "lib/errno.h"
 #include "lib/string.h"
 #include "vmm/vm_net.h"
+#include "vmm/vnet_uplink.h"
 #include "vmm/vswitch.h"
 
 static void net_line(void *arg, const char *text)
@@ -21,6 +22,7 @@ static int cmd_net(int argc, char **argv)
     }
     vswitch_report(net_line, NULL);
     vm_nets_report(net_line, NULL);
+    vnet_uplink_report(net_line, NULL);
     return 0;
 }
 SHELL_COMMAND(net, "net", "status",

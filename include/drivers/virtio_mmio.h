@@ -104,6 +104,12 @@ uint32_t virtio_mmio_ack_interrupt(struct virtio_mmio *dev);
  * publish it in the available ring and return its head. -ENOSPC when descriptors run out.
  */
 int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned n, uint16_t *head);
+/* The descriptor the next virtq_add() will head its chain with, or -ENOSPC. */
+int virtq_next_head(const struct virtq *vq);
+/* Whether the device wants to be notified of new chains (it clears VIRTQ_USED_F_NO_NOTIFY). */
+bool virtq_notify_needed(struct virtq *vq);
+/* Ask the device for interrupts on this queue's completions, or to leave them out (a hint). */
+void virtq_set_interrupts(struct virtq *vq, bool on);
 /* Tell the device about newly published chains. */
 void virtq_kick(struct virtio_mmio *dev, struct virtq *vq);
 /*

@@ -48,9 +48,11 @@
 #define VIRTIO_STATUS_FAILED      0x80u
 
 /* Device types (5). */
+#define VIRTIO_ID_NET   1
 #define VIRTIO_ID_BLOCK 2
 
 /* Feature bits are bit numbers, as in the specification (6). */
+#define VIRTIO_F_ANY_LAYOUT    27 /* legacy devices only; implied by VERSION_1 */
 #define VIRTIO_F_INDIRECT_DESC 28
 #define VIRTIO_F_VERSION_1     32
 
@@ -58,6 +60,10 @@
 #define VIRTQ_DESC_F_NEXT     1u
 #define VIRTQ_DESC_F_WRITE    2u
 #define VIRTQ_DESC_F_INDIRECT 4u
+
+/* Notification suppression (virtio 1.2, 2.7.7 and 2.7.10). */
+#define VIRTQ_AVAIL_F_NO_INTERRUPT 1u
+#define VIRTQ_USED_F_NO_NOTIFY     1u
 
 /* virtio-blk (5.2): feature bits, struct virtio_blk_config offsets, request types and status. */
 #define VIRTIO_BLK_F_SIZE_MAX   1

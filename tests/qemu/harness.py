@@ -5,6 +5,7 @@ import dataclasses
 import os
 import re
 import signal
+import socket
 import subprocess
 import threading
 import time
@@ -67,6 +68,10 @@ class Config:
     cpu: str = "cortex-a72"
     binary_path: str = None  # overrides the binary derived from build_dir and hv
     icount: bool = True  # deterministic virtual time; off: the counter follows the host clock
+    # A virtio-net NIC on QEMU's user network (the hypervisor's uplink); hostfwd rules as QEMU
+    # spells them, e.g. hostfwd_tcp(port, 80). Off by default: most cases need no network.
+    net: bool = False
+    hostfwd: list = dataclasses.field(default_factory=list)
 
     @property
     def el(self):
@@ -94,7 +99,27 @@ class Config:
         return [
             qemu, "-M", machine, "-cpu", self.cpu, "-smp", str(self.smp), "-m", str(self.mem),
             "-nographic", "-nic", "none", "-kernel", self.binary,
-        ] + (["-icount", "shift=0,sleep=off"] if self.icount else []) + list(self.extra_args)
+        ] + (["-icount", "shift=0,sleep=off"] if self.icount else []) + self.net_args() + list(
+            self.extra_args)
+
+    def net_args(self):
+        """QEMU's arguments for the NIC: user networking (10.0.2.0/24, the host is 10.0.2.2)."""
+        if not self.net:
+            return []
+        netdev = "user,id=net0" + "".join(f",hostfwd={rule}" for rule in self.hostfwd)
+        return ["-netdev", netdev, "-device", "virtio-net-device,netdev=net0"]
+
+
+def hostfwd_tcp(host_port, guest_port):
+    """A hostfwd rule from 127.0.0.1:host_port on the test machine to the guest's guest_port."""
+    return f"tcp:127.0.0.1:{host_port}-:{guest_port}"
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now (the kernel picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 # Every running QEMU, so an interrupted runner can kill them all (see kill_all).
