@@ -4,12 +4,13 @@
 
 #include <stdint.h>
 
+#include "lib/virtio.h"
 #include "vmm/vvirtio_net.h"
 
 /* Feature bits (virtio 1.2, 5.1.3 and 6). */
-#define VVIRTIO_NET_F_MAC       (1ull << 5)
-#define VVIRTIO_NET_F_MRG_RXBUF (1ull << 15)
-#define VVIRTIO_NET_F_STATUS    (1ull << 16)
+#define VVIRTIO_NET_F_MAC       (1ull << VIRTIO_NET_F_MAC)
+#define VVIRTIO_NET_F_MRG_RXBUF (1ull << VIRTIO_NET_F_MRG_RXBUF)
+#define VVIRTIO_NET_F_STATUS    (1ull << VIRTIO_NET_F_STATUS)
 #define VVIRTIO_NET_F_VERSION_1 (1ull << 32)
 
 #define VVIRTIO_NET_INT_USED 0x1u /* InterruptStatus: used buffer notification (4.2.2) */

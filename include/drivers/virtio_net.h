@@ -6,9 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Feature bits (virtio 1.1 §5.1.3). */
-#define VIRTIO_NET_F_MAC 5
-
 /*
  * Where received frames go. Both run in the NIC's interrupt handler with interrupts masked:
  * receive gets each frame (valid only during the call), batch_end follows the last of a batch.

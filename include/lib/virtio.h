@@ -66,6 +66,11 @@
 #define VIRTQ_USED_F_NO_NOTIFY     1u
 
 /* virtio-blk (5.2): feature bits, struct virtio_blk_config offsets, request types and status. */
+/* virtio-net feature bits (virtio 1.2, 5.1.3). */
+#define VIRTIO_NET_F_MAC       5
+#define VIRTIO_NET_F_MRG_RXBUF 15
+#define VIRTIO_NET_F_STATUS    16
+
 #define VIRTIO_BLK_F_SIZE_MAX   1
 #define VIRTIO_BLK_F_SEG_MAX    2
 #define VIRTIO_BLK_F_RO         5
