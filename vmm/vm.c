@@ -23,6 +23,7 @@
 #include "vmm/vm_disk.h"
 #include "vmm/vm_net.h"
 #include "vmm/vm_passthrough.h"
+#include "vmm/vvirtio_empty.h"
 #include "vmm/vm_load.h"
 
 #define UART_INTID      33 /* SPI 1, as on QEMU virt */
@@ -186,6 +187,73 @@ static void vcpus_init(struct vm *vm)
 
 static void vm_teardown(struct vm *vm);
 
+/* The vGIC's frames: a guest access first brings the timer's line up to date. */
+static int gic_mmio_read(void *ctx, struct vcpu *v, uint64_t off, unsigned size, uint64_t *val)
+{
+    vtimer_resample(v);
+    return vgic_mmio_read(&((struct vm *)ctx)->vgic, v->id, off, size, val);
+}
+
+static int gic_mmio_write(void *ctx, struct vcpu *v, uint64_t off, unsigned size, uint64_t val)
+{
+    vtimer_resample(v);
+    return vgic_mmio_write(&((struct vm *)ctx)->vgic, v->id, off, size, val);
+}
+
+static const struct mmio_ops gic_mmio_ops = {gic_mmio_read, gic_mmio_write};
+
+static int uart_mmio_read(void *ctx, struct vcpu *v, uint64_t off, unsigned size, uint64_t *val)
+{
+    (void)v;
+    return vpl011_read(ctx, off, size, val);
+}
+
+static int uart_mmio_write(void *ctx, struct vcpu *v, uint64_t off, unsigned size, uint64_t val)
+{
+    (void)v;
+    return vpl011_write(ctx, off, size, val);
+}
+
+static const struct mmio_ops uart_mmio_ops = {uart_mmio_read, uart_mmio_write};
+
+/* A virtio-mmio slot with no device: a device ID of 0 (virtio 1.2, 4.2.2), whatever the slot. */
+static int empty_mmio_read(void *ctx, struct vcpu *v, uint64_t off, unsigned size, uint64_t *val)
+{
+    (void)ctx;
+    (void)v;
+    return vvirtio_empty_access(off % GUEST_VIRTIO_SLOT_SIZE, size, false, val);
+}
+
+static int empty_mmio_write(void *ctx, struct vcpu *v, uint64_t off, unsigned size, uint64_t val)
+{
+    (void)ctx;
+    (void)v;
+    return vvirtio_empty_access(off % GUEST_VIRTIO_SLOT_SIZE, size, true, &val);
+}
+
+static const struct mmio_ops empty_mmio_ops = {empty_mmio_read, empty_mmio_write};
+
+/* The slots no disk or NIC took, a region per run of them. */
+static int register_empty_slots(struct vm *vm)
+{
+    for (unsigned s = 0; s < GUEST_VIRTIO_SLOTS;) {
+        uint64_t base = GUEST_VIRTIO_BASE + s * GUEST_VIRTIO_SLOT_SIZE;
+        unsigned run = 0;
+
+        while (s + run < GUEST_VIRTIO_SLOTS &&
+               !mmio_bus_find(&vm->bus, base + run * GUEST_VIRTIO_SLOT_SIZE))
+            run++;
+        if (run) {
+            int err = mmio_bus_register(&vm->bus, base, run * GUEST_VIRTIO_SLOT_SIZE,
+                                        &empty_mmio_ops, NULL);
+            if (err)
+                return err;
+        }
+        s += run ? run : 1;
+    }
+    return 0;
+}
+
 /* Build the VM in its slot from vm->m and vm->plan and start its vCPU threads. */
 static int vm_boot(struct vm *vm)
 {
@@ -213,6 +281,16 @@ static int vm_boot(struct vm *vm)
     }
     vpl011_init(&vm->uart, &vm_uart_ops, vm);
     vconsole_init(&vm->console, vm->m.name);
+    /* The devices put their registers on the bus as they open; a data abort looks there. */
+    mmio_bus_init(&vm->bus);
+    err = mmio_bus_register(&vm->bus, GUEST_GIC_BASE, GUEST_GIC_SIZE, &gic_mmio_ops, vm);
+    if (!err)
+        err = mmio_bus_register(&vm->bus, GUEST_UART_BASE, GUEST_UART_SIZE, &uart_mmio_ops,
+                                &vm->uart);
+    if (err) {
+        kprintf("guest %s: its MMIO bus: %s\n", vm->m.name, errno_str(err));
+        goto fail;
+    }
     msg[0] = '\0';
     err = vm_passthrough_attach(vm, msg, sizeof(msg));
     if (!err)
@@ -230,6 +308,12 @@ static int vm_boot(struct vm *vm)
             vm_nets_close(vm);
             vm_disks_close(vm);
         }
+    }
+    if (!err && (err = register_empty_slots(vm)) != 0) {
+        snprintf(msg, sizeof(msg), "no room on its MMIO bus for the empty virtio slots");
+        vm_rtc_close(vm);
+        vm_nets_close(vm);
+        vm_disks_close(vm);
     }
     if (err) {
         kprintf("guest %s: %s\n", vm->m.name, msg);

@@ -149,6 +149,21 @@ static int disk_open(struct vm *vm, const struct guest_device *gd, char *msg, si
     return 0;
 }
 
+/* Registers only: a queue notification just wakes the worker, so nothing here sleeps. */
+static int disk_mmio_read(void *ctx, struct vcpu *v, uint64_t off, unsigned size, uint64_t *val)
+{
+    (void)v;
+    return vvirtio_blk_read(&((struct vm_disk *)ctx)->dev, off, size, val);
+}
+
+static int disk_mmio_write(void *ctx, struct vcpu *v, uint64_t off, unsigned size, uint64_t val)
+{
+    (void)v;
+    return vvirtio_blk_write(&((struct vm_disk *)ctx)->dev, off, size, val);
+}
+
+static const struct mmio_ops disk_mmio_ops = {disk_mmio_read, disk_mmio_write};
+
 int vm_disks_open(struct vm *vm, char *msg, size_t len)
 {
     vm->nr_disks = 0;
@@ -158,6 +173,14 @@ int vm_disks_open(struct vm *vm, char *msg, size_t len)
         if (vm->m.devices[i].kind != GUEST_DEV_VIRTIO_BLK)
             continue;
         err = disk_open(vm, &vm->m.devices[i], msg, len);
+        if (!err) {
+            /* The disks take the first virtio-mmio slots, in manifest order (vm_dtb.c). */
+            unsigned slot = vm->nr_disks - 1;
+            err = mmio_bus_register(&vm->bus, GUEST_VIRTIO_BASE + slot * GUEST_VIRTIO_SLOT_SIZE,
+                                    GUEST_VIRTIO_SLOT_SIZE, &disk_mmio_ops, vm->disks[slot]);
+            if (err)
+                snprintf(msg, len, "no room for its disk's registers (%s)", errno_str(err));
+        }
         if (err) {
             vm_disks_close(vm);
             return err;
@@ -181,18 +204,4 @@ void vm_disks_close(struct vm *vm)
         vm->disks[i] = NULL;
     }
     vm->nr_disks = 0;
-}
-
-/* Registers only: a queue notification just wakes the worker, so nothing here sleeps. */
-int vm_disk_mmio(struct vm *vm, uint64_t offset, unsigned size, bool write, uint64_t *val)
-{
-    unsigned slot = (unsigned)(offset / GUEST_VIRTIO_SLOT_SIZE);
-    uint64_t reg = offset % GUEST_VIRTIO_SLOT_SIZE;
-
-    if (slot >= vm->nr_disks)
-        return -ENOENT;
-    struct vvirtio_blk *dev = &vm->disks[slot]->dev;
-    if (!write)
-        return vvirtio_blk_read(dev, reg, size, val);
-    return vvirtio_blk_write(dev, reg, size, *val);
 }

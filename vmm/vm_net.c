@@ -142,6 +142,21 @@ static int net_open(struct vm *vm, const struct guest_device *gd, unsigned nic, 
     return 0;
 }
 
+/* A transmit notify sends the queue's frames here, in the vCPU: bounded, it never sleeps. */
+static int net_mmio_read(void *ctx, struct vcpu *v, uint64_t off, unsigned size, uint64_t *val)
+{
+    (void)v;
+    return vvirtio_net_read(&((struct vm_net *)ctx)->dev, off, size, val);
+}
+
+static int net_mmio_write(void *ctx, struct vcpu *v, uint64_t off, unsigned size, uint64_t val)
+{
+    (void)v;
+    return vvirtio_net_write(&((struct vm_net *)ctx)->dev, off, size, val);
+}
+
+static const struct mmio_ops net_mmio_ops = {net_mmio_read, net_mmio_write};
+
 int vm_nets_open(struct vm *vm, char *msg, size_t len)
 {
     vm->nr_nets = 0;
@@ -151,6 +166,14 @@ int vm_nets_open(struct vm *vm, char *msg, size_t len)
         if (vm->m.devices[i].kind != GUEST_DEV_VIRTIO_NET)
             continue;
         err = net_open(vm, &vm->m.devices[i], vm->nr_nets, msg, len);
+        if (!err) {
+            /* The NICs take the virtio-mmio slots after the disks (vm_dtb.c). */
+            struct vm_net *n = vm->nets[vm->nr_nets - 1];
+            err = mmio_bus_register(&vm->bus, GUEST_VIRTIO_BASE + n->slot * GUEST_VIRTIO_SLOT_SIZE,
+                                    GUEST_VIRTIO_SLOT_SIZE, &net_mmio_ops, n);
+            if (err)
+                snprintf(msg, len, "no room for its NIC's registers (%s)", errno_str(err));
+        }
         if (err) {
             vm_nets_close(vm);
             return err;
@@ -170,20 +193,6 @@ void vm_nets_close(struct vm *vm)
         vm->nets[i] = NULL;
     }
     vm->nr_nets = 0;
-}
-
-/* A transmit notify sends the queue's frames here, in the vCPU: bounded, it never sleeps. */
-int vm_net_mmio(struct vm *vm, uint64_t offset, unsigned size, bool write, uint64_t *val)
-{
-    unsigned slot = (unsigned)(offset / GUEST_VIRTIO_SLOT_SIZE);
-    uint64_t reg = offset % GUEST_VIRTIO_SLOT_SIZE;
-
-    if (slot < vm->nr_disks || slot - vm->nr_disks >= vm->nr_nets)
-        return -ENOENT;
-    struct vvirtio_net *dev = &vm->nets[slot - vm->nr_disks]->dev;
-    if (!write)
-        return vvirtio_net_read(dev, reg, size, val);
-    return vvirtio_net_write(dev, reg, size, *val);
 }
 
 void vm_nets_report(void (*line)(void *arg, const char *text), void *arg)

@@ -58,6 +58,20 @@ static int rtc_alarm_main(void *arg)
     return 0;
 }
 
+static int rtc_mmio_read(void *ctx, struct vcpu *v, uint64_t off, unsigned size, uint64_t *val)
+{
+    (void)v;
+    return vpl031_read(ctx, off, size, val);
+}
+
+static int rtc_mmio_write(void *ctx, struct vcpu *v, uint64_t off, unsigned size, uint64_t val)
+{
+    (void)v;
+    return vpl031_write(ctx, off, size, val);
+}
+
+static const struct mmio_ops rtc_mmio_ops = {rtc_mmio_read, rtc_mmio_write};
+
 int vm_rtc_open(struct vm *vm, char *msg, size_t len)
 {
     struct vm_rtc *rt = &vm->rtc;
@@ -68,6 +82,11 @@ int vm_rtc_open(struct vm *vm, char *msg, size_t len)
     wait_queue_init(&rt->wq);
     vpl031_init(&rt->dev, &rtc_ops, vm);
     snprintf(name, sizeof(name), "%.10s/rtc", vm->m.name);
+    int err = mmio_bus_register(&vm->bus, GUEST_RTC_BASE, GUEST_RTC_SIZE, &rtc_mmio_ops, &rt->dev);
+    if (err) {
+        snprintf(msg, len, "no room for its RTC's registers");
+        return err;
+    }
     rt->alarm = thread_create(name, rtc_alarm_main, vm, VM_RTC_PRIO, CPUMASK_ALL);
     if (!rt->alarm) {
         snprintf(msg, len, "no thread for its RTC");

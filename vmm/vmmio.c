@@ -1,21 +1,11 @@
 /* vmmio.c - stage-2 data aborts: decode the access from the syndrome and emulate the device. */
 #include "arch/sysreg.h"
+#include "hw/esr.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
-#include "vmm/layout.h"
 #include "vmm/vcpu_run.h"
 #include "vmm/vm.h"
 #include "vmm/vfault.h"
-#include "vmm/vm_disk.h"
-#include "vmm/vm_net.h"
-#include "vmm/vvirtio_empty.h"
-
-/* ISS of a data abort (Arm ARM D17.2.37 "ISS encoding for an exception from a Data Abort"). */
-#define ISS_ISV      (1UL << 24)
-#define ISS_SAS(esr) ((unsigned)((esr) >> 22) & 3)
-#define ISS_SSE      (1UL << 21)
-#define ISS_SRT(esr) ((unsigned)((esr) >> 16) & 0x1f)
-#define ISS_SF       (1UL << 15)
 
 /** One decoded guest access. */
 struct vmmio_access {
@@ -25,51 +15,16 @@ struct vmmio_access {
     uint64_t val;
 };
 
-static bool in(uint64_t ipa, uint64_t base, uint64_t size)
-{
-    return ipa >= base && ipa - base < size;
-}
-
-/* Whether an emulated device answers at ipa. */
-static bool device_at(uint64_t ipa)
-{
-    return in(ipa, GUEST_GIC_BASE, GUEST_GIC_SIZE) || in(ipa, GUEST_UART_BASE, GUEST_UART_SIZE) ||
-           in(ipa, GUEST_RTC_BASE, GUEST_RTC_SIZE) ||
-           in(ipa, GUEST_VIRTIO_BASE, GUEST_VIRTIO_SLOTS * GUEST_VIRTIO_SLOT_SIZE);
-}
-
+/* The device whose registers the guest touched (the VM's MMIO bus, filled as it was built). */
 static int dispatch(struct vcpu *v, struct vmmio_access *a)
 {
-    struct vm *vm = v->vm;
+    const struct mmio_region *r = mmio_bus_find(&v->vm->bus, a->ipa);
 
-    if (in(a->ipa, GUEST_GIC_BASE, GUEST_GIC_SIZE)) {
-        uint64_t off = a->ipa - GUEST_GIC_BASE;
-
-        vtimer_resample(v);
-        return a->write ? vgic_mmio_write(&vm->vgic, v->id, off, a->size, a->val)
-                        : vgic_mmio_read(&vm->vgic, v->id, off, a->size, &a->val);
-    }
-    if (in(a->ipa, GUEST_UART_BASE, GUEST_UART_SIZE)) {
-        uint64_t off = a->ipa - GUEST_UART_BASE;
-        return a->write ? vpl011_write(&vm->uart, off, a->size, a->val)
-                        : vpl011_read(&vm->uart, off, a->size, &a->val);
-    }
-    if (in(a->ipa, GUEST_RTC_BASE, GUEST_RTC_SIZE)) {
-        uint64_t off = a->ipa - GUEST_RTC_BASE;
-        return a->write ? vpl031_write(&vm->rtc.dev, off, a->size, a->val)
-                        : vpl031_read(&vm->rtc.dev, off, a->size, &a->val);
-    }
-    if (in(a->ipa, GUEST_VIRTIO_BASE, GUEST_VIRTIO_SLOTS * GUEST_VIRTIO_SLOT_SIZE)) {
-        uint64_t off = a->ipa - GUEST_VIRTIO_BASE;
-        int err = vm_disk_mmio(vm, off, a->size, a->write, &a->val);
-        if (err != -ENOENT)
-            return err;
-        err = vm_net_mmio(vm, off, a->size, a->write, &a->val);
-        if (err != -ENOENT)
-            return err;
-        return vvirtio_empty_access(off % GUEST_VIRTIO_SLOT_SIZE, a->size, a->write, &a->val);
-    }
-    return -ENOENT;
+    if (!r)
+        return -ENOENT;
+    if (a->write)
+        return r->ops->write(r->ctx, v, a->ipa - r->base, a->size, a->val);
+    return r->ops->read(r->ctx, v, a->ipa - r->base, a->size, &a->val);
 }
 
 /* Load/store pair, writeback, SIMD...: no syndrome, so nothing we could emulate. */
@@ -80,7 +35,7 @@ static __attribute__((noinline)) void no_syndrome(struct vcpu *v, struct trap_fr
 
     snprintf(what, sizeof(what), "%s at IPA 0x%lx outside its RAM, not a single-register access",
              (esr & ESR_ISS_WNR) ? "write" : "read", (unsigned long)ipa);
-    if (device_at(ipa))
+    if (mmio_bus_find(&v->vm->bus, ipa))
         vcpu_fatal(v, tf, "%s", what);
     else
         vfault_outside(v, tf, false, what); /* no device there: it would not answer either */
@@ -99,19 +54,19 @@ static __attribute__((noinline)) void no_device(struct vcpu *v, struct trap_fram
 void vmmio_data_abort(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
 {
     struct vmmio_access a;
-    unsigned rt = ISS_SRT(esr);
+    unsigned rt = ESR_ISS_SRT(esr);
     int err;
 
-    if (esr & VCPU_ISS_S1PTW) {
+    if (esr & ESR_ISS_S1PTW) {
         vcpu_fault_s1ptw(v, tf, "data access");
         return;
     }
     a.ipa = vcpu_fault_ipa_page() | (tf->far & 0xfff);
-    if (!(esr & ISS_ISV)) {
+    if (!(esr & ESR_ISS_ISV)) {
         no_syndrome(v, tf, esr, a.ipa);
         return;
     }
-    a.size = 1u << ISS_SAS(esr);
+    a.size = 1u << ESR_ISS_SAS(esr);
     a.write = esr & ESR_ISS_WNR;
     a.val = 0;
     if (a.write) {
@@ -133,10 +88,10 @@ void vmmio_data_abort(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
         uint64_t val = a.val;
         if (a.size < 8) {
             val &= (1UL << (a.size * 8)) - 1;
-            if ((esr & ISS_SSE) && (val >> (a.size * 8 - 1)) & 1)
+            if ((esr & ESR_ISS_SSE) && (val >> (a.size * 8 - 1)) & 1)
                 val |= ~0UL << (a.size * 8); /* sign-extend */
         }
-        if (!(esr & ISS_SF))
+        if (!(esr & ESR_ISS_SF))
             val &= 0xffffffffUL; /* a W register: the upper half is zero */
         tf->x[rt] = val;
     }

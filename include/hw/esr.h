@@ -35,7 +35,7 @@
 #define ESR_ISS_WFX_TI 1UL /* 1: WFE, 0: WFI */
 
 /* ISS of an instruction or data abort (D17.2.37 "ISS encoding for an exception from a Data Abort").
- * vmm/vmmio.c still carries its own ISV/SAS/SSE/SRT/SF names; they move here with the MMIO bus. */
+ */
 #define ESR_ISS_ISV      (1UL << 24)                   /* the fields below, SAS to SF, are valid */
 #define ESR_ISS_SAS(esr) ((unsigned)((esr) >> 22) & 3) /* access size: 1 << SAS bytes */
 #define ESR_ISS_SSE      (1UL << 21)                   /* a load that sign-extends */

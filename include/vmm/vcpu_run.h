@@ -21,7 +21,6 @@ void vcpu_leave(struct vcpu *v, struct trap_frame *tf, uint64_t code) __attribut
 void vcpu_prepare_resume(struct vcpu *v, struct trap_frame *tf);
 
 /* Stage-2 aborts (Arm ARM D17.2.37 ISS of instruction and data aborts; D17.2.x HPFAR_EL2). */
-#define VCPU_ISS_S1PTW        ESR_ISS_S1PTW   /* vmmio.c's name for it, until the MMIO bus */
 #define VCPU_HPFAR_FIPA_MASK  0xffffffffff0UL /* FIPA [43:4] = IPA[51:12] */
 #define VCPU_HPFAR_FIPA_SHIFT 4
 

@@ -11,6 +11,7 @@
 #include "kernel/spinlock.h"
 #include "kernel/wait.h"
 #include "vmm/loader.h"
+#include "vmm/mmio_bus.h"
 #include "vmm/manifest.h"
 #include "vmm/stage2.h"
 #include "vmm/vdebug.h"
@@ -150,6 +151,7 @@ struct vm {
     unsigned nr_nets;
     struct vgic vgic;
     struct vpl011 uart;
+    struct mmio_bus bus; /* its emulated devices by IPA, filled by vm_boot */
     struct vm_rtc rtc;
     struct vconsole console;
     struct wait_queue stopped_wq; /* `guest stop` waits here for VM_STOPPED */

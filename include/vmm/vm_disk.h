@@ -13,14 +13,12 @@ struct vm;
 
 /*
  * Open the image of every virtio-blk device of the manifest and start the worker thread that
- * serves its queue: 0, or -errno with msg set.
+ * serves its queue; each disk's registers go on the VM's MMIO bus: 0, or -errno with msg set.
  */
 int vm_disks_open(struct vm *vm, char *msg, size_t len);
 /* The VM stops: each worker leaves after the step it is in (any context, does not wait). */
 void vm_disks_stop(struct vm *vm);
 /* Teardown: wait for the workers to finish (none touches guest RAM afterwards), flush, close. */
 void vm_disks_close(struct vm *vm);
-/* An MMIO access in the virtio window: 0, -ENOENT (no disk in that slot), -EINVAL. */
-int vm_disk_mmio(struct vm *vm, uint64_t offset, unsigned size, bool write, uint64_t *val);
 
 #endif

@@ -10,13 +10,12 @@ struct vm;
 
 /*
  * Create the NIC of every virtio-net device of the manifest, in the virtio-mmio slots after the
- * disks (vm->nr_disks on), and attach each to its switch: 0, or -errno with msg set.
+ * disks (vm->nr_disks on), on the VM's MMIO bus, and attach each to its switch: 0, or -errno
+ * with msg set.
  */
 int vm_nets_open(struct vm *vm, char *msg, size_t len);
 /* Teardown, before guest RAM goes: detach from the switches (no frame reaches the VM after). */
 void vm_nets_close(struct vm *vm);
-/* An MMIO access in the virtio window: 0, -ENOENT (no NIC in that slot), -EINVAL. */
-int vm_net_mmio(struct vm *vm, uint64_t offset, unsigned size, bool write, uint64_t *val);
 /* The MAC of a NIC without one in its manifest: locally administered, unicast, from the name. */
 void vm_net_derive_mac(const char *vm_name, unsigned nic, uint8_t mac[6]);
 /* One line per NIC of a running VM (its device's counters), to line. */
