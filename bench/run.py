@@ -485,15 +485,17 @@ def net_commands(port):
                      f"nc 10.0.2.2 {port}"))
 
 
-@bench
-def linux_net(build_dir):
-    """A Linux guest sends NET_MIB MiB with busybox nc to a listener this script runs on
-    127.0.0.1 (10.0.2.2 through QEMU's user network), instructions per byte with 1 vCPU on SMP=1:
-    bare on QEMU with a virtio-net-device, and in an Avatar VM whose virtio-net device is switched
-    to Avatar's own NIC (the uplink). Executed = virtual time less idle time, an empty command's
-    cost subtracted, as for linux_disk."""
-    import os
-    import tempfile
+BARE_NET = {}  # build directory -> linux_net's bare figure, measured once per run
+
+
+def bare_net_per_byte(build_dir):
+    """linux_net's bare row: a Linux guest (1 vCPU, SMP=1) on bare QEMU sends NET_MIB MiB with
+    busybox nc to a listener this script runs on 127.0.0.1 (10.0.2.2 through QEMU's user
+    network, the slirp stack inside the same QEMU process); instructions per byte, the guest's
+    virtual time less its idle time (/proc/stat) around the send, an empty command's cost
+    subtracted. Measured once per run: linux_vm_to_vm compares with it too."""
+    if build_dir in BARE_NET:
+        return BARE_NET[build_dir]
     lx = pathlib.Path(build_dir) / "guests" / "linux"
     image, initrd = lx / "Image", lx / "initrd.cpio.gz"
     if not image.exists():
@@ -509,20 +511,44 @@ def linux_net(build_dir):
             try:
                 q.expect(LINUX_READY_RE, 600)
                 q.expect(NET_UP_RE, 300)
-
-                def bare_idle(q, m):
-                    return (int(m.group(5)) - int(m.group(4))) * 10**7
-
                 costs = {name: dd_executed(q, cmd, bare_idle)
                          for name, cmd in net_commands(sink.port)}
             except harness.TestFailure as e:
                 raise harness.TestFailure(with_console(f"bare Linux: {e}", q))
         if sink.received[-1:] != [want]:
             raise harness.TestFailure(f"bare: the listener got {sink.received}, not {want} bytes")
-        bare_per_byte = (costs["send"] - costs["null"]) / want
-        yield f"Linux guest nc {NET_MIB} MiB to the host, bare QEMU, per byte", \
-            round(bare_per_byte, 2)
+    finally:
+        sink.close()
+    BARE_NET[build_dir] = (costs["send"] - costs["null"]) / want
+    return BARE_NET[build_dir]
 
+
+def bare_idle(q, m):
+    """A bare Linux guest's idle time between the two /proc/stat readings of a DD_DONE_RE line
+    (USER_HZ = 100: 10 ms jiffies)."""
+    return (int(m.group(5)) - int(m.group(4))) * 10**7
+
+
+@bench
+def linux_net(build_dir):
+    """A Linux guest sends NET_MIB MiB with busybox nc to a listener this script runs on
+    127.0.0.1 (10.0.2.2 through QEMU's user network), instructions per byte with 1 vCPU on SMP=1:
+    bare on QEMU with a virtio-net-device (bare_net_per_byte), and in an Avatar VM whose
+    virtio-net device is switched to Avatar's own NIC (the uplink). Executed = virtual time less
+    idle time, an empty command's cost subtracted, as for linux_disk."""
+    import os
+    import tempfile
+    lx = pathlib.Path(build_dir) / "guests" / "linux"
+    image, initrd = lx / "Image", lx / "initrd.cpio.gz"
+    if not image.exists():
+        raise harness.TestFailure(f"{image} is missing: make linux-guest")
+    det = ["-M", "dtb-randomness=off", "-rtc", "base=2026-01-01T00:00:00"]
+    bare_per_byte = bare_net_per_byte(build_dir)
+    yield f"Linux guest nc {NET_MIB} MiB to the host, bare QEMU, per byte", \
+        round(bare_per_byte, 2)
+    sink = ByteSink()
+    want = NET_MIB << 20
+    try:
         with tempfile.TemporaryDirectory() as d:
             cfg_file = os.path.join(d, "guest.cfg")
             with open(cfg_file, "w") as f:
@@ -565,14 +591,138 @@ VM2VM_MIB = 64
 RECV_RE = r"\[lxb\] .*RECV (\d+)"
 
 
+# The bare receiver's nc, timed as dd_guest_command times a command: RECV <bytes> then DD's fields.
+BARE_RECV_RE = r"\nRECV (\d*) (\d+) (\d+) (\d+) \d+ (\d+) (\d+)\n"
+
+
+def bare_recv_command(cmd):
+    return (f"I=$({DD_STAT}); A=$(/bin/cntvct); N=$({cmd}); B=$(/bin/cntvct); J=$({DD_STAT}); "
+            f"echo \"RECV $N $A $B $I $J\"")
+
+
+class Nudger:
+    """Nudges QEMUs from a thread every harness.NUDGE_AFTER seconds: while the script waits on
+    one bare QEMU's console, the other must not sit idle with a frozen icount clock either (see
+    harness.Qemu.nudge; expect() nudges only the QEMU it waits on)."""
+
+    def __init__(self, qemus):
+        import threading
+        self.qemus = qemus
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self.stop.wait(harness.NUDGE_AFTER):
+            for q in self.qemus:
+                q.nudge()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        return False
+
+
+def bare_vm_to_vm_per_byte(build_dir):
+    """The same two Linux guests as linux_vm_to_vm on bare QEMU: two QEMU processes (1 vCPU each,
+    -icount shift=0,sleep=off like every bare row), each with a virtio-net-device on a socket
+    netdev, the two joined by one TCP connection on 127.0.0.1 (QEMU's point-to-point link: each
+    frame goes length-prefixed from one QEMU process to the other; no switch, no host stack in
+    the guests' path but the loopback connection itself).
+    Static addresses 10.0.3.1 (sender) and 10.0.3.2 (receiver); the sender pipes VM2VM_MIB MiB
+    of zeros into busybox nc, the receiver counts them with wc -c.
+
+    Counted: instructions BOTH QEMUs' guest CPUs executed for the transfer. Each guest times
+    its own side, its virtual time (cntvct) less its idle time (/proc/stat) around the command:
+    the sender around dd | nc (dd_guest_command, as every bare row), the receiver around
+    nc -l | wc -c (bare_recv_command; its wait for the sender is idle time). From each side the
+    same wrapper around `true` (its fork/exec and /proc/stat reads) is subtracted. Not counted:
+    QEMU's own device emulation on the host (as in every bare row: icount counts guest
+    instructions only)."""
+    import time
+    lx = pathlib.Path(build_dir) / "guests" / "linux"
+    image, initrd = lx / "Image", lx / "initrd.cpio.gz"
+    if not image.exists():
+        raise harness.TestFailure(f"{image} is missing: make linux-guest")
+    det = ["-M", "dtb-randomness=off", "-rtc", "base=2026-01-01T00:00:00"]
+    want = VM2VM_MIB << 20
+    port = harness.free_port()
+    ends = {"tx": f"listen=127.0.0.1:{port}", "rx": f"connect=127.0.0.1:{port}"}
+    cfgs = {name: Config(hv=False, gic=2, smp=1, mem="256M", binary_path=str(image),
+                         build_dir=build_dir,
+                         extra_args=["-initrd", str(initrd), "-append", LINUX_BOOTARGS,
+                                     "-netdev", f"socket,id=n0,{end}",
+                                     "-device", "virtio-net-device,netdev=n0"] + det)
+            for name, end in ends.items()}
+    with harness.Qemu(cfgs["tx"]) as tx:
+        # The connecting QEMU fails at once if nothing listens yet: QEMU opens the socket before
+        # the guest starts, so the kernel's first line means it listens.
+        try:
+            tx.expect(r"Booting Linux", 60)
+        except harness.TestFailure as e:
+            raise harness.TestFailure(with_console(f"bare Linux (sender): {e}", tx))
+        with harness.Qemu(cfgs["rx"]) as rx, Nudger([tx, rx]):
+            q = tx
+            try:
+                for q, addr in ((tx, "10.0.3.1"), (rx, "10.0.3.2")):
+                    q.expect(LINUX_READY_RE, 600)
+                    # No DHCP server on the link: stop udhcpc, so it neither sends nor
+                    # deconfigures eth0.
+                    q.write(f"killall udhcpc; ifconfig eth0 {addr} netmask 255.255.255.0 up; "
+                            f"echo up$((6*7))\r")
+                    q.expect(r"^up42", 60)
+                q = rx
+                q.write(bare_recv_command("true") + "\r")
+                m = q.expect(BARE_RECV_RE, 300)
+                rx_null = bare_recv_cost(m)
+                q = tx
+                tx_null = dd_executed(tx, "true", bare_idle)
+                q = rx
+                rx.write(DD_DROP + "\r")
+                rx.expect(r"drop42", 300)
+                rx.write(bare_recv_command("nc -l -p 5000 | wc -c") + "\r")
+                time.sleep(2)  # the listener is up long before the sender's nc connects
+                q = tx
+                tx_send = dd_executed(tx, f"dd if=/dev/zero bs=64k count={VM2VM_MIB * 16} "
+                                          f"2>/dev/null | nc 10.0.3.2 5000", bare_idle)
+                q = rx
+                m = rx.expect(BARE_RECV_RE, 600)
+                got, rx_recv = int(m.group(1)), bare_recv_cost(m)
+            except harness.TestFailure as e:
+                raise harness.TestFailure(with_console(f"bare Linux (two QEMUs): {e}", q))
+    if got != want:
+        raise harness.TestFailure(f"bare QEMU receiver got {got} bytes, not {want}")
+    return (tx_send - tx_null) / want, (rx_recv - rx_null) / want
+
+
+def bare_recv_cost(m):
+    """Instructions executed between the cntvct readings of a BARE_RECV_RE line."""
+    elapsed = (int(m.group(4)) - int(m.group(2))) * 10**9 // int(m.group(3))
+    return elapsed - (int(m.group(6)) - int(m.group(5))) * 10**7
+
+
 @bench
 def linux_vm_to_vm(build_dir):
-    """Two Linux VMs (1 vCPU each) on one switch, both on SMP=1: VM lxa sends VM2VM_MIB MiB with
-    busybox nc to VM lxb, which counts them; instructions per byte for the whole machine (both
-    guests and the hypervisor), virtual time less idle time around the transfer, an empty
-    command's cost subtracted. Compare with linux_net's bare-QEMU row (one guest's user-mode
-    path to the host). Addresses come from QEMU's DHCP through the uplink; the transfer itself
-    stays inside the switch."""
+    """VM-to-VM networking, instructions per byte of a VM2VM_MIB MiB busybox nc transfer between
+    two Linux guests (1 vCPU each, the same kernel and initramfs everywhere), and the issue's goal
+    (VM-to-VM under Avatar cheaper than bare QEMU's user-mode path). The rows count:
+
+    - Avatar: two VMs lxa -> lxb on one Avatar switch, one QEMU with SMP=1. Everything the
+      machine's one CPU executed for the transfer (both guests, the switch and the rest of the
+      hypervisor): virtual time less the hypervisor's idle time (`uptime`) around the sender's
+      command, the same around `true` subtracted. Addresses come from QEMU's DHCP through the
+      uplink; the transfer itself stays inside the switch.
+    - bare two-QEMU: the same two guests, each alone on a bare QEMU, joined by a socket netdev
+      (bare_vm_to_vm_per_byte): the sender's and the receiver's guest instructions, each side
+      timed by its own guest (its virtual time less its idle time), summed. QEMU's host-side
+      socket and virtio emulation is not counted, as no bare row counts QEMU itself.
+    - bare user-mode path: linux_net's bare row (bare_net_per_byte): one guest sending NET_MIB
+      MiB to the host through QEMU's user network; the guest's instructions only, so one
+      sending stack, where the VM-to-VM rows count a sender and a receiver.
+    - The ratios: the Avatar row over each bare row."""
     import os
     import tempfile
     lx = pathlib.Path(build_dir) / "guests" / "linux"
@@ -629,8 +779,21 @@ def linux_vm_to_vm(build_dir):
                 raise harness.TestFailure(with_console(f"{describe(cfg)}: {e}", q))
     if got != want:
         raise harness.TestFailure(f"VM lxb received {got} bytes, not {want}")
+    avatar = (costs["send"] - costs["null"]) / want
     yield (f"Linux VM to Linux VM nc {VM2VM_MIB} MiB on one switch (Avatar, SMP=1), per byte",
-           round((costs["send"] - costs["null"]) / want, 2))
+           round(avatar, 2))
+    tx, rx = bare_vm_to_vm_per_byte(build_dir)
+    yield (f"Linux VM to Linux VM nc {VM2VM_MIB} MiB, bare: two QEMUs on a socket netdev, sender "
+           "guest, per byte"), round(tx, 2)
+    yield (f"Linux VM to Linux VM nc {VM2VM_MIB} MiB, bare: two QEMUs on a socket netdev, "
+           "receiver guest, per byte"), round(rx, 2)
+    yield (f"Linux VM to Linux VM nc {VM2VM_MIB} MiB, bare: two QEMUs on a socket netdev, both "
+           "guests, per byte"), round(tx + rx, 2)
+    user = bare_net_per_byte(build_dir)
+    yield (f"Linux guest nc {NET_MIB} MiB to the host, bare QEMU user-mode path (linux_net), "
+           "per byte"), round(user, 2)
+    yield "Linux VM to VM, Avatar / bare two-QEMU VM to VM", round(avatar / (tx + rx), 3)
+    yield "Linux VM to VM, Avatar / bare user-mode path (goal < 1)", round(avatar / user, 3)
 
 
 @bench
