@@ -474,6 +474,41 @@ static void test_files(void)
         close(fds[--n]);
 }
 
+/* /dev through open, read, write, stat and getdents64 (a mount of its own: no disk needed). */
+static void test_devices(void)
+{
+    char buf[64];
+    struct stat st;
+    int fd;
+
+    fd = open("/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0 && write(fd, "discarded", 9) == 9, "write-dev-null-count");
+    close(fd);
+    fd = open("/dev/null", O_RDONLY);
+    CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) == 0, "read-dev-null-eof");
+    close(fd);
+    memset(buf, 0x5a, sizeof(buf));
+    fd = open("/dev/zero", O_RDWR);
+    CHECK(fd >= 0 && read(fd, buf, sizeof(buf)) == (long)sizeof(buf) && !buf[0] &&
+              !memcmp(buf, buf + 1, sizeof(buf) - 1),
+          "read-dev-zero-zeroes");
+    CHECK(write(fd, buf, 7) == 7, "write-dev-zero-discarded");
+    close(fd);
+    fd = open("/dev/urandom", O_RDONLY);
+    CHECK(fd >= 0 && read(fd, buf, 16) == 16, "read-dev-urandom");
+    close(fd);
+    CHECK(open("/dev/nope", O_RDONLY) == -1 && errno == ENOENT, "open-dev-missing-enoent");
+    CHECK(open("/dev/new", O_WRONLY | O_CREAT, 0644) == -1 && errno == EACCES,
+          "create-in-dev-eacces");
+    CHECK(open("/dev/null", O_RDONLY | O_DIRECTORY) == -1 && errno == ENOTDIR,
+          "open-dev-null-directory-enotdir");
+    CHECK(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == ((1 << 8) | 3),
+          "stat-dev-null-chr");
+    CHECK(stat("/dev", &st) == 0 && S_ISDIR(st.st_mode), "stat-dev-directory");
+    CHECK(access("/dev/tty", W_OK) == 0, "access-dev-tty");
+    CHECK(dir_has("/dev", "zero") == 1 && dir_has("/dev", "console") == 1, "getdents64-dev");
+}
+
 int main(void)
 {
     test_console();
@@ -483,5 +518,6 @@ int main(void)
     test_futex();
     test_scheduling();
     test_files();
+    test_devices();
     return test_done("systest");
 }

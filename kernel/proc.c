@@ -1,6 +1,7 @@
 /* proc.c - processes: ids, the family tree, termination, wait, kill and the process list. */
 #include "kernel/proc.h"
 #include "fs/vfs.h"
+#include "kernel/devfs.h"
 #include "kernel/fd.h"
 #include "kernel/futex.h"
 #include "kernel/kmalloc.h"
@@ -31,6 +32,9 @@ void proc_init(void)
     int err = procfs_mount();
     if (err)
         kprintf("proc: cannot mount /proc: %s\n", errno_str(err));
+    err = devfs_mount();
+    if (err)
+        kprintf("proc: cannot mount /dev: %s\n", errno_str(err));
 }
 
 static struct proc *proc_of(struct list_node *n, bool sibling)

@@ -1,7 +1,7 @@
 /* sys_path.c - system calls on paths and directories: open, mkdir, unlink, rename, chdir, stat. */
 #include "fs/vfs.h"
 #include "drivers/pl031.h"
-#include "kernel/dev.h"
+#include "kernel/devfs.h"
 #include "kernel/fd.h"
 #include "kernel/kmalloc.h"
 #include "kernel/proc.h"
@@ -21,6 +21,7 @@
 #define S_IFCHR             0020000
 #define S_IFDIR             0040000
 #define S_IFREG             0100000
+#define DT_CHR              2
 #define DT_DIR              4
 #define DT_REG              8
 #define DIRENT_HEAD         19 /* d_ino, d_off, d_reclen, d_type */
@@ -91,6 +92,40 @@ static int64_t path_op(int dirfd, uint64_t upath, int (*op)(const char *path))
     return err;
 }
 
+/*
+ * The descriptor kind of the device numbered rdev: each /dev node is opened as one (read and write
+ * in sys_fs.c), not as a VFS file. -ENXIO for a number no driver here serves.
+ */
+static int dev_fd_kind(uint32_t rdev)
+{
+    switch (rdev) {
+    case DEVFS_NULL: return FD_NULL;
+    case DEVFS_ZERO: return FD_ZERO;
+    case DEVFS_RANDOM:
+    case DEVFS_URANDOM: return FD_RANDOM;
+    case DEVFS_TTY:
+    case DEVFS_CONSOLE: return FD_CONSOLE;
+    default: return -ENXIO;
+    }
+}
+
+/* A device file just opened becomes a descriptor of its kind in e (its VFS file closed). */
+static int open_device(struct fd *e)
+{
+    struct vfs_stat st;
+    int err = vfs_fstat(e->file, &st);
+
+    if (err || !st.rdev)
+        return err;
+    int kind = dev_fd_kind(st.rdev);
+    if (kind < 0)
+        return kind;
+    vfs_close(e->file);
+    e->file = NULL;
+    e->kind = (enum fd_kind)kind;
+    return 0;
+}
+
 int64_t sys_openat(const uint64_t *a)
 {
     int flags = (int)a[2];
@@ -101,12 +136,14 @@ int64_t sys_openat(const uint64_t *a)
     if (!pb)
         return -ENOMEM;
     int err = path_get((int)a[0], a[1], pb);
-    int dev = err ? -ENOENT : dev_lookup(pb->abs);
-    if (dev >= 0)
-        e.kind = (enum fd_kind)dev;
-    else if (!err)
+    if (!err)
         err = vfs_open(pb->abs, flags & O_OPEN_FLAGS, &e.file);
     kfree(pb);
+    if (!err && !vfs_is_dir(e.file)) {
+        err = open_device(&e);
+        if (err)
+            vfs_close(e.file);
+    }
     if (err)
         return err;
     int fd = fd_install(proc_current(), &e, 0);
@@ -127,7 +164,7 @@ static size_t dirent_encode(char *buf, const struct vfs_dirent *d, uint64_t inde
     memcpy(buf, &ino, 8);
     memcpy(buf + 8, &off, 8);
     memcpy(buf + 16, &rl, 2);
-    buf[18] = d->st.is_dir ? DT_DIR : DT_REG;
+    buf[18] = d->st.is_dir ? DT_DIR : d->st.rdev ? DT_CHR : DT_REG;
     memcpy(buf + DIRENT_HEAD, d->name, namelen);
     return reclen;
 }
@@ -260,7 +297,7 @@ static int64_t vfs_time_to_epoch(const struct vfs_time *t)
     return days * 86400 + t->hour * 3600 + t->minute * 60 + t->second;
 }
 
-/* kind: FD_CONSOLE, FD_PIPE, or FD_FILE for what st describes. */
+/* kind: a descriptor's kind (st unused), or FD_FILE for what st describes. */
 static int stat_out(uint64_t ubuf, const struct vfs_stat *st, enum fd_kind kind)
 {
     struct user_stat us;
@@ -268,7 +305,10 @@ static int stat_out(uint64_t ubuf, const struct vfs_stat *st, enum fd_kind kind)
     memset(&us, 0, sizeof(us));
     us.st_nlink = 1;
     us.st_blksize = 4096;
-    if (kind == FD_CONSOLE || kind == FD_NULL || kind == FD_ZERO || kind == FD_RANDOM) {
+    if (kind == FD_FILE && st->rdev) {
+        us.st_mode = S_IFCHR | (dev_fd_kind(st->rdev) == FD_CONSOLE ? 0620 : 0666);
+        us.st_rdev = st->rdev;
+    } else if (kind == FD_CONSOLE || kind == FD_NULL || kind == FD_ZERO || kind == FD_RANDOM) {
         us.st_mode = S_IFCHR | (kind == FD_CONSOLE ? 0620 : 0666);
     } else if (kind == FD_PIPE) {
         us.st_mode = S_IFIFO | 0600;
@@ -316,11 +356,10 @@ int64_t sys_newfstatat(const uint64_t *a)
     if (!pb)
         return -ENOMEM;
     int err = path_get((int)a[0], a[1], pb);
-    int dev = err ? -ENOENT : dev_lookup(pb->abs);
-    if (!err && dev < 0)
+    if (!err)
         err = vfs_stat(pb->abs, &st);
     if (!err)
-        err = stat_out(a[2], &st, dev >= 0 ? (enum fd_kind)dev : FD_FILE);
+        err = stat_out(a[2], &st, FD_FILE);
     kfree(pb);
     return err;
 }
@@ -333,10 +372,6 @@ int64_t sys_faccessat(const uint64_t *a)
     if (!pb)
         return -ENOMEM;
     int err = path_get((int)a[0], a[1], pb);
-    if (!err && dev_lookup(pb->abs) >= 0) {
-        kfree(pb);
-        return 0;
-    }
     if (!err)
         err = vfs_stat(pb->abs, &st);
     if (!err && (a[2] & W_OK) && st.read_only)
@@ -383,7 +418,7 @@ int64_t sys_readlinkat(const uint64_t *a)
         else if (uvm_copy_out(uvm(), a[2], pb->cwd, (size_t)ret))
             ret = -EFAULT;
     } else if (!ret) {
-        ret = dev_lookup(pb->abs) >= 0 ? 0 : vfs_stat(pb->abs, &st);
+        ret = vfs_stat(pb->abs, &st);
         if (!ret)
             ret = -EINVAL; /* it exists, and nothing on FAT32 is a link */
     }
@@ -391,7 +426,7 @@ int64_t sys_readlinkat(const uint64_t *a)
     return ret;
 }
 
-/* Change attr of the file at (dirfd, upath); devices have nothing to change. */
+/* Change attr of the file at (dirfd, upath). */
 static int64_t path_setattr(int dirfd, uint64_t upath, const struct vfs_setattr *attr)
 {
     struct path_buf *pb = kmalloc(sizeof(*pb));
@@ -400,7 +435,7 @@ static int64_t path_setattr(int dirfd, uint64_t upath, const struct vfs_setattr 
         return -ENOMEM;
     int err = path_get(dirfd, upath, pb);
     if (!err)
-        err = dev_lookup(pb->abs) >= 0 ? 0 : vfs_setattr(pb->abs, attr);
+        err = vfs_setattr(pb->abs, attr);
     kfree(pb);
     return err;
 }

@@ -31,7 +31,7 @@ ALLOWED = {
 PROC_MODULES = {
     "kernel": {"aspace", "vma", "elf", "exec", "fault", "fd", "futex", "proc", "uthread", "tty",
                "tty_ldisc", "syscall", "sys_fs", "sys_path", "sys_mem", "sys_proc", "sys_sched",
-               "pipe", "pipe_buf", "signal", "sys_signal", "sys_poll", "dev", "sys_info", "procfs",
+               "pipe", "pipe_buf", "signal", "sys_signal", "sys_poll", "devfs", "sys_info", "procfs",
                "poll"},
     "arch": {"uvm", "uaccess", "uentry"},
 }

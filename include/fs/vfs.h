@@ -37,6 +37,7 @@ struct vfs_stat {
     uint64_t size;
     bool is_dir;
     bool read_only;
+    uint32_t rdev; /* a character device: its number (Linux's st_rdev); 0: not a device */
     struct vfs_time mtime, ctime;
 };
 

@@ -65,6 +65,11 @@ CASES = [
     ("dev-urandom", "head -c 1000 /dev/urandom | wc -c; [ \"$(head -c 16 /dev/urandom | od -An -tx1)\" != "
      "\"$(head -c 16 /dev/urandom | od -An -tx1)\" ] && echo differ", "1000\ndiffer\n", 0),
     ("dev-zero-dd", "dd if=/dev/zero bs=512 count=4 2>/dev/null | wc -c", "2048\n", 0),
+    ("dev-ls", "ls -1 /dev; ls -l /dev/null | cut -c1", "console\nnull\nrandom\ntty\nurandom\nzero\nc\n", 0),
+    ("dev-stat-char", "stat -c '%F %t,%T' /dev/null; [ -c /dev/zero ] && echo chr; find /dev -type c | wc -l",
+     "character special file 1,3\nchr\n6\n", 0),
+    ("dev-missing", "cat /dev/nope 2>&1 | grep -c 'No such file'; (: > /dev/nope) 2>/dev/null || echo refused",
+     "1\nrefused\n", 0),
     # Signals and traps.
     ("trap-int", "trap 'echo got INT' INT; kill -INT $$; echo after", "got INT\nafter\n", 0),
     ("trap-term", "trap 'echo got TERM' TERM; kill $$; echo after", "got TERM\nafter\n", 0),
