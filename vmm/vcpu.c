@@ -25,8 +25,12 @@ void vcpu_sched_in(struct vcpu *v)
 void vcpu_kick(struct vcpu *v)
 {
     __atomic_store_n(&v->kick, true, __ATOMIC_RELEASE);
-    /* Its own thread, here: not asleep, and it looks before it enters the guest again. */
-    if (v == vcpu_current())
+    /*
+     * Its own thread, outside a WFI (even from an interrupt on top of it): not asleep and not
+     * about to be, and it looks at the vGIC before it enters the guest again. In the WFI window
+     * an interrupt's kick must wake it: it may be between its last look and its sleep.
+     */
+    if (thread_current() == v->thread && v->state != VCPU_WFI)
         return;
     wait_wake_all(&v->wq);
     /* Running guest code on another CPU: any interrupt makes it leave and look. */
