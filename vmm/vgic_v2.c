@@ -125,12 +125,9 @@ int vgic_v2_dist_access(struct vgic *vg, struct vgic_access *a)
     if (a->size != 4)
         return -EINVAL;
     if (!a->write) {
-        switch (off) {
-        case GICD_CTLR: a->val = vg->ctlr; break;
-        case GICD_TYPER: a->val = TYPER_ITLINES | (vg->nr_vcpus - 1) << TYPER_CPU_SHIFT; break;
-        case GICD_IIDR: a->val = VGIC_IIDR; break;
-        default: a->val = off >= GICD_ID_FIRST ? vgic_id_reg(vg, off) : 0; break;
-        }
+        /* TYPER, IIDR and the IDs: one home, the lock-free reader (mmio_access asks it first). */
+        if (!vgic_v2_dist_const(vg, off, a->size, &a->val))
+            a->val = off == GICD_CTLR ? vg->ctlr : 0;
         return 0;
     }
     if (off == GICD_CTLR)

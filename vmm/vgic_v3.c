@@ -97,12 +97,9 @@ int vgic_v3_dist_access(struct vgic *vg, struct vgic_access *a)
             vgic_ctlr_write(vg, (uint32_t)a->val, &a->defer);
         return 0;
     }
-    switch (a->offset) {
-    case GICD_CTLR: a->val = vg->ctlr | CTLR_ARE | CTLR_DS; break;
-    case GICD_TYPER: a->val = TYPER_ITLINES | TYPER_IDBITS; break;
-    case GICD_IIDR: a->val = VGIC_IIDR; break;
-    default: a->val = a->offset >= GIC_ID_FIRST ? vgic_id_reg(vg, a->offset & 0xfff) : 0; break;
-    }
+    /* TYPER, IIDR and the IDs: one home, the lock-free reader (mmio_access asks it first). */
+    if (!vgic_v3_dist_const(vg, a->offset, a->size, &a->val))
+        a->val = a->offset == GICD_CTLR ? vg->ctlr | CTLR_ARE | CTLR_DS : 0;
     return 0;
 }
 
