@@ -9,6 +9,7 @@ void mmio_bus_init(struct mmio_bus *b)
 {
     b->n = 0;
     b->hint = 0;
+    b->r[0] = (struct mmio_region){0}; /* the hint's region until the first one is registered */
 }
 
 static bool holds(const struct mmio_region *r, uint64_t addr)
@@ -39,13 +40,8 @@ int mmio_bus_register(struct mmio_bus *b, uint64_t base, uint64_t size, const st
     return 0;
 }
 
-const struct mmio_region *mmio_bus_find(struct mmio_bus *b, uint64_t addr)
+const struct mmio_region *mmio_bus_search(struct mmio_bus *b, uint64_t addr)
 {
-    unsigned hint = __atomic_load_n(&b->hint, __ATOMIC_RELAXED);
-
-    /* A guest driver polls one device's registers in a row: most exits hit the last region. */
-    if (hint < b->n && holds(&b->r[hint], addr))
-        return &b->r[hint];
     unsigned lo = 0, hi = b->n; /* the answer, if any, is in [lo, hi) */
 
     while (lo < hi) {

@@ -38,6 +38,7 @@ void vcpu_arch_reset(struct vcpu *v, uint64_t entry, uint64_t arg)
     v->sys = (struct vcpu_sysregs){.sctlr = SCTLR_EL1_RES1};
     v->fp = (struct fpsimd_state){0};
     v->ptimer = (struct vcpu_ptimer){0};
+    vcpu_work_set(v, VCPU_WORK_PTIMER, false);
     vdebug_reset(&v->dbg);
     v->pmu = (struct vpmu_state){0};
 }

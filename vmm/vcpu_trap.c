@@ -248,10 +248,8 @@ void vcpu_wait_interrupt(struct vcpu *v)
 /* vcpu_prepare_resume, with its common case inline: nothing to do but resume. */
 static inline void prepare_resume(struct vcpu *v, struct trap_frame *tf)
 {
-    struct vm *vm = v->vm;
-
-    if (__builtin_expect(vm->state != VM_RUNNING || v->off_requested || v->ptimer.ctl ||
-                             vgic_needs_flush(&vm->vgic, v->id),
+    if (__builtin_expect(__atomic_load_n(&v->work, __ATOMIC_ACQUIRE) |
+                             __atomic_load_n(v->needs_flush, __ATOMIC_ACQUIRE),
                          0))
         vcpu_prepare_resume(v, tf);
     else
@@ -273,30 +271,15 @@ static __attribute__((noinline)) void trap_iabt(struct vcpu *v, struct trap_fram
     vfault_outside(v, tf, true, what);
 }
 
-void vcpu_trap_sync(struct trap_frame *tf)
+/* Every exit class but the three common ones (vcpu_trap_sync). */
+static void trap_other(struct vcpu *v, struct trap_frame *tf, uint64_t esr, unsigned ec)
 {
-    struct vcpu *v = vcpu_current();
-    uint64_t esr = tf->esr;
-    unsigned ec = ESR_EC(esr);
-
-    if (!v)
-        panic_trap(tf, VEC_LOW64_SYNC, "trap from a lower exception level without a vCPU");
-    v->tf = tf;
     switch (ec) {
-    case EC_HVC64:
-        v->exits[EXIT_HVC]++;
-        vpsci_call(v, tf); /* ELR already points past the HVC */
-        break;
     case EC_SMC64:
         v->exits[EXIT_SMC]++;
         tf->elr += INSN_SIZE; /* a trapped SMC returns to itself (HCR_EL2.TSC) */
         vpsci_call(v, tf);
         break;
-    case EC_DABT_LOW:
-        v->exits[EXIT_MMIO]++;
-        vmmio_data_abort(v, tf, esr);
-        break;
-    case EC_SYSREG: trap_sysreg(v, tf, esr); break;
     case EC_WFX:
         tf->elr += (esr & ESR_IL) ? INSN_SIZE : INSN_SIZE / 2; /* IL 0: 16-bit T32 */
         if (esr & ESR_ISS_WFX_TI) {
@@ -318,7 +301,6 @@ void vcpu_trap_sync(struct trap_frame *tf)
         vcpu_fatal(v, tf, "SVE is not offered to guests");
         break;
     default:
-        /* Rare: kept out of the switch, whose shape the common exits' cost depends on. */
         if ((ec >= EC_CP15_32 && ec <= EC_CP14_LS) || ec == EC_CP14_64) {
             trap_aarch32_cp(v, tf, ec);
             break;
@@ -326,6 +308,30 @@ void vcpu_trap_sync(struct trap_frame *tf)
         v->exits[EXIT_OTHER]++;
         vcpu_fatal(v, tf, "unhandled trap, exception class 0x%x", ec);
         break;
+    }
+}
+
+void vcpu_trap_sync(struct trap_frame *tf)
+{
+    struct vcpu *v = vcpu_current();
+    uint64_t esr = tf->esr;
+    unsigned ec = ESR_EC(esr);
+
+    if (!v)
+        panic_trap(tf, VEC_LOW64_SYNC, "trap from a lower exception level without a vCPU");
+    v->tf = tf;
+    /* The common exits, tested in turn: two instructions each, where a switch's table costs eight.
+     */
+    if (ec == EC_DABT_LOW) {
+        v->exits[EXIT_MMIO]++;
+        vmmio_data_abort(v, tf, esr);
+    } else if (ec == EC_HVC64) {
+        v->exits[EXIT_HVC]++;
+        vpsci_call(v, tf); /* ELR already points past the HVC */
+    } else if (ec == EC_SYSREG) {
+        trap_sysreg(v, tf, esr);
+    } else {
+        trap_other(v, tf, esr, ec);
     }
     prepare_resume(v, tf);
 }

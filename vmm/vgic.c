@@ -182,6 +182,7 @@ int vgic_init(struct vgic *vg, unsigned version, unsigned nr_vcpus, const struct
     spin_init(&vg->lock);
     vg->version = version;
     vg->nr_vcpus = nr_vcpus;
+    vg->typer = version == 2 ? vgic_v2_typer(nr_vcpus) : vgic_v3_typer();
     vg->ops = ops;
     vg->ctx = ctx;
     vgic_reset(vg);

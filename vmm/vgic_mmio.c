@@ -222,28 +222,62 @@ static int frame_of(const struct vgic *vg, uint64_t offset, uint32_t *rel, unsig
     return FRAME_V3_REDIST;
 }
 
+/* The frame of an access at offset (FRAME_*, its offset in rel and the redistributor in rd), or
+ * -ENOENT (no frame there), -EINVAL (a vCPU the VM lacks, a bad size or misalignment). */
+static int access_frame(const struct vgic *vg, unsigned vcpu, uint64_t offset, unsigned size,
+                        uint32_t *rel, unsigned *rd)
+{
+    int frame = frame_of(vg, offset, rel, rd);
+
+    if (frame < 0)
+        return frame;
+    /* 0x116: bits 1, 2, 4 and 8, the sizes an access may have */
+    if (vcpu >= vg->nr_vcpus || size > 8 || !((0x116u >> size) & 1) || (offset & (size - 1)))
+        return -EINVAL;
+    return frame;
+}
+
+/* GICD_TYPER and GICD_IIDR sit at the same offsets in both versions' distributors. */
+#define GICD_TYPER 0x004
+#define GICD_IIDR  0x008
+
+bool vgic_dist_const(const struct vgic *vg, uint32_t off, unsigned size, uint64_t *val)
+{
+    /* The ID registers fill the frame's last 0x30 bytes (0xfd0 in v2's 4 KiB, 0xffd0 in v3's). */
+    uint32_t id_first = (vg->version == 2 ? VGIC_DIST_SIZE_V2 : VGIC_DIST_SIZE_V3) - 0x30;
+
+    if (size != 4)
+        return false;
+    if (off == GICD_TYPER)
+        *val = vg->typer;
+    else if (off == GICD_IIDR)
+        *val = VGIC_IIDR;
+    else if (off >= id_first)
+        *val = vgic_id_reg(vg, off & 0xfff);
+    else
+        return false;
+    return true;
+}
+
 static int mmio_access(struct vgic *vg, unsigned vcpu, uint64_t offset, unsigned size,
                        uint64_t *val, bool write)
 {
     struct vgic_access a;
+    unsigned rd = 0;
+    int frame = access_frame(vg, vcpu, offset, size, &a.offset, &rd);
+    int rc;
 
+    if (frame < 0)
+        return frame;
+    if (!write && frame != FRAME_V3_REDIST && vgic_dist_const(vg, a.offset, size, val))
+        return 0;
+    if (vg->ops->sample)
+        vg->ops->sample(vg->ctx, vcpu);
     a.vcpu = a.target = vcpu;
     a.size = size;
     a.write = write;
     a.privates = false;
     vgic_defer_init(&a.defer);
-    unsigned rd = 0;
-    int frame = frame_of(vg, offset, &a.offset, &rd);
-    int rc;
-
-    if (frame < 0)
-        return frame;
-    if (vcpu >= vg->nr_vcpus || (size != 1 && size != 2 && size != 4 && size != 8) ||
-        (offset & (size - 1)))
-        return -EINVAL;
-    if (!write && frame != FRAME_V3_REDIST &&
-        (frame == FRAME_V2_DIST ? vgic_v2_dist_const : vgic_v3_dist_const)(vg, a.offset, size, val))
-        return 0;
     a.val = write && size < 8 ? *val & ((1UL << (size * 8)) - 1) : *val;
     unsigned long flags = vgic_lock(vg);
     switch (frame) {

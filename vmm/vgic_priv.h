@@ -195,8 +195,12 @@ const struct vgic_irq_reg *vgic_irq_reg_find(const struct vgic_irq_regs *t, uint
 uint32_t vgic_id_reg(const struct vgic *vg, uint32_t offset);
 
 /* A distributor read that needs no lock (TYPER, IIDR, the ID registers): true and *val. */
-bool vgic_v2_dist_const(const struct vgic *vg, uint32_t off, unsigned size, uint64_t *val);
-bool vgic_v3_dist_const(const struct vgic *vg, uint32_t off, unsigned size, uint64_t *val);
+/* GICD_TYPER of a version 2 vGIC with nr_vcpus vCPUs, and of a version 3 one (vgic_init). */
+uint32_t vgic_v2_typer(unsigned nr_vcpus);
+uint32_t vgic_v3_typer(void);
+/* The distributor registers that never change (TYPER, IIDR, the IDs), either version: true and
+ * *val, read without the lock; false for any other offset or a size but 4. */
+bool vgic_dist_const(const struct vgic *vg, uint32_t off, unsigned size, uint64_t *val);
 /* The frames, called with the lock held. 0 or -EINVAL. */
 int vgic_v2_dist_access(struct vgic *vg, struct vgic_access *a);
 int vgic_v3_dist_access(struct vgic *vg, struct vgic_access *a);

@@ -9,7 +9,6 @@
 #define GICD_CPENDSGIR 0xf10
 #define GICD_SPENDSGIR 0xf20
 #define SGIR_REGS_LEN  0x10 /* 4 registers, a byte per SGI */
-#define GICD_ID_FIRST  0xfd0
 
 /* GICD_TYPER.ITLinesNumber: 32 * (N + 1) interrupts. */
 #define TYPER_ITLINES      (VGIC_NR_IRQS / 32 - 1)
@@ -99,15 +98,9 @@ static int sgi_pending_access(struct vgic *vg, struct vgic_access *a, bool set)
     return 0;
 }
 
-bool vgic_v2_dist_const(const struct vgic *vg, uint32_t off, unsigned size, uint64_t *val)
+uint32_t vgic_v2_typer(unsigned nr_vcpus)
 {
-    if (size != 4 || (off != GICD_TYPER && off != GICD_IIDR && off < GICD_ID_FIRST))
-        return false;
-    if (off == GICD_TYPER)
-        *val = TYPER_ITLINES | (vg->nr_vcpus - 1) << TYPER_CPU_SHIFT;
-    else
-        *val = off == GICD_IIDR ? VGIC_IIDR : vgic_id_reg(vg, off);
-    return true;
+    return TYPER_ITLINES | (nr_vcpus - 1) << TYPER_CPU_SHIFT;
 }
 
 int vgic_v2_dist_access(struct vgic *vg, struct vgic_access *a)
@@ -126,7 +119,7 @@ int vgic_v2_dist_access(struct vgic *vg, struct vgic_access *a)
         return -EINVAL;
     if (!a->write) {
         /* TYPER, IIDR and the IDs: one home, the lock-free reader (mmio_access asks it first). */
-        if (!vgic_v2_dist_const(vg, off, a->size, &a->val))
+        if (!vgic_dist_const(vg, off, a->size, &a->val))
             a->val = off == GICD_CTLR ? vg->ctlr : 0;
         return 0;
     }

@@ -73,15 +73,9 @@ const struct vgic_irq_regs vgic_v3_sgi_regs = {
     {[1] = 1, [2] = 2, [3] = 3, [4] = 4, [5] = 5, [6] = 6, [7] = 7, [8] = 8, [24] = 9},
 };
 
-bool vgic_v3_dist_const(const struct vgic *vg, uint32_t off, unsigned size, uint64_t *val)
+uint32_t vgic_v3_typer(void)
 {
-    if (size != 4 || (off != GICD_TYPER && off != GICD_IIDR && off < GIC_ID_FIRST))
-        return false;
-    if (off == GICD_TYPER)
-        *val = TYPER_ITLINES | TYPER_IDBITS;
-    else
-        *val = off == GICD_IIDR ? VGIC_IIDR : vgic_id_reg(vg, off & 0xfff);
-    return true;
+    return TYPER_ITLINES | TYPER_IDBITS;
 }
 
 int vgic_v3_dist_access(struct vgic *vg, struct vgic_access *a)
@@ -98,7 +92,7 @@ int vgic_v3_dist_access(struct vgic *vg, struct vgic_access *a)
         return 0;
     }
     /* TYPER, IIDR and the IDs: one home, the lock-free reader (mmio_access asks it first). */
-    if (!vgic_v3_dist_const(vg, a->offset, a->size, &a->val))
+    if (!vgic_dist_const(vg, a->offset, a->size, &a->val))
         a->val = a->offset == GICD_CTLR ? vg->ctlr | CTLR_ARE | CTLR_DS : 0;
     return 0;
 }

@@ -118,7 +118,13 @@ static void vm_vgic_deactivated(void *ctx, unsigned vcpu, uint32_t intid)
     vm_passthrough_deactivated(ctx, intid);
 }
 
-static const struct vgic_ops vm_vgic_ops = {vm_vgic_kick, vm_vgic_deactivated};
+/* A guest's GIC access (on its own CPU) first brings the virtual timer's line up to date. */
+static void vm_vgic_sample(void *ctx, unsigned vcpu)
+{
+    vtimer_resample(&((struct vm *)ctx)->vcpu[vcpu]);
+}
+
+static const struct vgic_ops vm_vgic_ops = {vm_vgic_kick, vm_vgic_deactivated, vm_vgic_sample};
 
 static void uart_tx(void *ctx, uint8_t byte)
 {
@@ -177,6 +183,7 @@ static void vcpus_init(struct vm *vm)
         v->vm = vm;
         v->id = i;
         v->pcpu = -1;
+        v->needs_flush = &vm->vgic.cpu[i].needs_flush;
         v->mpidr = (1UL << 31) | i; /* RES1 bit 31; Aff0 = index (the DTB's reg) */
         wait_queue_init(&v->wq);
         v->state = i == 0 ? VCPU_ON : VCPU_OFF;
@@ -187,16 +194,13 @@ static void vcpus_init(struct vm *vm)
 
 static void vm_teardown(struct vm *vm);
 
-/* The vGIC's frames: a guest access first brings the timer's line up to date. */
 static int gic_mmio_read(void *ctx, struct vcpu *v, uint64_t off, unsigned size, uint64_t *val)
 {
-    vtimer_resample(v);
     return vgic_mmio_read(&((struct vm *)ctx)->vgic, v->id, off, size, val);
 }
 
 static int gic_mmio_write(void *ctx, struct vcpu *v, uint64_t off, unsigned size, uint64_t val)
 {
-    vtimer_resample(v);
     return vgic_mmio_write(&((struct vm *)ctx)->vgic, v->id, off, size, val);
 }
 
@@ -434,8 +438,10 @@ void vm_request_stop(struct vm *vm, bool reset, const char *fmt, ...)
     spin_unlock_irqrestore(&vm->lock, flags);
     if (!first)
         return;
-    for (unsigned i = 0; i < vm->nr_vcpus; i++)
+    for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+        vcpu_work_set(&vm->vcpu[i], VCPU_WORK_STOP, true);
         vcpu_kick(&vm->vcpu[i]);
+    }
 }
 
 void vm_vcpu_set_off(struct vcpu *v)
@@ -443,6 +449,7 @@ void vm_vcpu_set_off(struct vcpu *v)
     unsigned long flags = spin_lock_irqsave(&v->vm->lock);
 
     v->off_requested = false;
+    vcpu_work_set(v, VCPU_WORK_OFF, false);
     v->state = VCPU_OFF;
     spin_unlock_irqrestore(&v->vm->lock, flags);
 }

@@ -7,26 +7,6 @@
 #include "vmm/vm.h"
 #include "vmm/vfault.h"
 
-/** One decoded guest access. */
-struct vmmio_access {
-    uint64_t ipa;
-    unsigned size; /* bytes: 1, 2, 4 or 8 */
-    bool write;
-    uint64_t val;
-};
-
-/* The device whose registers the guest touched (the VM's MMIO bus, filled as it was built). */
-static int dispatch(struct vcpu *v, struct vmmio_access *a)
-{
-    const struct mmio_region *r = mmio_bus_find(&v->vm->bus, a->ipa);
-
-    if (!r)
-        return -ENOENT;
-    if (a->write)
-        return r->ops->write(r->ctx, v, a->ipa - r->base, a->size, a->val);
-    return r->ops->read(r->ctx, v, a->ipa - r->base, a->size, &a->val);
-}
-
 /* Load/store pair, writeback, SIMD...: no syndrome, so nothing we could emulate. */
 static __attribute__((noinline)) void no_syndrome(struct vcpu *v, struct trap_frame *tf,
                                                   uint64_t esr, uint64_t ipa)
@@ -41,59 +21,79 @@ static __attribute__((noinline)) void no_syndrome(struct vcpu *v, struct trap_fr
         vfault_outside(v, tf, false, what); /* no device there: it would not answer either */
 }
 
-static __attribute__((noinline)) void no_device(struct vcpu *v, struct trap_frame *tf,
-                                                const struct vmmio_access *a)
+static __attribute__((noinline)) void no_device(struct vcpu *v, struct trap_frame *tf, uint64_t esr,
+                                                uint64_t ipa)
 {
     char what[96];
 
-    snprintf(what, sizeof(what), "%u-byte %s at IPA 0x%lx: outside its RAM and devices", a->size,
-             a->write ? "write" : "read", (unsigned long)a->ipa);
+    snprintf(what, sizeof(what), "%u-byte %s at IPA 0x%lx: outside its RAM and devices",
+             1u << ESR_ISS_SAS(esr), (esr & ESR_ISS_WNR) ? "write" : "read", (unsigned long)ipa);
     vfault_outside(v, tf, false, what);
 }
 
+static __attribute__((noinline)) void refused(struct vcpu *v, struct trap_frame *tf, uint64_t esr,
+                                              uint64_t ipa, int err)
+{
+    if (err == -ENOENT) {
+        no_device(v, tf, esr, ipa);
+        return;
+    }
+    vcpu_fatal(v, tf, "%u-byte %s at IPA 0x%lx refused by the device (%d)", 1u << ESR_ISS_SAS(esr),
+               (esr & ESR_ISS_WNR) ? "write" : "read", (unsigned long)ipa, err);
+}
+
+/* A loaded value as the register receives it: sign-extended if the ISS says so, a W register's
+ * upper half zero. */
+static uint64_t load_extend(uint64_t esr, unsigned bits, uint64_t val)
+{
+    if (bits < 64) {
+        val &= ~0UL >> (64 - bits);
+        if (esr & ESR_ISS_SSE)
+            val = (uint64_t)((int64_t)(val << (64 - bits)) >> (64 - bits));
+    }
+    if (!(esr & ESR_ISS_SF))
+        val &= 0xffffffffUL;
+    return val;
+}
+
+/*
+ * The access is decoded from the syndrome (ISV set: a single register, its size, direction and
+ * number; Arm ARM D17.2.40) and handed to the device the VM's MMIO bus has at that address.
+ */
 void vmmio_data_abort(struct vcpu *v, struct trap_frame *tf, uint64_t esr)
 {
-    struct vmmio_access a;
     unsigned rt = ESR_ISS_SRT(esr);
+    unsigned size = 1u << ESR_ISS_SAS(esr), bits = 8 * size;
+    const struct mmio_region *r;
+    uint64_t ipa, val = 0;
     int err;
 
     if (esr & ESR_ISS_S1PTW) {
         vcpu_fault_s1ptw(v, tf, "data access");
         return;
     }
-    a.ipa = vcpu_fault_ipa_page() | (tf->far & 0xfff);
+    ipa = vcpu_fault_ipa_page() | (tf->far & 0xfff);
     if (!(esr & ESR_ISS_ISV)) {
-        no_syndrome(v, tf, esr, a.ipa);
+        no_syndrome(v, tf, esr, ipa);
         return;
     }
-    a.size = 1u << ESR_ISS_SAS(esr);
-    a.write = esr & ESR_ISS_WNR;
-    a.val = 0;
-    if (a.write) {
-        a.val = rt == 31 ? 0 : tf->x[rt];
-        if (a.size < 8)
-            a.val &= (1UL << (a.size * 8)) - 1;
-    }
-    err = dispatch(v, &a);
-    if (err == -ENOENT) {
-        no_device(v, tf, &a);
+    r = mmio_bus_find(&v->vm->bus, ipa);
+    if (!r) {
+        no_device(v, tf, esr, ipa);
         return;
     }
-    if (err) {
-        vcpu_fatal(v, tf, "%u-byte %s at IPA 0x%lx refused by the device (%d)", a.size,
-                   a.write ? "write" : "read", (unsigned long)a.ipa, err);
-        return;
+    if (esr & ESR_ISS_WNR) {
+        if (rt != 31)
+            val = tf->x[rt] & (~0UL >> (64 - bits));
+        err = r->ops->write(r->ctx, v, ipa - r->base, size, val);
+    } else {
+        err = r->ops->read(r->ctx, v, ipa - r->base, size, &val);
+        if (!err && rt != 31)
+            tf->x[rt] = load_extend(esr, bits, val);
     }
-    if (!a.write && rt != 31) {
-        uint64_t val = a.val;
-        if (a.size < 8) {
-            val &= (1UL << (a.size * 8)) - 1;
-            if ((esr & ESR_ISS_SSE) && (val >> (a.size * 8 - 1)) & 1)
-                val |= ~0UL << (a.size * 8); /* sign-extend */
-        }
-        if (!(esr & ESR_ISS_SF))
-            val &= 0xffffffffUL; /* a W register: the upper half is zero */
-        tf->x[rt] = val;
+    if (__builtin_expect(err, 0)) {
+        refused(v, tf, esr, ipa, err);
+        return;
     }
     tf->elr += 4;
 }

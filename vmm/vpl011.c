@@ -58,7 +58,7 @@ static void vpl011_unlock_sync(struct vpl011 *u, unsigned long flags)
 static void vpl011_reset_locked(struct vpl011 *u)
 {
     u->rx_head = 0;
-    u->rx_count = 0;
+    __atomic_store_n(&u->rx_count, 0, __ATOMIC_RELAXED);
     u->rsr = 0;
     u->ris_oe = 0;
     u->ilpr = 0;
@@ -104,7 +104,7 @@ static bool vpl011_rx_put(struct vpl011 *u, uint8_t byte)
     if (u->rx_count == VPL011_RX_FIFO_DEPTH)
         return false;
     u->rx_fifo[(u->rx_head + u->rx_count) % VPL011_RX_FIFO_DEPTH] = byte;
-    u->rx_count++;
+    __atomic_store_n(&u->rx_count, u->rx_count + 1, __ATOMIC_RELAXED); /* FR reads it unlocked */
     return true;
 }
 
@@ -116,8 +116,15 @@ static uint8_t vpl011_rx_pop(struct vpl011 *u)
         return 0;
     byte = u->rx_fifo[u->rx_head];
     u->rx_head = (u->rx_head + 1) % VPL011_RX_FIFO_DEPTH;
-    u->rx_count--;
+    __atomic_store_n(&u->rx_count, u->rx_count - 1, __ATOMIC_RELAXED);
     return byte;
+}
+
+/* FR for a FIFO holding count bytes: TX is instant, so always empty. */
+static uint32_t vpl011_fr(unsigned count)
+{
+    return PL011_FR_TXFE | (count ? 0 : PL011_FR_RXFE) |
+           (count == VPL011_RX_FIFO_DEPTH ? PL011_FR_RXFF : 0);
 }
 
 /* The 32-bit register at reg; a DR read pops the FIFO only if it reads the data byte (lane 0). */
@@ -126,9 +133,7 @@ static uint32_t vpl011_reg_read(struct vpl011 *u, uint64_t reg, bool data_lane)
     switch (reg) {
     case PL011_DR: return data_lane ? vpl011_rx_pop(u) : 0; /* error bits 11:8 are never set */
     case PL011_RSR: return u->rsr;
-    case PL011_FR:
-        return PL011_FR_TXFE | (u->rx_count ? 0 : PL011_FR_RXFE) |
-               (u->rx_count == VPL011_RX_FIFO_DEPTH ? PL011_FR_RXFF : 0);
+    case PL011_FR: return vpl011_fr(u->rx_count);
     case PL011_ILPR: return u->ilpr;
     case PL011_IBRD: return u->ibrd;
     case PL011_FBRD: return u->fbrd;
@@ -150,6 +155,12 @@ int vpl011_read(struct vpl011 *u, uint64_t offset, unsigned size, uint64_t *val)
 
     if (!vpl011_access_ok(offset, size))
         return -EINVAL;
+    /* FR, which drivers poll while they wait, reads one field: no lock. */
+    if ((offset & ~3UL) == PL011_FR) {
+        *val = (vpl011_fr(__atomic_load_n(&u->rx_count, __ATOMIC_RELAXED)) >> shift) &
+               vpl011_size_mask(size);
+        return 0;
+    }
     flags = vpl011_lock(u);
     *val = (vpl011_reg_read(u, offset & ~3UL, shift == 0) >> shift) & vpl011_size_mask(size);
     /* Only a DR read changes the state (it pops the FIFO): the others leave the line as it is. */

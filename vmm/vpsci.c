@@ -148,6 +148,7 @@ void vpsci_call(struct vcpu *v, struct trap_frame *tf)
     case PSCI_CPU_SUSPEND64: ret = cpu_suspend(v, tf, a1, a2, a3); break;
     case PSCI_CPU_OFF:
         v->off_requested = true; /* the run loop turns it off after saving its state */
+        vcpu_work_set(v, VCPU_WORK_OFF, true);
         ret = PSCI_SUCCESS;
         break;
     case PSCI_CPU_ON32:

@@ -86,8 +86,10 @@ int vtimer_ptimer_access(struct vcpu *v, unsigned reg, bool read, uint64_t *val)
         if (read)
             *val = (p->ctl & (CTL_ENABLE | CTL_IMASK)) |
                    ((p->ctl & CTL_ENABLE) && now >= p->cval ? CTL_ISTATUS : 0);
-        else
+        else {
             p->ctl = *val & (CTL_ENABLE | CTL_IMASK);
+            vcpu_work_set(v, VCPU_WORK_PTIMER, p->ctl != 0);
+        }
         break;
     case 2:
         if (read)

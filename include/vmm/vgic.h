@@ -48,6 +48,12 @@ struct vgic_ops {
     void (*kick)(void *ctx, unsigned vcpu);
     /* The guest on vcpu deactivated an interrupt registered with vgic_set_notify. */
     void (*deactivated)(void *ctx, unsigned vcpu, uint32_t intid);
+    /*
+     * Optional: a guest register access by vcpu may show interrupt state; bring the input lines
+     * the owner updates lazily up to date first (no lock held). Not called for the constant
+     * registers (TYPER, IIDR, the IDs), which take no lock either.
+     */
+    void (*sample)(void *ctx, unsigned vcpu);
 };
 
 /** One interrupt; the private ones (0-31) exist once per vCPU. Protected by struct vgic.lock. */
@@ -103,7 +109,8 @@ struct vgic {
     const struct vgic_ops *ops;
     void *ctx;
     spinlock_t lock;
-    uint32_t ctlr; /* GICD_CTLR.EnableGrp0 (bit 0) and EnableGrp1 (bit 1) */
+    uint32_t ctlr;  /* GICD_CTLR.EnableGrp0 (bit 0) and EnableGrp1 (bit 1) */
+    uint32_t typer; /* GICD_TYPER, fixed by vgic_init */
     struct vgic_cpu cpu[VGIC_MAX_VCPUS];
     struct vgic_irq spi[VGIC_NR_SPIS];
     /* A bit per SPI that is pending, active or in an LR: all that flush and pending look at. */

@@ -119,8 +119,30 @@ struct vcpu {
     uint64_t wfi_advance; /* own: ticks a WFI sleeper wakes ahead of its timer (vcpu_trap.c) */
     uint64_t poll_ticks;  /* own: how long a WFI polls for a kick before it sleeps */
     bool off_requested;   /* own: PSCI CPU_OFF called, leave the guest */
+    /*
+     * atomic: VCPU_WORK_* bits, set with the fact they stand for (vm->state, off_requested,
+     * ptimer.ctl), so that the way back into the guest tests one word and the vGIC's flag
+     * instead of four fields in three structures; vcpu_prepare_resume reads the facts.
+     */
+    uint32_t work;
+    const uint8_t *needs_flush; /* &vm->vgic.cpu[id].needs_flush, fixed at init */
     uint64_t exits[EXIT_KINDS]; /* own */
 };
+
+/* Why the way back into the guest must take vcpu_prepare_resume (struct vcpu, work). */
+enum {
+    VCPU_WORK_STOP = 1u << 0,   /* the VM is stopping */
+    VCPU_WORK_OFF = 1u << 1,    /* off_requested */
+    VCPU_WORK_PTIMER = 1u << 2, /* the emulated physical timer is on (ptimer.ctl != 0) */
+};
+
+static inline void vcpu_work_set(struct vcpu *v, uint32_t bit, bool on)
+{
+    if (on)
+        __atomic_fetch_or(&v->work, bit, __ATOMIC_RELEASE);
+    else
+        __atomic_fetch_and(&v->work, ~bit, __ATOMIC_RELEASE);
+}
 
 /**
  * A VM. lock protects state, the vCPU states and stop_reason; the rest is fixed while it runs.

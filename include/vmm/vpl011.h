@@ -33,7 +33,7 @@ struct vpl011 {
     spinlock_t lock;
     uint8_t rx_fifo[VPL011_RX_FIFO_DEPTH];
     unsigned rx_head;  /* index of the oldest byte */
-    unsigned rx_count; /* bytes in the FIFO */
+    unsigned rx_count; /* bytes in the FIFO; stored atomically, as FR reads it without the lock */
     uint32_t rsr;      /* receive status: only OE (loopback overrun) can be set */
     uint32_t ris_oe;   /* the latched overrun interrupt (RIS.OERIS) */
     uint32_t ilpr, ibrd, fbrd, lcr_h, cr, ifls, imsc, dmacr;

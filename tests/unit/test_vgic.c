@@ -80,7 +80,7 @@ static void on_deactivated(void *ctx, unsigned vcpu, uint32_t intid)
         vgic_set_level(&vg, vcpu, intid, false);
 }
 
-static const struct vgic_ops ops = {on_kick, on_deactivated};
+static const struct vgic_ops ops = {on_kick, on_deactivated, NULL};
 
 static void setup(unsigned version, unsigned nr_vcpus)
 {
