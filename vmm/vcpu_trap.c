@@ -68,6 +68,9 @@ static void reg_set(struct trap_frame *tf, unsigned rt, uint64_t val)
 static int sysreg_access(struct vcpu *v, const struct trap_frame *tf, uint32_t key, bool read,
                          uint64_t *val)
 {
+    /* A GICv3 guest's IPIs come this way: tested first, ahead of the switch's compare tree. */
+    if (key == SR_ICC_SGI1R_EL1)
+        return read ? -EINVAL : vgic_sgi1r_write(&v->vm->vgic, v->id, *val);
     switch (key) {
     case SR_ACTLR_EL1:
         /* Implementation defined: the guest reads the real value and cannot change it. */
@@ -82,7 +85,6 @@ static int sysreg_access(struct vcpu *v, const struct trap_frame *tf, uint32_t k
      * SGI0R (Group 0) and ASGI1R (the other security state's Group 1) raise the same SGIs as
      * SGI1R, the register layout being the same (GICv3 spec 12.11, ICC_SGI0R_EL1).
      */
-    case SR_ICC_SGI1R_EL1:
     case SR_ICC_ASGI1R_EL1:
     case SR_ICC_SGI0R_EL1: return read ? -EINVAL : vgic_sgi1r_write(&v->vm->vgic, v->id, *val);
     default:

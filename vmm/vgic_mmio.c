@@ -240,6 +240,7 @@ static int access_frame(const struct vgic *vg, unsigned vcpu, uint64_t offset, u
 /* GICD_TYPER and GICD_IIDR sit at the same offsets in both versions' distributors. */
 #define GICD_TYPER 0x004
 #define GICD_IIDR  0x008
+#define GICD_SGIR  0xf00 /* GICv2 only */
 
 bool vgic_dist_const(const struct vgic *vg, uint32_t off, unsigned size, uint64_t *val)
 {
@@ -271,7 +272,8 @@ static int mmio_access(struct vgic *vg, unsigned vcpu, uint64_t offset, unsigned
         return frame;
     if (!write && frame != FRAME_V3_REDIST && vgic_dist_const(vg, a.offset, size, val))
         return 0;
-    if (vg->ops->sample)
+    /* A GICv2 SGI send shows no state: the timer's line can wait. */
+    if (vg->ops->sample && !(write && frame == FRAME_V2_DIST && a.offset == GICD_SGIR))
         vg->ops->sample(vg->ctx, vcpu);
     a.vcpu = a.target = vcpu;
     a.size = size;
