@@ -27,6 +27,7 @@ static int next_id = 1;
 
 void proc_init(void)
 {
+    uthread_init();
     vma_commit_init();
     futex_init();
     int err = procfs_mount();

@@ -10,17 +10,27 @@
 #include "vmm/vgic_hw.h"
 #include "vmm/vm.h"
 
-void vcpu_sched_out(struct vcpu *v)
+/* Switch hooks (struct thread_ops): a guest's EL1 state is on the CPU only while its thread is. */
+static void vcpu_sched_out(struct thread *t)
 {
+    struct vcpu *v = t->ops_ctx;
+
     if (v->in_run && v->loaded)
         vcpu_arch_put(v);
 }
 
-void vcpu_sched_in(struct vcpu *v)
+static void vcpu_sched_in(struct thread *t)
 {
+    struct vcpu *v = t->ops_ctx;
+
     if (v->in_run && !v->loaded)
         vcpu_arch_load(v);
 }
+
+static const struct thread_ops vcpu_thread_ops = {
+    .sched_in = vcpu_sched_in,
+    .sched_out = vcpu_sched_out,
+};
 
 void vcpu_kick(struct vcpu *v)
 {
@@ -78,7 +88,7 @@ int vcpu_thread_main(void *arg)
 {
     struct vcpu *v = arg;
 
-    thread_current()->vcpu = v;
+    thread_set_ops(&vcpu_thread_ops, v);
     while (wait_until_on(v)) {
         arch_irq_disable();
         v->in_run = true;

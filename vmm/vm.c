@@ -6,6 +6,7 @@
 #include "arch/cpu.h"
 #include "arch/memlayout.h"
 #include "arch/sysreg.h"
+#include "arch/trap.h"
 #include "drivers/gic.h"
 #include "kernel/kmalloc.h"
 #include "kernel/page_alloc.h"
@@ -531,6 +532,13 @@ void vmm_cpu_init(void)
     vtimer_cpu_init();
 }
 
+/* Every exception from a guest leaves through vcpu_trap.c. */
+static const struct lower_el_ops guest_exits = {
+    .sync = vcpu_trap_sync,
+    .irq = vcpu_trap_irq,
+    .serror = vcpu_trap_serror,
+};
+
 int vmm_init(void)
 {
     int bits = stage2_parange_bits((unsigned)(read_sysreg(id_aa64mmfr0_el1) & 0xf));
@@ -539,6 +547,7 @@ int vmm_init(void)
     if (bits < 0)
         return bits;
     ipa_bits = (unsigned)bits;
+    exception_set_lower_el_ops(&guest_exits);
     vdebug_init();
     vpmu_init();
     err = vgic_hw_init();

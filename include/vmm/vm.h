@@ -190,9 +190,6 @@ int vm_read_ram(struct vm *vm, uint64_t ipa, void *dst, uint64_t len);
 int vcpu_thread_main(void *arg);
 /* Make the vCPU notice new work: wake it from WFI, or interrupt its physical CPU. */
 void vcpu_kick(struct vcpu *vcpu);
-/* Switch hooks (kernel/sched.c): a thread with a loaded vCPU leaves or gets a CPU. */
-void vcpu_sched_out(struct vcpu *vcpu);
-void vcpu_sched_in(struct vcpu *vcpu);
 /* The vCPU loaded on this CPU (the running thread's, inside a guest run), else NULL. */
 static inline struct vcpu *vcpu_current(void)
 {
