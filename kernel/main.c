@@ -121,8 +121,8 @@ void kernel_main(uint64_t dtb_pa)
     memory_init();
     smp_init_boot_cpu();
 
-    check(gic_init(&platform), "GIC init");
-    gic_cpu_init();
+    check(irq_init(&platform), "GIC init");
+    irq_cpu_init();
     smp_init_irqs();
     sched_init(); /* this boot context becomes CPU 0's idle thread */
     check(timer_init(&platform), "timer init");

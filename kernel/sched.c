@@ -2,7 +2,7 @@
 #include "kernel/sched.h"
 #include "arch/cpu.h"
 #include "arch/irqflags.h"
-#include "drivers/gic.h"
+#include "kernel/irq.h"
 #include "kernel/loadavg.h"
 #include "kernel/panic.h"
 #include "kernel/preempt.h"
@@ -87,7 +87,7 @@ static void sched_resched_cpu(unsigned int cpu)
     if (__atomic_exchange_n(&percpu_data[cpu].need_resched, true, __ATOMIC_ACQ_REL))
         return; /* already asked, and the IPI (if any) is on its way */
     if (cpu != cpu_id())
-        gic_send_sgi(cpu, SGI_RESCHEDULE);
+        irq_send_ipi(cpu, SGI_RESCHEDULE);
 }
 
 /* Lock the run queue of the CPU t belongs to (t->cpu is stable while it is held). */

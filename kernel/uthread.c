@@ -128,7 +128,7 @@ static void uthread_trap(struct trap_frame *tf, unsigned int vector)
     ut->tls = uentry_tls_get();
     fpsimd_save(&ut->fp);
     if (vector == VEC_LOW64_IRQ) {
-        gic_handle_irq();
+        irq_handle();
         sched_irq_exit();
     } else if (ESR_EC(tf->esr) == EC_SVC64) {
         arch_irq_enable();

@@ -46,7 +46,7 @@ void vcpu_kick(struct vcpu *v)
     /* Running guest code on another CPU: any interrupt makes it leave and look. */
     int cpu = __atomic_load_n(&v->pcpu, __ATOMIC_ACQUIRE);
     if (v->loaded && cpu >= 0 && (unsigned)cpu != cpu_id())
-        gic_send_sgi((unsigned)cpu, SGI_VCPU_KICK);
+        irq_send_ipi((unsigned)cpu, SGI_VCPU_KICK);
 }
 
 void vcpu_leave(struct vcpu *v, struct trap_frame *tf, uint64_t code)

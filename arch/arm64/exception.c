@@ -1,6 +1,6 @@
 /* exception.c - routes every exception taken at the running EL to its handler. */
 #include "arch/trap.h"
-#include "drivers/gic.h"
+#include "kernel/irq.h"
 #include "kernel/panic.h"
 #include "kernel/sched.h"
 
@@ -15,11 +15,13 @@ static bool kernel_fault_none(struct trap_frame *tf)
     return false;
 }
 
+_Static_assert(__builtin_offsetof(struct lower_el_ops, sync) == 0, "vectors.S loads sync at 0");
+
 /*
- * A copy, not a pointer to the installer's table: the guest exit path then loads the handler
- * with one load, as cheap as the direct call it replaces. Written once at start-up.
+ * A copy, not a pointer to the installer's table: vectors.S calls sync, the hot path (guest exits,
+ * system calls), with one load. Written once at start-up.
  */
-static struct lower_el_ops lower_el = {
+struct lower_el_ops exception_lower_el = {
     .sync = lower_el_unclaimed,
     .irq = lower_el_unclaimed,
     .serror = lower_el_unclaimed,
@@ -29,27 +31,26 @@ static struct lower_el_ops lower_el = {
 void exception_set_lower_el_ops(const struct lower_el_ops *ops)
 {
     if (ops->sync)
-        lower_el.sync = ops->sync;
+        exception_lower_el.sync = ops->sync;
     if (ops->irq)
-        lower_el.irq = ops->irq;
+        exception_lower_el.irq = ops->irq;
     if (ops->serror)
-        lower_el.serror = ops->serror;
+        exception_lower_el.serror = ops->serror;
     if (ops->kernel_fault)
-        lower_el.kernel_fault = ops->kernel_fault;
+        exception_lower_el.kernel_fault = ops->kernel_fault;
 }
 
 void exception_dispatch(struct trap_frame *tf, unsigned int vector)
 {
     switch (vector) {
-    case VEC_LOW64_SYNC: lower_el.sync(tf); return; /* user: system call, fault; guest: hvc, ... */
-    case VEC_LOW64_IRQ: lower_el.irq(tf); return;
-    case VEC_LOW64_SERROR: lower_el.serror(tf); return;
+    case VEC_LOW64_IRQ: exception_lower_el.irq(tf); return;
+    case VEC_LOW64_SERROR: exception_lower_el.serror(tf); return;
     case VEC_CUR_SPX_IRQ:
-        gic_handle_irq();
+        irq_handle();
         sched_irq_exit(); /* preemption: a more important thread may have become runnable */
         return;
     case VEC_CUR_SPX_SYNC:
-        if (lower_el.kernel_fault(tf))
+        if (exception_lower_el.kernel_fault(tf))
             return; /* a page fault on a user copy: resolved, or the copy fails */
         panic_trap(tf, vector, "synchronous exception in the kernel");
     case VEC_CUR_SPX_SERROR: panic_trap(tf, vector, "SError");

@@ -3,7 +3,7 @@
 #include "arch/memlayout.h"
 #include "arch/mmu.h"
 #include "arch/psci.h"
-#include "drivers/gic.h"
+#include "kernel/irq.h"
 #include "kernel/platform.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
@@ -41,7 +41,7 @@ static void smp_sgi(unsigned int intid, void *arg)
     (void)arg;
     if (intid == SGI_STOP)
         cpu_halt();
-    /* SGI_PING only needs to be counted (gic_handle_irq does that). */
+    /* SGI_PING only needs to be counted (irq_handle does that). */
 }
 
 void smp_init_boot_cpu(void)
@@ -93,7 +93,7 @@ void smp_boot_secondaries(void)
 void secondary_main(unsigned int cpu)
 {
     mmu_cpu_init();
-    gic_cpu_init();
+    irq_cpu_init();
     irq_enable_local(SGI_PING);
     irq_enable_local(SGI_STOP);
     timer_cpu_init();
@@ -110,7 +110,7 @@ int smp_ping(unsigned int cpu)
     uint64_t before = __atomic_load_n(&percpu_data[cpu].ipis, __ATOMIC_ACQUIRE);
     uint64_t deadline = timer_counter() + timer_frequency() / 10;
 
-    gic_send_sgi(cpu, SGI_PING);
+    irq_send_ipi(cpu, SGI_PING);
     while (__atomic_load_n(&percpu_data[cpu].ipis, __ATOMIC_ACQUIRE) == before) {
         if (timer_counter() > deadline)
             return -1;
@@ -123,6 +123,6 @@ void smp_stop_others(void)
 {
     for (unsigned int i = 0; i < cpus_possible; i++) {
         if (i != cpu_id() && percpu_data[i].online)
-            gic_send_sgi(i, SGI_STOP);
+            irq_send_ipi(i, SGI_STOP);
     }
 }

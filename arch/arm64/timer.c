@@ -1,8 +1,8 @@
 /* timer.c - generic timer tick: CNTP at EL1, CNTHP at EL2 (Arm ARM D11 "The Generic Timer"). */
 #include "arch/cpu.h"
 #include "arch/sysreg.h"
-#include "drivers/gic.h"
 #include "hw/timer.h"
+#include "kernel/irq.h"
 #include "kernel/sched.h"
 #include "kernel/time.h"
 #include "kernel/timeout.h"

@@ -50,7 +50,12 @@ exception_common:
     add     x29, sp, #288
     mov     x0, sp
     mov     x1, x19
-    bl      exception_dispatch
+    cmp     x19, #VEC_LOW64_SYNC
+    b.ne    4f
+    /* The hot path (guest exits, system calls): straight to the installed handler (exception.c). */
+    adrp    x2, exception_lower_el
+    ldr     x2, [x2, :lo12:exception_lower_el]
+    blr     x2
     .global exception_return
 exception_return:
     /* The handler may have changed ELR/SPSR/SP (signals, syscalls, context switch). */
@@ -79,3 +84,5 @@ exception_return:
     ldr     x30, [sp, #240]
     add     sp, sp, #TRAP_FRAME_SIZE
     eret
+4:  bl      exception_dispatch
+    b       exception_return
