@@ -8,6 +8,7 @@
 #include "arch/sysreg.h"
 #include "arch/trap.h"
 #include "drivers/gic.h"
+#include "kernel/init.h"
 #include "kernel/kmalloc.h"
 #include "kernel/page_alloc.h"
 #include "kernel/platform.h"
@@ -24,6 +25,7 @@
 #include "vmm/vm_disk.h"
 #include "vmm/vm_net.h"
 #include "vmm/vm_passthrough.h"
+#include "vmm/vnet_uplink.h"
 #include "vmm/vvirtio_empty.h"
 #include "vmm/vm_load.h"
 
@@ -525,7 +527,8 @@ static void vcpu_kick_irq(unsigned int intid, void *arg)
     (void)arg; /* leaving the guest was the point; the exit path does the rest */
 }
 
-void vmm_cpu_init(void)
+/* Every CPU (the boot CPU after vmm_init): the per-CPU interrupts the VMM takes. */
+static void vmm_cpu_init(void)
 {
     irq_enable_local(SGI_VCPU_KICK);
     irq_enable_local((unsigned)platform.gic_maint_irq);
@@ -539,7 +542,8 @@ static const struct lower_el_ops guest_exits = {
     .serror = vcpu_trap_serror,
 };
 
-int vmm_init(void)
+/* After the GIC and timers: the interrupts the VMM owns, and the guests' exits. */
+static int vmm_init(void)
 {
     int bits = stage2_parange_bits((unsigned)(read_sysreg(id_aa64mmfr0_el1) & 0xf));
     int err;
@@ -559,3 +563,16 @@ int vmm_init(void)
         vconsole_mux_init(console_write);
     return err;
 }
+
+/* The EL2 build's start-up (kernel/init.h). */
+static int vmm_start(void)
+{
+    int err = vmm_init();
+
+    if (err)
+        return err;
+    vnet_uplink_init(); /* no NIC, or one that cannot be used: the VMs still run, unconnected */
+    return 0;
+}
+INIT_HOOK(INIT_SERVICES, vmm_start, "hypervisor (vGIC, timers)");
+CPU_INIT_HOOK(vmm_cpu_init);

@@ -4,14 +4,12 @@
 #include "arch/mmu.h"
 #include "arch/psci.h"
 #include "kernel/irq.h"
+#include "kernel/init.h"
 #include "kernel/platform.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
-#ifdef AVATAR_HV
-#include "vmm/vm.h"
-#endif
 
 _Static_assert(sizeof(struct percpu) == PERCPU_SIZE, "head.S indexes percpu_data by PERCPU_SIZE");
 
@@ -97,9 +95,7 @@ void secondary_main(unsigned int cpu)
     irq_enable_local(SGI_PING);
     irq_enable_local(SGI_STOP);
     timer_cpu_init();
-#ifdef AVATAR_HV
-    vmm_cpu_init();
-#endif
+    init_run_cpu_hooks(); /* the layers above: e.g. the vmm's per-CPU interrupts */
     __atomic_store_n(&this_cpu()->online, true, __ATOMIC_RELEASE);
     (void)cpu;
     sched_run_idle();

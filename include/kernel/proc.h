@@ -148,8 +148,6 @@ struct proc_info {
     int pgid, sid;
 };
 
-void proc_init(void);
-
 /* The running thread's user side, or NULL in a kernel thread. */
 struct uthread *uthread_current(void);
 static inline struct proc *proc_current(void)

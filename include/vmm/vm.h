@@ -200,9 +200,4 @@ void vcpu_trap_sync(struct trap_frame *tf);
 void vcpu_trap_irq(struct trap_frame *tf);
 void vcpu_trap_serror(struct trap_frame *tf);
 
-/* vmm_init: at boot of the EL2 build, after the GIC and timers: interrupts the VMM owns. */
-int vmm_init(void);
-/* Every CPU (the boot CPU after vmm_init): the per-CPU interrupts the VMM takes. */
-void vmm_cpu_init(void);
-
 #endif
