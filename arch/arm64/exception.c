@@ -16,10 +16,11 @@ static bool kernel_fault_none(struct trap_frame *tf)
 }
 
 _Static_assert(__builtin_offsetof(struct lower_el_ops, sync) == 0, "vectors.S loads sync at 0");
+_Static_assert(__builtin_offsetof(struct lower_el_ops, irq) == 8, "vectors.S loads irq at 8");
 
 /*
- * A copy, not a pointer to the installer's table: vectors.S calls sync, the hot path (guest exits,
- * system calls), with one load. Written once at start-up.
+ * A copy, not a pointer to the installer's table: vectors.S calls sync and irq, the hot paths
+ * (guest exits, system calls, interrupts), with one load. Written once at start-up.
  */
 struct lower_el_ops exception_lower_el = {
     .sync = lower_el_unclaimed,
@@ -43,7 +44,6 @@ void exception_set_lower_el_ops(const struct lower_el_ops *ops)
 void exception_dispatch(struct trap_frame *tf, unsigned int vector)
 {
     switch (vector) {
-    case VEC_LOW64_IRQ: exception_lower_el.irq(tf); return;
     case VEC_LOW64_SERROR: exception_lower_el.serror(tf); return;
     case VEC_CUR_SPX_IRQ:
         irq_handle();

@@ -49,8 +49,7 @@ struct lower_el_ops {
 };
 
 void exception_set_lower_el_ops(const struct lower_el_ops *ops);
-/* The installed ops; vectors.S calls sync itself (VEC_LOW64_SYNC never reaches exception_dispatch).
- */
+/* The installed ops; vectors.S calls sync and irq itself (those never reach exception_dispatch). */
 extern struct lower_el_ops exception_lower_el;
 #endif
 
