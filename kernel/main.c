@@ -9,6 +9,7 @@
 #include "drivers/pl011.h"
 #include "drivers/virtio_blk.h"
 #include "kernel/init.h"
+#include "kernel/irq.h"
 #include "kernel/page_alloc.h"
 #include "kernel/panic.h"
 #include "kernel/platform.h"
