@@ -59,8 +59,9 @@ NATIVE_SRCS := arch/arm64/uvm.c arch/arm64/uaccess.c arch/arm64/uaccess.S arch/a
 ifeq ($(HV),1)
   SRCS := $(filter-out $(NATIVE_SRCS),$(SRCS))
 else
-  # The NIC driver's one user is the hypervisor's switch uplink (vmm/vnet_uplink.c).
-  SRCS := $(filter-out drivers/virtio_net.c drivers/virtio_net_queue.c,$(SRCS))
+  # The NIC driver's one user is the hypervisor's switch uplink (vmm/vnet_uplink.c); the guest
+  # entry path is the vmm's.
+  SRCS := $(filter-out drivers/virtio_net.c drivers/virtio_net_queue.c arch/arm64/vcpu_entry.S,$(SRCS))
 endif
 OBJS := $(patsubst %,$(OBJ)/%.o,$(SRCS))
 ifneq ($(HV),1)

@@ -17,7 +17,7 @@ static int gic_ver;
 static struct irq_desc irq_table[GIC_MAX_INTID];
 static spinlock_t irq_table_lock = SPINLOCK_INIT; /* protects fn/arg updates */
 
-int gic_init(const struct fdt_platform *plat)
+int irq_init(const struct fdt_platform *plat)
 {
     if (plat->gic_version == 2)
         gic = &gicv2_ops;
@@ -29,7 +29,7 @@ int gic_init(const struct fdt_platform *plat)
     return gic->init(plat);
 }
 
-void gic_cpu_init(void)
+void irq_cpu_init(void)
 {
     gic->cpu_init();
 }
@@ -88,7 +88,7 @@ void irq_set_active_local(unsigned int intid, bool active)
         gic->set_active_local(intid, active);
 }
 
-void gic_send_sgi(unsigned int cpu, unsigned int sgi)
+void irq_send_ipi(unsigned int cpu, unsigned int sgi)
 {
     gic->send_sgi(cpu, sgi);
 }
@@ -98,7 +98,7 @@ uint64_t irq_count(unsigned int intid)
     return intid < GIC_MAX_INTID ? irq_table[intid].count : 0;
 }
 
-void gic_handle_irq(void)
+void irq_handle(void)
 {
     for (;;) {
         uint32_t iar = gic->ack();

@@ -1,5 +1,5 @@
-/* main.c - boot CPU start-up: discover the machine, bring up memory, IRQs, CPUs, the shell thread.
- */
+/* main.c - boot CPU start-up: discover the machine, bring up memory, IRQs, CPUs, then the layers
+ * above through their start-up hooks (kernel/init.h). */
 #include "arch/cpu.h"
 #include "arch/irqflags.h"
 #include "arch/memlayout.h"
@@ -8,24 +8,17 @@
 #include "drivers/gic.h"
 #include "drivers/pl011.h"
 #include "drivers/virtio_blk.h"
+#include "kernel/init.h"
+#include "kernel/irq.h"
 #include "kernel/page_alloc.h"
 #include "kernel/panic.h"
 #include "kernel/platform.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
-#include "kernel/shell.h"
 #include "kernel/smp.h"
 #include "kernel/storage.h"
-#include "kernel/thread.h"
 #include "kernel/time.h"
 #include "kernel/version.h"
-#ifndef AVATAR_HV
-#include "arch/uvm.h"
-#include "kernel/proc.h"
-#else
-#include "vmm/vm.h"
-#include "vmm/vnet_uplink.h"
-#endif
 
 #define DTB_MAX_SIZE (2UL << 20)
 /* Used only to report a device tree we cannot read: QEMU virt's first UART. */
@@ -92,12 +85,6 @@ static void memory_init(void)
         add_free_range(platform.mem[i].base, platform.mem[i].base + platform.mem[i].size, 0);
 }
 
-static int shell_thread(void *arg)
-{
-    (void)arg;
-    shell_run();
-}
-
 static void check(int err, const char *what)
 {
     if (err)
@@ -121,8 +108,8 @@ void kernel_main(uint64_t dtb_pa)
     memory_init();
     smp_init_boot_cpu();
 
-    check(gic_init(&platform), "GIC init");
-    gic_cpu_init();
+    check(irq_init(&platform), "GIC init");
+    irq_cpu_init();
     smp_init_irqs();
     sched_init(); /* this boot context becomes CPU 0's idle thread */
     check(timer_init(&platform), "timer init");
@@ -133,16 +120,10 @@ void kernel_main(uint64_t dtb_pa)
 
     virtio_blk_probe_all();
     storage_init();
-#ifdef AVATAR_HV
-    check(vmm_init(), "hypervisor (vGIC, timers)");
-    vmm_cpu_init();
-    vnet_uplink_init(); /* no NIC, or one that cannot be used: the VMs still run, unconnected */
-#endif
+    init_run_stage(INIT_SERVICES); /* the vmm (EL2) */
+    init_run_cpu_hooks();
     smp_boot_secondaries();
-#ifndef AVATAR_HV
-    uvm_init();
-    proc_init(); /* user processes: after memory and storage, before the first program */
-#endif
+    init_run_stage(INIT_LATE); /* user processes (EL1) */
 
     kprintf("  memory: %lu MiB at 0x%lx, image 0x%lx-0x%lx\n",
             (unsigned long)(platform_ram_bytes() >> 20), (unsigned long)platform.mem[0].base,
@@ -154,7 +135,6 @@ void kernel_main(uint64_t dtb_pa)
     kprintf("  virtio-mmio slots: %d\n", platform.nvirtio);
     kprintf("boot: EL%d, %u/%u CPUs online, GICv%d, %lu MiB RAM\n", CUR_EL, cpu_online_count(),
             cpus_possible, gic_version(), (unsigned long)(platform_ram_bytes() >> 20));
-    if (!thread_create("shell", shell_thread, NULL, THREAD_PRIO_SHELL, CPUMASK_ALL))
-        panic("cannot create the shell thread");
+    init_run_stage(INIT_LAST); /* the shell */
     sched_run_idle();
 }

@@ -1,9 +1,11 @@
 /* proc.c - processes: ids, the family tree, termination, wait, kill and the process list. */
 #include "kernel/proc.h"
+#include "arch/uvm.h"
 #include "fs/vfs.h"
 #include "kernel/devfs.h"
 #include "kernel/fd.h"
 #include "kernel/futex.h"
+#include "kernel/init.h"
 #include "kernel/kmalloc.h"
 #include "kernel/printk.h"
 #include "kernel/procfs.h"
@@ -25,8 +27,11 @@ static unsigned int kernel_child_events;
 static struct wait_queue kernel_child_wq = WAIT_QUEUE_INIT(kernel_child_wq);
 static int next_id = 1;
 
-void proc_init(void)
+/* The EL1 build's user processes (kernel/init.h): after memory, storage and the secondary CPUs. */
+static int proc_init(void)
 {
+    uvm_init();
+    uthread_init();
     vma_commit_init();
     futex_init();
     int err = procfs_mount();
@@ -35,7 +40,9 @@ void proc_init(void)
     err = devfs_mount();
     if (err)
         kprintf("proc: cannot mount /dev: %s\n", errno_str(err));
+    return 0;
 }
+INIT_HOOK(INIT_LATE, proc_init, "user processes");
 
 static struct proc *proc_of(struct list_node *n, bool sibling)
 {

@@ -2,16 +2,13 @@
 #include "kernel/sched.h"
 #include "arch/cpu.h"
 #include "arch/irqflags.h"
-#include "drivers/gic.h"
+#include "kernel/irq.h"
 #include "kernel/loadavg.h"
 #include "kernel/panic.h"
 #include "kernel/preempt.h"
 #include "kernel/spinlock.h"
 #include "kernel/time.h"
 #include "kernel/timeout.h"
-#ifdef AVATAR_HV
-#include "vmm/vm.h"
-#endif
 
 _Static_assert(__builtin_offsetof(struct cpu_context, fp) == 80, "switch.S saves x29/x30 at 80");
 _Static_assert(__builtin_offsetof(struct cpu_context, sp) == 96, "switch.S saves SP at 96");
@@ -90,7 +87,7 @@ static void sched_resched_cpu(unsigned int cpu)
     if (__atomic_exchange_n(&percpu_data[cpu].need_resched, true, __ATOMIC_ACQ_REL))
         return; /* already asked, and the IPI (if any) is on its way */
     if (cpu != cpu_id())
-        gic_send_sgi(cpu, SGI_RESCHEDULE);
+        irq_send_ipi(cpu, SGI_RESCHEDULE);
 }
 
 /* Lock the run queue of the CPU t belongs to (t->cpu is stable while it is held). */
@@ -277,10 +274,9 @@ static void sched_finish_switch(struct thread *last)
     bool reap = false, migrate = false;
 
     if (last != c->current) {
-#ifdef AVATAR_HV
-        if (c->current->vcpu)
-            vcpu_sched_in(c->current->vcpu);
-#endif
+        const struct thread_ops *ops = c->current->ops;
+        if (ops && ops->sched_in)
+            ops->sched_in(c->current);
         last->on_cpu = false;
         reap = last->state == THREAD_DEAD && !last->on_rq;
         migrate = last->migrating;
@@ -338,10 +334,9 @@ static bool schedule(bool preempt)
     rq_publish_load(rq);
     switched = next != prev;
     if (switched) {
-#ifdef AVATAR_HV
-        if (prev->vcpu)
-            vcpu_sched_out(prev->vcpu); /* its guest's EL1 state leaves the CPU with it */
-#endif
+        const struct thread_ops *ops = prev->ops;
+        if (ops && ops->sched_out)
+            ops->sched_out(prev); /* e.g. a vCPU's guest EL1 state leaves the CPU with it */
         prev = sched_switch_context(&prev->ctx, &next->ctx, prev);
     }
     sched_finish_switch(prev);

@@ -173,6 +173,17 @@ struct thread *thread_current(void)
     return t;
 }
 
+void thread_set_ops(const struct thread_ops *ops, void *ctx)
+{
+    /* Masked: a switch sees both fields or neither. */
+    unsigned long flags = arch_irq_save();
+    struct thread *t = this_cpu()->current;
+
+    t->ops_ctx = ctx;
+    t->ops = ops;
+    arch_irq_restore(flags);
+}
+
 int thread_set_priority(struct thread *t, int prio)
 {
     if (t->idle || prio < THREAD_PRIO_MIN || prio > THREAD_PRIO_MAX)

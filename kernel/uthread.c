@@ -1,6 +1,7 @@
 /* uthread.c - user threads: first entry to EL0, every exception from EL0 and the way back, exit. */
 #include "arch/cpu.h"
 #include "arch/irqflags.h"
+#include "arch/trap.h"
 #include "arch/uentry.h"
 #include "drivers/gic.h"
 #include "kernel/fault.h"
@@ -26,11 +27,12 @@ static uint64_t next_serial = 1;
 
 static int uthread_main(void *arg);
 
+/* A user thread marks itself with these (no switch work: its registers are saved on entry). */
+static const struct thread_ops uthread_ops = {.sched_in = NULL, .sched_out = NULL};
+
 struct uthread *uthread_current(void)
 {
-    struct thread *t = thread_current();
-
-    return t->entry == uthread_main ? t->arg : NULL;
+    return thread_ctx_of(thread_current(), &uthread_ops);
 }
 
 int uthread_create(struct proc *p, int tid, const struct trap_frame *start, uint64_t tls,
@@ -108,6 +110,7 @@ static int uthread_main(void *arg)
     struct uthread *ut = arg;
     struct thread *self = thread_current();
 
+    thread_set_ops(&uthread_ops, ut);
     __atomic_store_n(&ut->kt, self, __ATOMIC_RELEASE);
     ut->tf = (struct trap_frame *)(self->stack + KSTACK_SIZE - sizeof(struct trap_frame));
     arch_irq_disable();
@@ -115,7 +118,7 @@ static int uthread_main(void *arg)
     uentry_return(&ut->start, ut->tf);
 }
 
-void uthread_trap(struct trap_frame *tf, unsigned int vector)
+static void uthread_trap(struct trap_frame *tf, unsigned int vector)
 {
     struct uthread *ut = uthread_current();
 
@@ -125,7 +128,7 @@ void uthread_trap(struct trap_frame *tf, unsigned int vector)
     ut->tls = uentry_tls_get();
     fpsimd_save(&ut->fp);
     if (vector == VEC_LOW64_IRQ) {
-        gic_handle_irq();
+        irq_handle();
         sched_irq_exit();
     } else if (ESR_EC(tf->esr) == EC_SVC64) {
         arch_irq_enable();
@@ -142,6 +145,27 @@ void uthread_trap(struct trap_frame *tf, unsigned int vector)
         arch_irq_disable();
     }
     uthread_leave(ut);
+}
+
+static void uthread_trap_sync(struct trap_frame *tf)
+{
+    uthread_trap(tf, VEC_LOW64_SYNC);
+}
+
+static void uthread_trap_irq(struct trap_frame *tf)
+{
+    uthread_trap(tf, VEC_LOW64_IRQ);
+}
+
+void uthread_init(void)
+{
+    static const struct lower_el_ops ops = {
+        .sync = uthread_trap_sync,
+        .irq = uthread_trap_irq,
+        .kernel_fault = fault_kernel,
+    };
+
+    exception_set_lower_el_ops(&ops);
 }
 
 void uthread_exit(void)

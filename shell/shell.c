@@ -4,9 +4,11 @@
 #include "drivers/pl011.h"
 #include "fs/vfs.h"
 #include "kernel/boot_conf.h"
+#include "kernel/init.h"
 #include "kernel/kmalloc.h"
 #include "kernel/printk.h"
 #include "kernel/shell.h"
+#include "kernel/thread.h"
 #include "kernel/time.h"
 #include "lib/errno.h"
 #include "lib/printf.h"
@@ -179,7 +181,7 @@ static void shell_boot_command(char *line, size_t max)
 }
 #endif
 
-void shell_run(void)
+static void shell_run(void)
 {
     static char line[LINE_MAX];
 
@@ -194,3 +196,19 @@ void shell_run(void)
         shell_execute(line);
     }
 }
+
+static int shell_thread(void *arg)
+{
+    (void)arg;
+    shell_run();
+    return 0;
+}
+
+/* The last step of start-up (kernel/init.h): the console belongs to the shell from now on. */
+static int shell_start(void)
+{
+    if (!thread_create("shell", shell_thread, NULL, THREAD_PRIO_SHELL, CPUMASK_ALL))
+        return -ENOMEM;
+    return 0;
+}
+INIT_HOOK(INIT_LAST, shell_start, "the shell thread");

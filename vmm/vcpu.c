@@ -10,17 +10,27 @@
 #include "vmm/vgic_hw.h"
 #include "vmm/vm.h"
 
-void vcpu_sched_out(struct vcpu *v)
+/* Switch hooks (struct thread_ops): a guest's EL1 state is on the CPU only while its thread is. */
+static void vcpu_sched_out(struct thread *t)
 {
+    struct vcpu *v = t->ops_ctx;
+
     if (v->in_run && v->loaded)
         vcpu_arch_put(v);
 }
 
-void vcpu_sched_in(struct vcpu *v)
+static void vcpu_sched_in(struct thread *t)
 {
+    struct vcpu *v = t->ops_ctx;
+
     if (v->in_run && !v->loaded)
         vcpu_arch_load(v);
 }
+
+static const struct thread_ops vcpu_thread_ops = {
+    .sched_in = vcpu_sched_in,
+    .sched_out = vcpu_sched_out,
+};
 
 void vcpu_kick(struct vcpu *v)
 {
@@ -36,7 +46,7 @@ void vcpu_kick(struct vcpu *v)
     /* Running guest code on another CPU: any interrupt makes it leave and look. */
     int cpu = __atomic_load_n(&v->pcpu, __ATOMIC_ACQUIRE);
     if (v->loaded && cpu >= 0 && (unsigned)cpu != cpu_id())
-        gic_send_sgi((unsigned)cpu, SGI_VCPU_KICK);
+        irq_send_ipi((unsigned)cpu, SGI_VCPU_KICK);
 }
 
 void vcpu_leave(struct vcpu *v, struct trap_frame *tf, uint64_t code)
@@ -78,7 +88,7 @@ int vcpu_thread_main(void *arg)
 {
     struct vcpu *v = arg;
 
-    thread_current()->vcpu = v;
+    thread_set_ops(&vcpu_thread_ops, v);
     while (wait_until_on(v)) {
         arch_irq_disable();
         v->in_run = true;

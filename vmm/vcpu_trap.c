@@ -346,7 +346,7 @@ void vcpu_trap_irq(struct trap_frame *tf)
         panic_trap(tf, VEC_LOW64_IRQ, "interrupt from a lower exception level without a vCPU");
     v->tf = tf;
     v->exits[EXIT_IRQ]++;
-    gic_handle_irq();
+    irq_handle();
     sched_irq_exit(); /* may switch threads: the switch hooks save and restore this vCPU */
     prepare_resume(v, tf);
 }

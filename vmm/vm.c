@@ -6,7 +6,9 @@
 #include "arch/cpu.h"
 #include "arch/memlayout.h"
 #include "arch/sysreg.h"
+#include "arch/trap.h"
 #include "drivers/gic.h"
+#include "kernel/init.h"
 #include "kernel/kmalloc.h"
 #include "kernel/page_alloc.h"
 #include "kernel/platform.h"
@@ -23,6 +25,7 @@
 #include "vmm/vm_disk.h"
 #include "vmm/vm_net.h"
 #include "vmm/vm_passthrough.h"
+#include "vmm/vnet_uplink.h"
 #include "vmm/vvirtio_empty.h"
 #include "vmm/vm_load.h"
 
@@ -531,14 +534,23 @@ static void vcpu_kick_irq(unsigned int intid, void *arg)
     (void)arg; /* leaving the guest was the point; the exit path does the rest */
 }
 
-void vmm_cpu_init(void)
+/* Every CPU (the boot CPU after vmm_init): the per-CPU interrupts the VMM takes. */
+static void vmm_cpu_init(void)
 {
     irq_enable_local(SGI_VCPU_KICK);
     irq_enable_local((unsigned)platform.gic_maint_irq);
     vtimer_cpu_init();
 }
 
-int vmm_init(void)
+/* Every exception from a guest leaves through vcpu_trap.c. */
+static const struct lower_el_ops guest_exits = {
+    .sync = vcpu_trap_sync,
+    .irq = vcpu_trap_irq,
+    .serror = vcpu_trap_serror,
+};
+
+/* After the GIC and timers: the interrupts the VMM owns, and the guests' exits. */
+static int vmm_init(void)
 {
     int bits = stage2_parange_bits((unsigned)(read_sysreg(id_aa64mmfr0_el1) & 0xf));
     int err;
@@ -546,6 +558,7 @@ int vmm_init(void)
     if (bits < 0)
         return bits;
     ipa_bits = (unsigned)bits;
+    exception_set_lower_el_ops(&guest_exits);
     vdebug_init();
     vpmu_init();
     err = vgic_hw_init();
@@ -557,3 +570,16 @@ int vmm_init(void)
         vconsole_mux_init(console_write);
     return err;
 }
+
+/* The EL2 build's start-up (kernel/init.h). */
+static int vmm_start(void)
+{
+    int err = vmm_init();
+
+    if (err)
+        return err;
+    vnet_uplink_init(); /* no NIC, or one that cannot be used: the VMs still run, unconnected */
+    return 0;
+}
+INIT_HOOK(INIT_SERVICES, vmm_start, "hypervisor (vGIC, timers)");
+CPU_INIT_HOOK(vmm_cpu_init);

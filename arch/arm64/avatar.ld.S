@@ -25,6 +25,14 @@ SECTIONS
         __shell_cmds_start = .;
         KEEP(*(.shell_cmds))
         __shell_cmds_end = .;
+        . = ALIGN(8);
+        __init_hooks_start = .;
+        KEEP(*(.init_hooks))
+        __init_hooks_end = .;
+        . = ALIGN(8);
+        __cpu_init_hooks_start = .;
+        KEEP(*(.cpu_init_hooks))
+        __cpu_init_hooks_end = .;
     }
     . = ALIGN(4096);
     _rodata_end = .;

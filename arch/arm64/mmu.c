@@ -93,24 +93,21 @@ static void map_ram_excluding_kernel(const struct fdt_region *r, uint64_t kstart
 static void tlb_flush_all(void)
 {
     dsb_ish();
-#ifdef AVATAR_HV
-    __asm__ volatile("tlbi alle2" ::: "memory");
-#else
-    __asm__ volatile("tlbi vmalle1is" ::: "memory");
-#endif
+    __asm__ volatile(TLBI_KERNEL_ALL ::: "memory");
     dsb_ish();
     isb();
 }
 
 void mmu_cpu_init(void)
 {
-#ifndef AVATAR_HV
+    /* EL2 has one translation table base, the kernel's (nVHE): nothing to drop. */
+    if (CUR_EL != 1)
+        return;
     /* The boot identity map in TTBR0 is no longer needed; the lower half waits for user space. */
     write_sysreg(tcr_el1, read_sysreg(tcr_el1) | TCR_EPD0);
     write_sysreg(ttbr0_el1, 0);
     isb();
     tlb_flush_all();
-#endif
 }
 
 void mmu_init(const struct fdt_platform *plat)
@@ -147,11 +144,7 @@ void mmu_init(const struct fdt_platform *plat)
      * Only permissions and granularity change for live mappings (output addresses
      * stay the same), so switching the root and invalidating is safe here.
      */
-#ifdef AVATAR_HV
-    write_sysreg(ttbr0_el2, mmu_kernel_ttbr);
-#else
-    write_sysreg(ttbr1_el1, mmu_kernel_ttbr);
-#endif
+    write_sysreg(SYSREG_KERNEL_TTBR, mmu_kernel_ttbr);
     isb();
     tlb_flush_all();
     mmu_cpu_init();

@@ -1,17 +1,16 @@
 /* psci.c - calls into the PSCI firmware (QEMU's built-in one on virt) through HVC or SMC. */
 #include "arch/cpu.h"
 #include "arch/psci.h"
+#include "arch/sysreg.h"
 #include "lib/errno.h"
 
 static enum fdt_psci psci_conduit;
 
 int psci_init(enum fdt_psci conduit)
 {
-#ifdef AVATAR_HV
     /* At EL2 an HVC would trap to ourselves: only SMC reaches the firmware. */
-    if (conduit != FDT_PSCI_SMC)
+    if (CUR_EL == 2 && conduit != FDT_PSCI_SMC)
         return -ENODEV;
-#endif
     if (conduit == FDT_PSCI_NONE)
         return -ENODEV;
     psci_conduit = conduit;

@@ -3,15 +3,13 @@
 #include "arch/memlayout.h"
 #include "arch/mmu.h"
 #include "arch/psci.h"
-#include "drivers/gic.h"
+#include "kernel/irq.h"
+#include "kernel/init.h"
 #include "kernel/platform.h"
 #include "kernel/printk.h"
 #include "kernel/sched.h"
 #include "kernel/smp.h"
 #include "kernel/time.h"
-#ifdef AVATAR_HV
-#include "vmm/vm.h"
-#endif
 
 _Static_assert(sizeof(struct percpu) == PERCPU_SIZE, "head.S indexes percpu_data by PERCPU_SIZE");
 
@@ -41,7 +39,7 @@ static void smp_sgi(unsigned int intid, void *arg)
     (void)arg;
     if (intid == SGI_STOP)
         cpu_halt();
-    /* SGI_PING only needs to be counted (gic_handle_irq does that). */
+    /* SGI_PING only needs to be counted (irq_handle does that). */
 }
 
 void smp_init_boot_cpu(void)
@@ -93,13 +91,11 @@ void smp_boot_secondaries(void)
 void secondary_main(unsigned int cpu)
 {
     mmu_cpu_init();
-    gic_cpu_init();
+    irq_cpu_init();
     irq_enable_local(SGI_PING);
     irq_enable_local(SGI_STOP);
     timer_cpu_init();
-#ifdef AVATAR_HV
-    vmm_cpu_init();
-#endif
+    init_run_cpu_hooks(); /* the layers above: e.g. the vmm's per-CPU interrupts */
     __atomic_store_n(&this_cpu()->online, true, __ATOMIC_RELEASE);
     (void)cpu;
     sched_run_idle();
@@ -110,7 +106,7 @@ int smp_ping(unsigned int cpu)
     uint64_t before = __atomic_load_n(&percpu_data[cpu].ipis, __ATOMIC_ACQUIRE);
     uint64_t deadline = timer_counter() + timer_frequency() / 10;
 
-    gic_send_sgi(cpu, SGI_PING);
+    irq_send_ipi(cpu, SGI_PING);
     while (__atomic_load_n(&percpu_data[cpu].ipis, __ATOMIC_ACQUIRE) == before) {
         if (timer_counter() > deadline)
             return -1;
@@ -123,6 +119,6 @@ void smp_stop_others(void)
 {
     for (unsigned int i = 0; i < cpus_possible; i++) {
         if (i != cpu_id() && percpu_data[i].online)
-            gic_send_sgi(i, SGI_STOP);
+            irq_send_ipi(i, SGI_STOP);
     }
 }

@@ -1,8 +1,8 @@
 /* timer.c - generic timer tick: CNTP at EL1, CNTHP at EL2 (Arm ARM D11 "The Generic Timer"). */
 #include "arch/cpu.h"
 #include "arch/sysreg.h"
-#include "drivers/gic.h"
 #include "hw/timer.h"
+#include "kernel/irq.h"
 #include "kernel/sched.h"
 #include "kernel/time.h"
 #include "kernel/timeout.h"
@@ -108,12 +108,7 @@ static void timer_start_local(void)
 
 int timer_init(const struct fdt_platform *plat)
 {
-    /* interrupts of arm,armv8-timer: [1] EL1 physical, [3] EL2 physical. */
-#ifdef AVATAR_HV
-    tick_intid = plat->timer_irq[3];
-#else
-    tick_intid = plat->timer_irq[1];
-#endif
+    tick_intid = plat->timer_irq[TICK_TIMER_IRQ_INDEX];
     if (tick_intid < 16 || tick_intid >= 32)
         return -ENODEV;
     tick_period = timer_frequency() / HZ;

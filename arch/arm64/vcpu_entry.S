@@ -1,7 +1,7 @@
-/* vcpu_entry.S - into a guest through the exception return path, and back out to the run loop. */
+/* vcpu_entry.S - into a guest through the exception return path, and back out to the run loop.
+ * Linked in the EL2 build only (Makefile). */
 #include "arch/trap.h"
 
-#ifdef AVATAR_HV
     .text
 
 /*
@@ -47,5 +47,3 @@ vcpu_exit_to_host:
     mov     sp, x9
     mov     x0, x1
     ret
-
-#endif

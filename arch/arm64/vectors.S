@@ -50,7 +50,15 @@ exception_common:
     add     x29, sp, #288
     mov     x0, sp
     mov     x1, x19
-    bl      exception_dispatch
+    /*
+     * The hot paths (guest exits, system calls; interrupts while the lower EL runs): straight to
+     * the handler the layer above installed (exception_lower_el, exception.c), one load each.
+     */
+    cmp     x19, #VEC_LOW64_SYNC
+    b.ne    4f
+    adrp    x2, exception_lower_el
+    ldr     x2, [x2, :lo12:exception_lower_el]
+    blr     x2
     .global exception_return
 exception_return:
     /* The handler may have changed ELR/SPSR/SP (signals, syscalls, context switch). */
@@ -79,3 +87,11 @@ exception_return:
     ldr     x30, [sp, #240]
     add     sp, sp, #TRAP_FRAME_SIZE
     eret
+4:  cmp     x19, #VEC_LOW64_IRQ
+    b.ne    5f
+    adrp    x2, exception_lower_el
+    ldr     x2, [x2, :lo12:exception_lower_el + 8]
+    blr     x2
+    b       exception_return
+5:  bl      exception_dispatch
+    b       exception_return

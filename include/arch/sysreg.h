@@ -24,23 +24,33 @@
 #define SYSREG_TICK_CTL  cnthp_ctl_el2
 #define SYSREG_TICK_TVAL cnthp_tval_el2
 #define SYSREG_TICK_CVAL cnthp_cval_el2
+/* Its interrupt: entry 3 of the arm,armv8-timer node's interrupts (EL2 physical). */
+#define TICK_TIMER_IRQ_INDEX 3
+/* The kernel's translation table base, and the TLB invalidation of the whole EL2 regime. */
+#define SYSREG_KERNEL_TTBR ttbr0_el2
+#define TLBI_KERNEL_ALL    "tlbi alle2"
 #else
-#define EL_SUFFIX        el1
-#define CUR_EL           1
-#define SYSREG_ESR       esr_el1
-#define SYSREG_FAR       far_el1
-#define SYSREG_ELR       elr_el1
-#define SYSREG_SPSR      spsr_el1
-#define SYSREG_VBAR      vbar_el1
-#define SYSREG_TPIDR     tpidr_el1
-#define SYSREG_SCTLR     sctlr_el1
-#define SYSREG_TCR       tcr_el1
-#define SYSREG_MAIR      mair_el1
-#define SYSREG_TTBR0     ttbr0_el1
+#define EL_SUFFIX            el1
+#define CUR_EL               1
+#define SYSREG_ESR           esr_el1
+#define SYSREG_FAR           far_el1
+#define SYSREG_ELR           elr_el1
+#define SYSREG_SPSR          spsr_el1
+#define SYSREG_VBAR          vbar_el1
+#define SYSREG_TPIDR         tpidr_el1
+#define SYSREG_SCTLR         sctlr_el1
+#define SYSREG_TCR           tcr_el1
+#define SYSREG_MAIR          mair_el1
+#define SYSREG_TTBR0         ttbr0_el1
 /* The tick timer: EL1 non-secure physical timer, CNTP. */
-#define SYSREG_TICK_CTL  cntp_ctl_el0
-#define SYSREG_TICK_TVAL cntp_tval_el0
-#define SYSREG_TICK_CVAL cntp_cval_el0
+#define SYSREG_TICK_CTL      cntp_ctl_el0
+#define SYSREG_TICK_TVAL     cntp_tval_el0
+#define SYSREG_TICK_CVAL     cntp_cval_el0
+/* Its interrupt: entry 1 of the arm,armv8-timer node's interrupts (EL1 physical). */
+#define TICK_TIMER_IRQ_INDEX 1
+/* The kernel's (upper-half) translation table base, and the TLB invalidation of EL1&0, all CPUs. */
+#define SYSREG_KERNEL_TTBR   ttbr1_el1
+#define TLBI_KERNEL_ALL      "tlbi vmalle1is"
 #endif
 
 #ifndef __ASSEMBLER__

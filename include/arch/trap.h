@@ -17,6 +17,7 @@
 #define VEC_LOW32_SYNC     12
 
 #ifndef __ASSEMBLER__
+#include <stdbool.h>
 #include <stdint.h>
 
 struct trap_frame {
@@ -33,6 +34,23 @@ struct trap_frame {
 _Static_assert(sizeof(struct trap_frame) == TRAP_FRAME_SIZE, "trap frame layout");
 
 void exception_dispatch(struct trap_frame *tf, unsigned int vector);
+
+/**
+ * Who handles what the lower EL does: the process layer (EL1 build: EL0 user threads) or the vmm
+ * (EL2 build: guests) installs these at start-up. A NULL member keeps the default: panic for the
+ * three vectors, no fix-up for kernel_fault.
+ */
+struct lower_el_ops {
+    void (*sync)(struct trap_frame *tf);   /* system call, abort, hypercall, MMIO, WFI, ... */
+    void (*irq)(struct trap_frame *tf);    /* an interrupt while the lower EL ran */
+    void (*serror)(struct trap_frame *tf); /* an asynchronous abort while the lower EL ran */
+    /* A synchronous exception at the running EL: true if resolved (a fault on a user copy). */
+    bool (*kernel_fault)(struct trap_frame *tf);
+};
+
+void exception_set_lower_el_ops(const struct lower_el_ops *ops);
+/* The installed ops; vectors.S calls sync and irq itself (those never reach exception_dispatch). */
+extern struct lower_el_ops exception_lower_el;
 #endif
 
 #endif

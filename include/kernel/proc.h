@@ -103,9 +103,9 @@ struct proc {
 #define PROC_REPORT_CONTINUED 0x200
 
 /**
- * A user thread: a kernel thread whose entry is uthread_main and whose arg is this struct. Its
- * user registers live in tf, at the top of its kernel stack. Only the thread itself changes its
- * fields, except link (proc->lock) and waiting_on (atomic, read by proc_kill).
+ * A user thread: a kernel thread that runs uthread_main with this struct as its thread_ops context
+ * (thread_set_ops). Its user registers live in tf, at the top of its kernel stack. Only the thread
+ * itself changes its fields, except link (proc->lock) and waiting_on (atomic, read by proc_kill).
  */
 /** A thread's alternate signal stack (sigaltstack): [sp, sp + size); size 0: none. */
 struct sig_altstack {
@@ -147,8 +147,6 @@ struct proc_info {
     uint64_t virtual_kib; /* every region, committed in full */
     int pgid, sid;
 };
-
-void proc_init(void);
 
 /* The running thread's user side, or NULL in a kernel thread. */
 struct uthread *uthread_current(void);
@@ -291,7 +289,7 @@ static inline uint64_t uthread_signal_pending(struct uthread *ut)
         uwait_ret_;                                                                                \
     })
 
-/* Exceptions from EL0 (arch/arm64/exception.c): system calls, aborts, interrupts. */
-void uthread_trap(struct trap_frame *tf, unsigned int vector);
+/* Install the handlers of exceptions from EL0 and of faults on user copies (lower-EL ops). */
+void uthread_init(void);
 
 #endif

@@ -19,7 +19,6 @@ struct shell_cmd {
 
 extern const struct shell_cmd __shell_cmds_start[], __shell_cmds_end[];
 
-void shell_run(void) __attribute__((noreturn));
 /* Counter value when the first prompt was printed (boot-time benchmark). */
 extern uint64_t shell_first_prompt_counter;
 

@@ -8,7 +8,19 @@
 #include "kernel/runqueue.h"
 #include "lib/list.h"
 
-struct vcpu;
+struct thread;
+
+/**
+ * Switch hooks of an upper layer that runs its own state on a thread (like KVM's preempt
+ * notifiers): the vmm's vCPU threads carry a guest's EL1 registers, the process layer's user
+ * threads their process. The scheduler calls sched_out just before it switches away from the
+ * thread and sched_in just after it switched to it, on that CPU, IRQs masked and run-queue lock
+ * held: they must not sleep or take a lock. Either may be NULL.
+ */
+struct thread_ops {
+    void (*sched_in)(struct thread *t);
+    void (*sched_out)(struct thread *t);
+};
 
 /* Priorities: a larger number is more important. The idle threads sit below THREAD_PRIO_MIN. */
 #define THREAD_PRIO_MIN     0
@@ -64,7 +76,8 @@ struct thread {
     void *arg;
     uintptr_t stack;           /* base (lowest address) of its kernel stack; 0 for a boot stack */
     struct list_node all_link; /* thread list lock (thread.c) */
-    struct vcpu *vcpu;         /* hypervisor: the vCPU this thread runs, set by the thread itself */
+    const struct thread_ops *ops; /* its owner's hooks, or NULL; set by the thread itself */
+    void *ops_ctx;                /* its owner's context (a vCPU, a user thread), with ops */
 };
 
 /** One line of `ps`: a copy, so the thread may go away meanwhile. */
@@ -114,6 +127,18 @@ void thread_sleep_until(uint64_t deadline);
 
 /* Copy up to max threads into out; returns how many there are in total. */
 unsigned int thread_snapshot(struct thread_info *out, unsigned int max);
+
+/*
+ * Give the current thread to an upper layer: ops are called on every switch from now on, and ctx
+ * (ops_ctx) says which of that layer's objects the thread runs (thread_ctx_of). Only the thread
+ * itself sets them, once, before it does the layer's work.
+ */
+void thread_set_ops(const struct thread_ops *ops, void *ctx);
+/* t's context if t belongs to the layer with ops, else NULL. */
+static inline void *thread_ctx_of(const struct thread *t, const struct thread_ops *ops)
+{
+    return t->ops == ops ? t->ops_ctx : NULL;
+}
 
 /* The idle thread of cpu: it runs on that CPU's boot stack, in sched_run_idle() (sched.c). */
 struct thread *thread_create_idle(unsigned int cpu);

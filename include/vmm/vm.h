@@ -212,9 +212,6 @@ int vm_read_ram(struct vm *vm, uint64_t ipa, void *dst, uint64_t len);
 int vcpu_thread_main(void *arg);
 /* Make the vCPU notice new work: wake it from WFI, or interrupt its physical CPU. */
 void vcpu_kick(struct vcpu *vcpu);
-/* Switch hooks (kernel/sched.c): a thread with a loaded vCPU leaves or gets a CPU. */
-void vcpu_sched_out(struct vcpu *vcpu);
-void vcpu_sched_in(struct vcpu *vcpu);
 /* The vCPU loaded on this CPU (the running thread's, inside a guest run), else NULL. */
 static inline struct vcpu *vcpu_current(void)
 {
@@ -224,10 +221,5 @@ static inline struct vcpu *vcpu_current(void)
 void vcpu_trap_sync(struct trap_frame *tf);
 void vcpu_trap_irq(struct trap_frame *tf);
 void vcpu_trap_serror(struct trap_frame *tf);
-
-/* vmm_init: at boot of the EL2 build, after the GIC and timers: interrupts the VMM owns. */
-int vmm_init(void);
-/* Every CPU (the boot CPU after vmm_init): the per-CPU interrupts the VMM takes. */
-void vmm_cpu_init(void);
 
 #endif
