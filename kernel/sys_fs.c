@@ -1,6 +1,6 @@
 /* sys_fs.c - system calls on descriptors: read/write (console, files, pipes), pipe2, dup, fcntl,
  * ioctl, sync. */
-#include "fs/blockdev.h"
+#include "block/blockdev.h"
 #include "fs/vfs.h"
 #include "kernel/fd.h"
 #include "kernel/kmalloc.h"

@@ -1,6 +1,6 @@
 /* tty.c - the console terminal: input from the UART interrupt through the line discipline. */
 #include "kernel/tty.h"
-#include "drivers/pl011.h"
+#include "kernel/console.h"
 #include "kernel/poll.h"
 #include "kernel/printk.h"
 #include "kernel/tty_ldisc.h"
@@ -76,15 +76,15 @@ void tty_foreground_begin(struct proc *p)
     tty.fg_pgrp = proc_getpgid(p, 0);
     tty_update_readable();
     spin_unlock_irqrestore(&tty.lock, flags);
-    pl011_set_rx_hook(tty_input);
+    console_set_rx_hook(tty_input);
     /* What was typed ahead, before the hook, is the program's input. */
-    for (int c; (c = pl011_getc_nonblock()) >= 0;)
+    for (int c; (c = console_getc_nonblock()) >= 0;)
         tty_input((char)c);
 }
 
 void tty_foreground_end(void)
 {
-    pl011_set_rx_hook(NULL);
+    console_set_rx_hook(NULL);
     unsigned long flags = spin_lock_irqsave(&tty.lock);
     tty.sid = tty.fg_pgrp = 0;
     tty_ldisc_flush(&tty.ld);

@@ -1,6 +1,6 @@
 /* cmd_blk.c - the `blk` shell command: virtio-blk disks and block caches (tests, debugging). */
 #include "drivers/virtio_blk.h"
-#include "fs/bcache.h"
+#include "block/bcache.h"
 #include "kernel/kmalloc.h"
 #include "kernel/printk.h"
 #include "kernel/shell.h"
@@ -166,7 +166,15 @@ static struct blockdev *blk_span_args(char **argv, int have_count, bool raw, uin
         kprintf("blk: bad sector number or count (at most %lu sectors)\n", (unsigned long)max);
         return NULL;
     }
-    struct blockdev *bd = raw ? virtio_blk_get(disk) : virtio_blk_get_cached(disk);
+    struct virtio_blk_info info;
+    struct blockdev *bd = NULL;
+
+    if (virtio_blk_info(disk, &info) == 0)
+        bd = raw ? blockdev_find(info.name) : blockdev_open(info.name);
+    if (!bd) {
+        kprintf("blk: disk %d is not registered with the block layer\n", disk);
+        return NULL;
+    }
     if (*lba >= bd->nsectors || *count > bd->nsectors - *lba) {
         kprintf("blk: sectors %lu..%lu are past the end (%lu sectors)\n", (unsigned long)*lba,
                 (unsigned long)(*lba + *count - 1), (unsigned long)bd->nsectors);

@@ -5,8 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "fs/bcache.h"
-#include "fs/blockdev.h"
+#include "block/blockdev.h"
 #include "lib/virtio.h" /* the feature bits */
 
 #define VIRTIO_BLK_MAX_DISKS 8
@@ -32,15 +31,11 @@ struct virtio_blk_info {
 };
 
 /*
- * Find every virtio-blk device in the device tree, initialise it, give it a block cache and
- * print one line per disk. Returns the number of disks.
+ * Find every virtio-blk device in the device tree, initialise it, register it with the block
+ * layer (which caches it) and print one line per disk. Returns the number of disks.
  */
 int virtio_blk_probe_all(void);
 int virtio_blk_count(void);
-/* The raw disk (every transfer goes to the device), NULL past the end. */
-struct blockdev *virtio_blk_get(int index);
-/* The disk through its block cache (what file systems mount); the raw disk if it has none. */
-struct blockdev *virtio_blk_get_cached(int index);
 int virtio_blk_info(int index, struct virtio_blk_info *out);
 /*
  * The batch interface (blockdev_submit_fn) of a raw disk: start all transfers, then wait for

@@ -1,7 +1,7 @@
 /* storage.c - boot-time storage: the wall clock for time stamps and the FAT32 root on vda. */
+#include "block/bcache.h"
+#include "block/blockdev.h"
 #include "drivers/pl031.h"
-#include "drivers/virtio_blk.h"
-#include "fs/bcache.h"
 #include "fs/vfs.h"
 #include "fs/vfs_fat32.h"
 #include "kernel/page_alloc.h"
@@ -9,6 +9,9 @@
 #include "kernel/printk.h"
 #include "kernel/storage.h"
 #include "lib/errno.h"
+
+/* The disk mounted on "/": the first virtio disk, as the block layer names it. */
+#define STORAGE_ROOT_DISK "vda"
 
 static void storage_clock(struct vfs_time *out)
 {
@@ -59,12 +62,13 @@ void storage_init(void)
         pl031_init(platform.rtc.base);
         vfs_set_clock(storage_clock);
     }
-    if (virtio_blk_count() == 0) {
+    struct blockdev *root = blockdev_open(STORAGE_ROOT_DISK);
+    if (!root) {
         kprintf("fs: no disk attached (make run attaches host.img)\n");
         return;
     }
-    storage_grow_cache(virtio_blk_get_cached(0));
-    int err = vfs_fat32_mount("/", virtio_blk_get_cached(0), "vda", &why);
+    storage_grow_cache(root);
+    int err = vfs_fat32_mount("/", root, STORAGE_ROOT_DISK, &why);
     if (err) {
         kprintf("fs: vda is not a usable FAT32 volume: %s%s%s\n", errno_str(err), *why ? ": " : "",
                 why ? why : "");
