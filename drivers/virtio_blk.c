@@ -493,10 +493,7 @@ int virtio_blk_info(int index, struct virtio_blk_info *out)
 
     unsigned long flags = spin_lock_irqsave(&d->lock);
     *out = (struct virtio_blk_info){
-        .pa = d->dev.pa,
-        .irq = d->dev.irq,
-        .version = d->dev.version,
-        .features = d->dev.features,
+        .dev = virtio_mmio_describe(&d->dev),
         .nsectors = d->bd.nsectors,
         .sector_size = d->bd.sector_size,
         .max_request_bytes = d->max_request_sectors * d->bd.sector_size,

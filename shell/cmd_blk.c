@@ -96,13 +96,13 @@ static int blk_info(void)
         uint64_t bytes = info.nsectors * info.sector_size;
 
         kprintf("%s: virtio-mmio v%u%s at 0x%08lx irq %d, %lu sectors of %u bytes (%lu MiB)%s%s\n",
-                info.name, info.version, info.version == 1 ? " (legacy)" : "",
-                (unsigned long)info.pa, info.irq, (unsigned long)info.nsectors, info.sector_size,
-                (unsigned long)(bytes >> 20), info.read_only ? ", read-only" : "",
+                info.name, info.dev.version, info.dev.version == 1 ? " (legacy)" : "",
+                (unsigned long)info.dev.pa, info.dev.irq, (unsigned long)info.nsectors,
+                info.sector_size, (unsigned long)(bytes >> 20), info.read_only ? ", read-only" : "",
                 info.broken ? ", DISABLED" : "");
         kprintf("  features:");
         for (unsigned f = 0; f < sizeof(blk_feature_names) / sizeof(blk_feature_names[0]); f++) {
-            if (info.features & (1ULL << blk_feature_names[f].bit))
+            if (info.dev.features & (1ULL << blk_feature_names[f].bit))
                 kprintf(" %s", blk_feature_names[f].name);
         }
         kprintf("\n  queue %u descriptors, %u requests in flight at most, %u bytes per request\n",

@@ -6,17 +6,14 @@
 #include <stdint.h>
 
 #include "block/blockdev.h"
-#include "lib/virtio.h" /* the feature bits */
+#include "drivers/virtio_mmio.h" /* the transport facts; the feature bits */
 
 #define VIRTIO_BLK_MAX_DISKS 8
 
 /** A disk as `blk info` shows it. */
 struct virtio_blk_info {
     char name[8]; /* "vda", "vdb", ... */
-    uint64_t pa;  /* register window */
-    int irq;
-    uint32_t version;  /* virtio-mmio 1 (legacy) or 2 */
-    uint64_t features; /* negotiated */
+    struct virtio_mmio_info dev;
     uint64_t nsectors;
     uint32_t sector_size;
     uint32_t max_request_bytes; /* larger transfers are split */
