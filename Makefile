@@ -56,7 +56,7 @@ NATIVE_SRCS := arch/arm64/uvm.c arch/arm64/uaccess.c arch/arm64/uaccess.S arch/a
 	kernel/futex.c kernel/proc.c kernel/uthread.c kernel/tty.c kernel/syscall.c kernel/sys_fs.c \
 	kernel/sys_path.c kernel/sys_mem.c kernel/sys_proc.c kernel/sys_sched.c shell/cmd_proc.c \
 	kernel/pipe.c kernel/pipe_buf.c kernel/signal.c kernel/sys_signal.c kernel/sys_poll.c \
-	kernel/tty_ldisc.c kernel/devfs.c kernel/chrdev.c kernel/sys_info.c kernel/procfs.c shell/boot_conf.c
+	kernel/tty_ldisc.c kernel/devfs.c kernel/chrdev.c kernel/page_cache.c kernel/sys_info.c kernel/procfs.c shell/boot_conf.c
 ifeq ($(HV),1)
   SRCS := $(filter-out $(NATIVE_SRCS),$(SRCS))
 else

@@ -5,6 +5,7 @@
 #include "kernel/fd.h"
 #include "kernel/futex.h"
 #include "kernel/kmalloc.h"
+#include "kernel/page_cache.h"
 #include "kernel/printk.h"
 #include "kernel/procfs.h"
 #include "kernel/signal.h"
@@ -28,6 +29,7 @@ static int next_id = 1;
 void proc_init(void)
 {
     vma_commit_init();
+    page_cache_init(); /* programs read files: the root disk's cache becomes the page cache */
     futex_init();
     int err = procfs_mount();
     if (err)

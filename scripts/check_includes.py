@@ -33,7 +33,7 @@ PROC_MODULES = {
     "kernel": {"aspace", "vma", "elf", "exec", "fault", "fd", "futex", "proc", "uthread", "tty",
                "tty_ldisc", "syscall", "sys_fs", "sys_path", "sys_mem", "sys_proc", "sys_sched",
                "pipe", "pipe_buf", "signal", "sys_signal", "sys_poll", "devfs", "sys_info", "procfs",
-               "chrdev",
+               "chrdev", "page_cache",
                "poll"},
     "arch": {"uvm", "uaccess", "uentry"},
 }

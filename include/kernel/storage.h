@@ -8,4 +8,7 @@
  */
 void storage_init(void);
 
+/* The disk mounted on "/": the first virtio disk, as the block layer names it. */
+#define STORAGE_ROOT_DISK "vda"
+
 #endif
