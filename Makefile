@@ -44,18 +44,19 @@ ARCH_SRCS   := $(filter-out arch/arm64/avatar.ld.S,$(wildcard arch/arm64/*.c arc
 DRV_SRCS    := $(wildcard drivers/*.c)
 LIB_SRCS    := $(wildcard lib/*.c)
 KERNEL_SRCS := $(wildcard kernel/*.c)
+BLOCK_SRCS  := $(wildcard block/*.c)
 FS_SRCS     := $(wildcard fs/*.c)
 SHELL_SRCS  := $(wildcard shell/*.c)
 # The VMM layer and the built-in guest table exist only in the hypervisor.
 VMM_SRCS    := $(if $(filter 1,$(HV)),$(wildcard vmm/*.c guest/*.c))
-SRCS := $(ARCH_SRCS) $(DRV_SRCS) $(LIB_SRCS) $(KERNEL_SRCS) $(SHELL_SRCS) $(VMM_SRCS)
+SRCS := $(ARCH_SRCS) $(DRV_SRCS) $(BLOCK_SRCS) $(LIB_SRCS) $(KERNEL_SRCS) $(SHELL_SRCS) $(VMM_SRCS)
 # User mode (processes at EL0, system calls) exists only in the native kernel.
 NATIVE_SRCS := arch/arm64/uvm.c arch/arm64/uaccess.c arch/arm64/uaccess.S arch/arm64/uentry.S \
 	kernel/aspace.c kernel/vma.c kernel/elf.c kernel/exec.c kernel/fault.c kernel/fd.c \
 	kernel/futex.c kernel/proc.c kernel/uthread.c kernel/tty.c kernel/syscall.c kernel/sys_fs.c \
 	kernel/sys_path.c kernel/sys_mem.c kernel/sys_proc.c kernel/sys_sched.c shell/cmd_proc.c \
 	kernel/pipe.c kernel/pipe_buf.c kernel/signal.c kernel/sys_signal.c kernel/sys_poll.c \
-	kernel/tty_ldisc.c kernel/devfs.c kernel/sys_info.c kernel/procfs.c shell/boot_conf.c
+	kernel/tty_ldisc.c kernel/devfs.c kernel/chrdev.c kernel/page_cache.c kernel/sys_info.c kernel/procfs.c shell/boot_conf.c
 ifeq ($(HV),1)
   SRCS := $(filter-out $(NATIVE_SRCS),$(SRCS))
 else

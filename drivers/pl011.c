@@ -5,6 +5,7 @@
 #include "arch/sysreg.h"
 #include "drivers/gic.h"
 #include "hw/pl011.h"
+#include "kernel/console.h"
 #include "kernel/wait.h"
 
 #define RX_RING_SIZE 1024 /* power of two */
@@ -24,12 +25,20 @@ static struct wait_queue rx_wait = WAIT_QUEUE_INIT(rx_wait);
 /* While set, received bytes go to it (the terminal of a user session) instead of the ring. */
 static void (*rx_hook)(char c);
 
+static const struct console_ops pl011_console_ops = {
+    .putc = pl011_putc,
+    .getc_nonblock = pl011_getc_nonblock,
+    .set_rx_hook = pl011_set_rx_hook,
+};
+
+/* Also makes the UART the console: printk and the terminal reach it through console_ops. */
 void pl011_init(uint64_t base_pa)
 {
     uart_base = (uintptr_t)phys_to_virt(base_pa);
     /* 8 bits, FIFOs on; enable UART, TX and RX. The baud rate is the firmware's (or QEMU's). */
     mmio_write32(uart_base + PL011_LCR_H, PL011_LCR_H_WLEN_8 | PL011_LCR_H_FEN);
     mmio_write32(uart_base + PL011_CR, PL011_CR_UARTEN | PL011_CR_TXE | PL011_CR_RXE);
+    console_register(&pl011_console_ops);
 }
 
 void pl011_putc(char c)

@@ -64,7 +64,6 @@ struct vblk_slot {
 
 struct vblk {
     struct blockdev bd; /* the raw disk; bd.priv points back here */
-    struct blockdev *cached;
     struct virtio_mmio dev;
     char name[8];
     uint32_t seg_bytes;           /* most bytes in one data descriptor */
@@ -350,7 +349,7 @@ static const char *vblk_read_config(struct vblk *d)
 
     if (virtio_mmio_has_feature(dev, VIRTIO_BLK_F_BLK_SIZE)) {
         ss = virtio_mmio_config_read32(dev, VIRTIO_BLK_CFG_BLK_SIZE);
-        if (ss < 512 || ss > BCACHE_BLOCK_BYTES || (ss & (ss - 1)))
+        if (ss < 512 || ss > BLOCKDEV_MAX_SECTOR_BYTES || (ss & (ss - 1)))
             return "unsupported block size";
     }
     if (virtio_mmio_has_feature(dev, VIRTIO_BLK_F_SIZE_MAX)) {
@@ -450,9 +449,9 @@ static void vblk_init(const struct virtio_mmio *dev)
     kprintf("virtio-blk: %s 0x%08lx irq %d: %lu sectors (%lu MiB)%s\n", d->name,
             (unsigned long)dev->pa, dev->irq, (unsigned long)d->bd.nsectors,
             (unsigned long)(bytes >> 20), d->read_only ? " read-only" : "");
-    d->cached = bcache_create(d->name, &d->bd, BCACHE_DEFAULT_BLOCKS, virtio_blk_submit);
-    if (!d->cached)
-        kprintf("virtio-blk: %s: no memory for a block cache, running uncached\n", d->name);
+    int err = blockdev_register(d->name, &d->bd, virtio_blk_submit);
+    if (err)
+        kprintf("virtio-blk: %s: not registered with the block layer (%d)\n", d->name, err);
 }
 
 int virtio_blk_probe_all(void)
@@ -486,18 +485,6 @@ int virtio_blk_count(void)
     return vblk_ndisks;
 }
 
-struct blockdev *virtio_blk_get(int index)
-{
-    return index >= 0 && index < vblk_ndisks ? &vblk_disks[index]->bd : NULL;
-}
-
-struct blockdev *virtio_blk_get_cached(int index)
-{
-    if (index < 0 || index >= vblk_ndisks)
-        return NULL;
-    return vblk_disks[index]->cached ? vblk_disks[index]->cached : &vblk_disks[index]->bd;
-}
-
 int virtio_blk_info(int index, struct virtio_blk_info *out)
 {
     if (index < 0 || index >= vblk_ndisks)
@@ -506,10 +493,7 @@ int virtio_blk_info(int index, struct virtio_blk_info *out)
 
     unsigned long flags = spin_lock_irqsave(&d->lock);
     *out = (struct virtio_blk_info){
-        .pa = d->dev.pa,
-        .irq = d->dev.irq,
-        .version = d->dev.version,
-        .features = d->dev.features,
+        .dev = virtio_mmio_describe(&d->dev),
         .nsectors = d->bd.nsectors,
         .sector_size = d->bd.sector_size,
         .max_request_bytes = d->max_request_sectors * d->bd.sector_size,

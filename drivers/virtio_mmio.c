@@ -101,6 +101,11 @@ int virtio_mmio_negotiate(struct virtio_mmio *dev, uint64_t wanted)
     return (reg_read(dev, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_FEATURES_OK) ? 0 : -ENOTSUP;
 }
 
+struct virtio_mmio_info virtio_mmio_describe(const struct virtio_mmio *dev)
+{
+    return (struct virtio_mmio_info){dev->pa, dev->irq, dev->version, dev->features};
+}
+
 bool virtio_mmio_has_feature(const struct virtio_mmio *dev, unsigned bit)
 {
     return bit < 64 && (dev->features & (1ULL << bit));

@@ -260,10 +260,7 @@ void virtio_net_get_info(struct virtio_net *n, struct virtio_net_info *out)
     unsigned long flags = spin_lock_irqsave(&n->rx_lock);
     spin_lock(&n->tx_lock);
     *out = (struct virtio_net_info){
-        .pa = n->dev.pa,
-        .irq = n->dev.irq,
-        .version = n->dev.version,
-        .features = n->dev.features,
+        .dev = virtio_mmio_describe(&n->dev),
         .has_mac = n->has_mac,
         .broken = vnet_broken(n),
         .rx_size = n->rx.vq.size,

@@ -1,13 +1,14 @@
 /* fd.c - per-process descriptor tables over the VFS open-file table (struct file references). */
 #include "kernel/fd.h"
 #include "fs/vfs.h"
+#include "kernel/chrdev.h"
 #include "kernel/pipe.h"
 #include "lib/errno.h"
 
 void fd_init_console(struct proc *p)
 {
     for (int i = 0; i < 3; i++)
-        p->fds[i] = (struct fd){FD_CONSOLE, NULL, NULL, O_RDWR, false};
+        p->fds[i] = (struct fd){.kind = FD_DEV, .dev = &tty_chrdev, .flags = O_RDWR};
 }
 
 bool fd_pipe_writer(const struct fd *e)
@@ -74,6 +75,7 @@ static struct fd fd_take(struct proc *p, int fd)
     p->fds[fd].kind = FD_NONE;
     p->fds[fd].file = NULL;
     p->fds[fd].pipe = NULL;
+    p->fds[fd].dev = NULL;
     spin_unlock_irqrestore(&p->lock, flags);
     return e;
 }
@@ -91,7 +93,7 @@ int fd_close(struct proc *p, int fd)
 
 int fd_dup_to(struct proc *p, int oldfd, int newfd, bool cloexec)
 {
-    struct fd e, old = {FD_NONE, NULL, NULL, 0, false};
+    struct fd e, old = {.kind = FD_NONE};
 
     if (!fd_valid(newfd))
         return -EBADF;

@@ -1,7 +1,7 @@
-/* printk.c - formatted kernel output to the console UART, serialised between CPUs. */
+/* printk.c - formatted kernel output to the console device, serialised between CPUs. */
 #include <stdbool.h>
 
-#include "drivers/pl011.h"
+#include "kernel/console.h"
 #include "kernel/printk.h"
 #include "kernel/spinlock.h"
 #include "lib/printf.h"
@@ -14,8 +14,8 @@ static void console_sink(void *ctx, const char *s, size_t n)
     (void)ctx;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\n')
-            pl011_putc('\r');
-        pl011_putc(s[i]);
+            console_putc('\r');
+        console_putc(s[i]);
     }
 }
 

@@ -7,6 +7,7 @@
 #include "kernel/futex.h"
 #include "kernel/init.h"
 #include "kernel/kmalloc.h"
+#include "kernel/page_cache.h"
 #include "kernel/printk.h"
 #include "kernel/procfs.h"
 #include "kernel/signal.h"
@@ -33,6 +34,7 @@ static int proc_init(void)
     uvm_init();
     uthread_init();
     vma_commit_init();
+    page_cache_init(); /* programs read files: the root disk's cache becomes the page cache */
     futex_init();
     int err = procfs_mount();
     if (err)

@@ -1,14 +1,14 @@
 /* sys_fs.c - system calls on descriptors: read/write (console, files, pipes), pipe2, dup, fcntl,
  * ioctl, sync. */
-#include "fs/blockdev.h"
+#include "block/blockdev.h"
 #include "fs/vfs.h"
+#include "kernel/chrdev.h"
 #include "kernel/fd.h"
 #include "kernel/kmalloc.h"
 #include "kernel/pipe.h"
 #include "kernel/proc.h"
 #include "kernel/signal.h"
 #include "kernel/syscall.h"
-#include "kernel/tty.h"
 #include "lib/errno.h"
 #include "lib/string.h"
 
@@ -113,8 +113,8 @@ int64_t sys_ioctl(const uint64_t *a)
         ret = uvm_copy_in(uvm(), &on, a[2], sizeof(on))
                   ? -EFAULT
                   : fd_set_status_flags(p, fd, on ? O_NONBLOCK : 0, O_NONBLOCK);
-    } else if (e.kind == FD_CONSOLE) {
-        ret = tty_ioctl((unsigned int)a[1], a[2]);
+    } else if (e.kind == FD_DEV) {
+        ret = chrdev_ioctl(e.dev, (unsigned int)a[1], a[2]);
     } else if (e.kind == FD_PIPE && a[1] == FIONREAD) {
         int n = (int)pipe_unread(e.pipe);
         ret = uvm_copy_out(uvm(), a[2], &n, sizeof(n)) ? -EFAULT : 0;
@@ -135,8 +135,8 @@ int64_t sys_pipe2(const uint64_t *a)
         return -ENFILE;
     int flags = (int)(a[1] & O_NONBLOCK);
     bool cloexec = a[1] & O_CLOEXEC;
-    struct fd r = {FD_PIPE, NULL, pp, O_RDONLY | flags, cloexec};
-    struct fd w = {FD_PIPE, NULL, pp, O_WRONLY | flags, cloexec};
+    struct fd r = {.kind = FD_PIPE, .pipe = pp, .flags = O_RDONLY | flags, .cloexec = cloexec};
+    struct fd w = {.kind = FD_PIPE, .pipe = pp, .flags = O_WRONLY | flags, .cloexec = cloexec};
     fds[0] = fd_install(p, &r, 0);
     if (fds[0] < 0) {
         fd_release(&r);
@@ -275,44 +275,6 @@ static int64_t file_io(struct fd *e, uint64_t ubuf, uint64_t len, bool write, in
     return done;
 }
 
-static int64_t console_io(uint64_t ubuf, uint64_t len, bool write, bool nonblock)
-{
-    char buf[256];
-    int64_t done = 0;
-
-    if (!write) {
-        long r = tty_read(buf, len < sizeof(buf) ? (size_t)len : sizeof(buf), nonblock);
-        if (r > 0 && uvm_copy_out(uvm(), ubuf, buf, (size_t)r))
-            return -EFAULT;
-        return r == -EINTR ? -ERESTARTSYS : r;
-    }
-    while ((uint64_t)done < len) {
-        size_t n =
-            len - (uint64_t)done < sizeof(buf) ? (size_t)(len - (uint64_t)done) : sizeof(buf);
-        if (uvm_copy_in(uvm(), buf, ubuf + (uint64_t)done, n))
-            return done ? done : -EFAULT;
-        tty_write(buf, n);
-        done += (int64_t)n;
-    }
-    return done;
-}
-
-/* read from /dev/zero. */
-static int64_t zero_io(uint64_t ubuf, uint64_t len)
-{
-    static const char zeros[256];
-    int64_t done = 0;
-
-    while ((uint64_t)done < len) {
-        size_t n =
-            len - (uint64_t)done < sizeof(zeros) ? (size_t)(len - (uint64_t)done) : sizeof(zeros);
-        if (uvm_copy_out(uvm(), ubuf + (uint64_t)done, zeros, n))
-            return done ? done : -EFAULT;
-        done += (int64_t)n;
-    }
-    return done;
-}
-
 static int64_t fd_io(int fd, uint64_t ubuf, uint64_t len, bool write, int64_t off)
 {
     struct fd e;
@@ -325,14 +287,13 @@ static int64_t fd_io(int fd, uint64_t ubuf, uint64_t len, bool write, int64_t of
         ret = -EFAULT;
     else if (len == 0)
         ret = 0;
-    else if (e.kind == FD_CONSOLE)
-        ret = off >= 0 ? -ESPIPE : console_io(ubuf, len, write, e.flags & O_NONBLOCK);
+    else if (e.kind == FD_DEV && off >= 0 && !e.dev->seekable)
+        ret = -ESPIPE;
+    else if (e.kind == FD_DEV)
+        ret = write ? chrdev_write_user(e.dev, ubuf, len)
+                    : e.dev->read(ubuf, len, e.flags & O_NONBLOCK);
     else if (e.kind == FD_PIPE)
         ret = off >= 0 ? -ESPIPE : pipe_io(&e, ubuf, len, write);
-    else if (e.kind == FD_NULL || e.kind == FD_ZERO)
-        ret = write ? (int64_t)len : e.kind == FD_NULL ? 0 : zero_io(ubuf, len);
-    else if (e.kind == FD_RANDOM) /* getrandom's bytes, up to 256 a read; writes are dropped */
-        ret = write ? (int64_t)len : sys_getrandom((const uint64_t[]){ubuf, len, 0});
     else
         ret = file_io(&e, ubuf, len, write, off);
     fd_release(&e);
@@ -372,10 +333,7 @@ static long fd_write_kernel(struct fd *e, const char *buf, size_t n)
             signal_send(proc_current(), SIGPIPE);
         return r;
     }
-    case FD_CONSOLE: tty_write(buf, n); return (long)n;
-    case FD_NULL:
-    case FD_ZERO:
-    case FD_RANDOM: return (long)n;
+    case FD_DEV: return chrdev_write(e->dev, buf, n);
     default: return -EBADF;
     }
 }
@@ -479,9 +437,8 @@ int64_t sys_lseek(const uint64_t *a)
     if (err)
         return err;
     int64_t ret = e.kind == FD_FILE ? vfs_lseek(e.file, (int64_t)a[1], (int)a[2])
-                  : e.kind == FD_NULL || e.kind == FD_ZERO || e.kind == FD_RANDOM
-                      ? 0 /* as Linux: always at 0 */
-                      : -ESPIPE;
+                  : e.kind == FD_DEV && e.dev->seekable ? 0 /* as Linux: always at 0 */
+                                                        : -ESPIPE;
     fd_release(&e);
     return ret;
 }

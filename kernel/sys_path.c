@@ -1,7 +1,7 @@
 /* sys_path.c - system calls on paths and directories: open, mkdir, unlink, rename, chdir, stat. */
 #include "fs/vfs.h"
 #include "drivers/pl031.h"
-#include "kernel/devfs.h"
+#include "kernel/chrdev.h"
 #include "kernel/fd.h"
 #include "kernel/kmalloc.h"
 #include "kernel/proc.h"
@@ -93,23 +93,10 @@ static int64_t path_op(int dirfd, uint64_t upath, int (*op)(const char *path))
 }
 
 /*
- * The descriptor kind of the device numbered rdev: each /dev node is opened as one (read and write
- * in sys_fs.c), not as a VFS file. -ENXIO for a number no driver here serves.
+ * A device file just opened becomes a descriptor of its device in e (its VFS file closed): each
+ * /dev node is opened as its character device (chrdev.h), not as a VFS file. -ENXIO for a
+ * number no driver here serves.
  */
-static int dev_fd_kind(uint32_t rdev)
-{
-    switch (rdev) {
-    case DEVFS_NULL: return FD_NULL;
-    case DEVFS_ZERO: return FD_ZERO;
-    case DEVFS_RANDOM:
-    case DEVFS_URANDOM: return FD_RANDOM;
-    case DEVFS_TTY:
-    case DEVFS_CONSOLE: return FD_CONSOLE;
-    default: return -ENXIO;
-    }
-}
-
-/* A device file just opened becomes a descriptor of its kind in e (its VFS file closed). */
 static int open_device(struct fd *e)
 {
     struct vfs_stat st;
@@ -117,12 +104,13 @@ static int open_device(struct fd *e)
 
     if (err || !st.rdev)
         return err;
-    int kind = dev_fd_kind(st.rdev);
-    if (kind < 0)
-        return kind;
+    const struct chrdev_ops *dev = chrdev_find(st.rdev);
+    if (!dev)
+        return -ENXIO;
     vfs_close(e->file);
     e->file = NULL;
-    e->kind = (enum fd_kind)kind;
+    e->kind = FD_DEV;
+    e->dev = dev;
     return 0;
 }
 
@@ -130,8 +118,9 @@ int64_t sys_openat(const uint64_t *a)
 {
     int flags = (int)a[2];
     struct path_buf *pb = kmalloc(sizeof(*pb));
-    struct fd e = {FD_FILE, NULL, NULL, flags & (O_ACCMODE | O_APPEND | O_NONBLOCK),
-                   (flags & O_CLOEXEC) != 0};
+    struct fd e = {.kind = FD_FILE,
+                   .flags = flags & (O_ACCMODE | O_APPEND | O_NONBLOCK),
+                   .cloexec = (flags & O_CLOEXEC) != 0};
 
     if (!pb)
         return -ENOMEM;
@@ -297,8 +286,9 @@ static int64_t vfs_time_to_epoch(const struct vfs_time *t)
     return days * 86400 + t->hour * 3600 + t->minute * 60 + t->second;
 }
 
-/* kind: a descriptor's kind (st unused), or FD_FILE for what st describes. */
-static int stat_out(uint64_t ubuf, const struct vfs_stat *st, enum fd_kind kind)
+/* kind: a descriptor's kind and dev its device (st unused), or FD_FILE for what st describes. */
+static int stat_out(uint64_t ubuf, const struct vfs_stat *st, enum fd_kind kind,
+                    const struct chrdev_ops *dev)
 {
     struct user_stat us;
 
@@ -306,10 +296,11 @@ static int stat_out(uint64_t ubuf, const struct vfs_stat *st, enum fd_kind kind)
     us.st_nlink = 1;
     us.st_blksize = 4096;
     if (kind == FD_FILE && st->rdev) {
-        us.st_mode = S_IFCHR | (dev_fd_kind(st->rdev) == FD_CONSOLE ? 0620 : 0666);
+        dev = chrdev_find(st->rdev);
+        us.st_mode = S_IFCHR | (dev ? dev->perm : 0666);
         us.st_rdev = st->rdev;
-    } else if (kind == FD_CONSOLE || kind == FD_NULL || kind == FD_ZERO || kind == FD_RANDOM) {
-        us.st_mode = S_IFCHR | (kind == FD_CONSOLE ? 0620 : 0666);
+    } else if (kind == FD_DEV) {
+        us.st_mode = S_IFCHR | dev->perm;
     } else if (kind == FD_PIPE) {
         us.st_mode = S_IFIFO | 0600;
     } else {
@@ -334,7 +325,7 @@ static int64_t fstat_fd(int fd, uint64_t ubuf)
     if (e.kind == FD_FILE)
         err = vfs_fstat(e.file, &st);
     if (!err)
-        err = stat_out(ubuf, &st, e.kind);
+        err = stat_out(ubuf, &st, e.kind, e.dev);
     fd_release(&e);
     return err;
 }
@@ -359,7 +350,7 @@ int64_t sys_newfstatat(const uint64_t *a)
     if (!err)
         err = vfs_stat(pb->abs, &st);
     if (!err)
-        err = stat_out(a[2], &st, FD_FILE);
+        err = stat_out(a[2], &st, FD_FILE, NULL);
     kfree(pb);
     return err;
 }

@@ -1,4 +1,5 @@
 /* sys_poll.c - ppoll over the console, pipes and files; pollers sleep on one shared queue. */
+#include "kernel/chrdev.h"
 #include "kernel/fd.h"
 #include "kernel/kmalloc.h"
 #include "kernel/pipe.h"
@@ -6,7 +7,6 @@
 #include "kernel/proc.h"
 #include "kernel/signal.h"
 #include "kernel/syscall.h"
-#include "kernel/tty.h"
 #include "lib/errno.h"
 
 #define POLL_MAX_FDS 256
@@ -39,9 +39,9 @@ static short poll_one(struct proc *p, const struct user_pollfd *u)
         return 0;
     if (fd_get(p, u->fd, &e))
         return POLLNVAL;
-    short ev = e.kind == FD_CONSOLE ? tty_poll()
-               : e.kind == FD_PIPE  ? pipe_poll(e.pipe, fd_pipe_writer(&e))
-                                    : POLLIN | POLLOUT;
+    short ev = e.kind == FD_DEV    ? chrdev_poll(e.dev)
+               : e.kind == FD_PIPE ? pipe_poll(e.pipe, fd_pipe_writer(&e))
+                                   : POLLIN | POLLOUT;
     fd_release(&e);
     return ev & (u->events | POLLERR | POLLHUP | POLLNVAL);
 }

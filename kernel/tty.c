@@ -1,8 +1,10 @@
 /* tty.c - the console terminal: input from the UART interrupt through the line discipline. */
 #include "kernel/tty.h"
-#include "drivers/pl011.h"
+#include "kernel/chrdev.h"
+#include "kernel/console.h"
 #include "kernel/poll.h"
 #include "kernel/printk.h"
+#include "kernel/signal.h"
 #include "kernel/tty_ldisc.h"
 #include "lib/errno.h"
 #include "lib/string.h"
@@ -76,15 +78,15 @@ void tty_foreground_begin(struct proc *p)
     tty.fg_pgrp = proc_getpgid(p, 0);
     tty_update_readable();
     spin_unlock_irqrestore(&tty.lock, flags);
-    pl011_set_rx_hook(tty_input);
+    console_set_rx_hook(tty_input);
     /* What was typed ahead, before the hook, is the program's input. */
-    for (int c; (c = pl011_getc_nonblock()) >= 0;)
+    for (int c; (c = console_getc_nonblock()) >= 0;)
         tty_input((char)c);
 }
 
 void tty_foreground_end(void)
 {
-    pl011_set_rx_hook(NULL);
+    console_set_rx_hook(NULL);
     unsigned long flags = spin_lock_irqsave(&tty.lock);
     tty.sid = tty.fg_pgrp = 0;
     tty_ldisc_flush(&tty.ld);
@@ -92,7 +94,12 @@ void tty_foreground_end(void)
     spin_unlock_irqrestore(&tty.lock, flags);
 }
 
-long tty_read(char *buf, size_t n, bool nonblock)
+/*
+ * Read up to n bytes of input (a line in canonical mode). Returns the count, 0 at end of file,
+ * -EAGAIN (nonblock, nothing typed), or -EINTR (a signal or kill came while it slept). Input
+ * reaches the terminal only while a session is in the foreground (tty_foreground_begin).
+ */
+static long tty_read(char *buf, size_t n, bool nonblock)
 {
     struct uthread *self = uthread_current();
     uint64_t deadline = SCHED_NO_DEADLINE;
@@ -125,12 +132,14 @@ long tty_read(char *buf, size_t n, bool nonblock)
     }
 }
 
-void tty_write(const char *buf, size_t n)
+static long tty_write(const char *buf, size_t n)
 {
     console_write(buf, n);
+    return (long)n;
 }
 
-short tty_poll(void)
+/* poll events (POLLIN, POLLOUT) of the terminal now. */
+static short tty_poll(void)
 {
     return (__atomic_load_n(&tty.readable, __ATOMIC_SEQ_CST) ? POLLIN : 0) | POLLOUT;
 }
@@ -189,7 +198,8 @@ static int64_t tty_get_id(uint64_t arg, bool sid)
     return uvm_copy_out(uvm(), arg, &id, sizeof(id)) ? -EFAULT : 0;
 }
 
-int64_t tty_ioctl(unsigned int cmd, uint64_t arg)
+/* termios, foreground process group, window size; -ENOTTY for any other request. */
+static int64_t tty_ioctl(unsigned int cmd, uint64_t arg)
 {
     unsigned long flags;
 
@@ -245,3 +255,23 @@ int64_t tty_ioctl(unsigned int cmd, uint64_t arg)
     default: return -ENOTTY;
     }
 }
+
+/* A read(2) of the terminal: up to 256 bytes (a line in canonical mode) into user memory. */
+static int64_t tty_read_user(uint64_t ubuf, uint64_t len, bool nonblock)
+{
+    char buf[256];
+    long r = tty_read(buf, len < sizeof(buf) ? (size_t)len : sizeof(buf), nonblock);
+
+    if (r > 0 && uvm_copy_out(uvm(), ubuf, buf, (size_t)r))
+        return -EFAULT;
+    /* Nothing read because a signal came: restart, or -EINTR for a handler. */
+    return r == -EINTR ? -ERESTARTSYS : r;
+}
+
+const struct chrdev_ops tty_chrdev = {
+    .perm = 0620,
+    .read = tty_read_user,
+    .write = tty_write,
+    .poll = tty_poll,
+    .ioctl = tty_ioctl,
+};

@@ -1,6 +1,6 @@
 /* cmd_blk.c - the `blk` shell command: virtio-blk disks and block caches (tests, debugging). */
 #include "drivers/virtio_blk.h"
-#include "fs/bcache.h"
+#include "block/bcache.h"
 #include "kernel/kmalloc.h"
 #include "kernel/printk.h"
 #include "kernel/shell.h"
@@ -96,13 +96,13 @@ static int blk_info(void)
         uint64_t bytes = info.nsectors * info.sector_size;
 
         kprintf("%s: virtio-mmio v%u%s at 0x%08lx irq %d, %lu sectors of %u bytes (%lu MiB)%s%s\n",
-                info.name, info.version, info.version == 1 ? " (legacy)" : "",
-                (unsigned long)info.pa, info.irq, (unsigned long)info.nsectors, info.sector_size,
-                (unsigned long)(bytes >> 20), info.read_only ? ", read-only" : "",
+                info.name, info.dev.version, info.dev.version == 1 ? " (legacy)" : "",
+                (unsigned long)info.dev.pa, info.dev.irq, (unsigned long)info.nsectors,
+                info.sector_size, (unsigned long)(bytes >> 20), info.read_only ? ", read-only" : "",
                 info.broken ? ", DISABLED" : "");
         kprintf("  features:");
         for (unsigned f = 0; f < sizeof(blk_feature_names) / sizeof(blk_feature_names[0]); f++) {
-            if (info.features & (1ULL << blk_feature_names[f].bit))
+            if (info.dev.features & (1ULL << blk_feature_names[f].bit))
                 kprintf(" %s", blk_feature_names[f].name);
         }
         kprintf("\n  queue %u descriptors, %u requests in flight at most, %u bytes per request\n",
@@ -166,7 +166,15 @@ static struct blockdev *blk_span_args(char **argv, int have_count, bool raw, uin
         kprintf("blk: bad sector number or count (at most %lu sectors)\n", (unsigned long)max);
         return NULL;
     }
-    struct blockdev *bd = raw ? virtio_blk_get(disk) : virtio_blk_get_cached(disk);
+    struct virtio_blk_info info;
+    struct blockdev *bd = NULL;
+
+    if (virtio_blk_info(disk, &info) == 0)
+        bd = raw ? blockdev_find(info.name) : blockdev_open(info.name);
+    if (!bd) {
+        kprintf("blk: disk %d is not registered with the block layer\n", disk);
+        return NULL;
+    }
     if (*lba >= bd->nsectors || *count > bd->nsectors - *lba) {
         kprintf("blk: sectors %lu..%lu are past the end (%lu sectors)\n", (unsigned long)*lba,
                 (unsigned long)(*lba + *count - 1), (unsigned long)bd->nsectors);

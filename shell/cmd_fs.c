@@ -1,5 +1,5 @@
 /* cmd_fs.c - the `fs` shell command group and `sync`: files on the mounted volumes. */
-#include "fs/bcache.h"
+#include "block/bcache.h"
 #include "fs/vfs.h"
 #include "kernel/kmalloc.h"
 #include "kernel/printk.h"

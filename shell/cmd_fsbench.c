@@ -1,6 +1,6 @@
 /* cmd_fsbench.c - `fsbench`: file-system path lengths for `make bench` (counter time; =
  * instructions under icount). */
-#include "fs/bcache.h"
+#include "block/bcache.h"
 #include "fs/vfs.h"
 #include "kernel/kmalloc.h"
 #include "kernel/printk.h"

@@ -186,11 +186,12 @@ static unsigned host_resources(struct guest_host_resource *res)
         if (virtio_blk_info(i, &info))
             continue;
         for (int s = 0; s < platform.nvirtio; s++) {
-            if (platform.virtio[s].reg.base == info.pa)
+            if (platform.virtio[s].reg.base == info.dev.pa)
                 size = platform.virtio[s].reg.size;
         }
         snprintf(disk_names[i], sizeof(disk_names[i]), "disk %s", info.name);
-        res[n++] = (struct guest_host_resource){info.pa, size, (uint32_t)info.irq, disk_names[i]};
+        res[n++] =
+            (struct guest_host_resource){info.dev.pa, size, (uint32_t)info.dev.irq, disk_names[i]};
     }
     return n;
 }

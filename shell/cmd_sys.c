@@ -6,7 +6,7 @@
 #include "arch/psci.h"
 #include "drivers/gic.h"
 #include "drivers/pl031.h"
-#include "fs/bcache.h"
+#include "block/bcache.h"
 #include "fs/vfs.h"
 #include "kernel/kmalloc.h"
 #include "kernel/page_alloc.h"

@@ -83,7 +83,7 @@ void vnet_uplink_report(void (*line)(void *arg, const char *text), void *arg)
              "uplink: virtio-net 0x%08lx irq %d (virtio-mmio v%u)%s: rx %lu frames %lu bytes, "
              "tx %lu frames %lu bytes; drops: rx bad length %lu, tx ring full %lu, tx bad length "
              "%lu; notifications rx %lu tx %lu, interrupts %lu",
-             (unsigned long)i.pa, i.irq, i.version, i.broken ? " DISABLED" : "",
+             (unsigned long)i.dev.pa, i.dev.irq, i.dev.version, i.broken ? " DISABLED" : "",
              (unsigned long)i.rx_frames, (unsigned long)i.rx_bytes, (unsigned long)i.tx_frames,
              (unsigned long)i.tx_bytes, (unsigned long)i.rx_dropped,
              (unsigned long)i.tx_dropped_full, (unsigned long)i.tx_dropped_len,

@@ -5,19 +5,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "fs/bcache.h"
-#include "fs/blockdev.h"
-#include "lib/virtio.h" /* the feature bits */
+#include "block/blockdev.h"
+#include "drivers/virtio_mmio.h" /* the transport facts; the feature bits */
 
 #define VIRTIO_BLK_MAX_DISKS 8
 
 /** A disk as `blk info` shows it. */
 struct virtio_blk_info {
     char name[8]; /* "vda", "vdb", ... */
-    uint64_t pa;  /* register window */
-    int irq;
-    uint32_t version;  /* virtio-mmio 1 (legacy) or 2 */
-    uint64_t features; /* negotiated */
+    struct virtio_mmio_info dev;
     uint64_t nsectors;
     uint32_t sector_size;
     uint32_t max_request_bytes; /* larger transfers are split */
@@ -32,15 +28,11 @@ struct virtio_blk_info {
 };
 
 /*
- * Find every virtio-blk device in the device tree, initialise it, give it a block cache and
- * print one line per disk. Returns the number of disks.
+ * Find every virtio-blk device in the device tree, initialise it, register it with the block
+ * layer (which caches it) and print one line per disk. Returns the number of disks.
  */
 int virtio_blk_probe_all(void);
 int virtio_blk_count(void);
-/* The raw disk (every transfer goes to the device), NULL past the end. */
-struct blockdev *virtio_blk_get(int index);
-/* The disk through its block cache (what file systems mount); the raw disk if it has none. */
-struct blockdev *virtio_blk_get_cached(int index);
 int virtio_blk_info(int index, struct virtio_blk_info *out);
 /*
  * The batch interface (blockdev_submit_fn) of a raw disk: start all transfers, then wait for

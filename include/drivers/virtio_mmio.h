@@ -19,6 +19,14 @@ struct virtio_mmio {
     uint64_t features; /* negotiated */
 };
 
+/** A device as its driver's status report shows it (virtio_mmio_describe). */
+struct virtio_mmio_info {
+    uint64_t pa; /* register window */
+    int irq;
+    uint32_t version;  /* virtio-mmio 1 (legacy) or 2 */
+    uint64_t features; /* negotiated */
+};
+
 /** Split-ring layout shared with the device (virtio 1.1 §2.6). */
 struct virtq_desc {
     uint64_t addr;
@@ -92,6 +100,8 @@ int virtio_mmio_queue_setup(struct virtio_mmio *dev, struct virtq *vq, unsigned 
 void virtio_mmio_driver_ok(struct virtio_mmio *dev);
 /* Give up on the device: set FAILED after a reset, so it stops touching memory. */
 void virtio_mmio_fail(struct virtio_mmio *dev);
+/* The transport's facts about dev, for a driver's info call. */
+struct virtio_mmio_info virtio_mmio_describe(const struct virtio_mmio *dev);
 bool virtio_mmio_has_feature(const struct virtio_mmio *dev, unsigned bit);
 /* Little-endian config-space reads at 4-byte aligned offsets (64-bit: consistent snapshot). */
 uint32_t virtio_mmio_config_read32(struct virtio_mmio *dev, unsigned offset);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "drivers/virtio_mmio.h"
+
 /*
  * Where received frames go. Both run in the NIC's interrupt handler with interrupts masked:
  * receive gets each frame (valid only during the call), batch_end follows the last of a batch.
@@ -17,10 +19,7 @@ struct virtio_net_rx_ops {
 
 /** The NIC's state and counters, as a status command shows them. */
 struct virtio_net_info {
-    uint64_t pa;
-    int irq;
-    uint32_t version; /* virtio-mmio 1 (legacy) or 2 */
-    uint64_t features;
+    struct virtio_mmio_info dev;
     uint8_t mac[6];
     bool has_mac, broken;
     unsigned rx_size, tx_size; /* descriptors (= buffers) of each queue */

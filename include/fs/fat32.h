@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "fs/blockdev.h"
+#include "block/blockdev.h"
 
 /*
  * Concurrency: none inside. All calls on one mounted volume (and on its nodes and directory

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct io_dest; /* fs/blockdev.h */
+struct io_dest; /* block/blockdev.h */
 
 #define VFS_PATH_MAX   1024
 #define VFS_NAME_MAX   765

@@ -2,7 +2,7 @@
 #ifndef FS_VFS_FAT32_H
 #define FS_VFS_FAT32_H
 
-#include "fs/blockdev.h"
+#include "block/blockdev.h"
 
 /* Mount the FAT32 volume on bd at path; why gets a reason on failure. */
 int vfs_fat32_mount(const char *path, struct blockdev *bd, const char *source, const char **why);

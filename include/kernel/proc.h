@@ -37,14 +37,17 @@
 #define PROC_STATUS_REPORTED      0x80    /* WCOREDUMP: the kernel printed why it died */
 #define PROC_KILLED               0x10000 /* in proc->killed, above any wait status */
 
-enum fd_kind { FD_NONE, FD_CONSOLE, FD_FILE, FD_PIPE, FD_NULL, FD_ZERO, FD_RANDOM };
+enum fd_kind { FD_NONE, FD_FILE, FD_PIPE, FD_DEV };
 
-/** One descriptor: the console, a VFS file, a pipe end (one reference to it), or a /dev device. */
+struct chrdev_ops;
+
+/** One descriptor: a VFS file, a pipe end (one reference to it), or a character device. */
 struct fd {
     enum fd_kind kind;
-    struct file *file; /* FD_FILE */
-    struct pipe *pipe; /* FD_PIPE: the write end if (flags & O_ACCMODE) == O_WRONLY */
-    int flags;         /* open flags (O_ACCMODE, O_APPEND, O_NONBLOCK) */
+    struct file *file;            /* FD_FILE */
+    struct pipe *pipe;            /* FD_PIPE: the write end if (flags & O_ACCMODE) == O_WRONLY */
+    const struct chrdev_ops *dev; /* FD_DEV: the console, /dev/null, ... (chrdev.h) */
+    int flags;                    /* open flags (O_ACCMODE, O_APPEND, O_NONBLOCK) */
     bool cloexec;
 };
 

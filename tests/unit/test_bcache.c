@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fs/bcache.h"
+#include "block/bcache.h"
 #include "test.h"
 
 #define SS      512

@@ -3,7 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "fs/blockdev.h"
+#include "block/blockdev.h"
 #include "fs/vfs.h"
 #include "fs/vfs_fat32.h"
 #include "lib/errno.h"

@@ -1,11 +1,11 @@
 /* bcache.h - write-back LRU block cache that stacks a struct blockdev on top of another. */
-#ifndef FS_BCACHE_H
-#define FS_BCACHE_H
+#ifndef BLOCK_BCACHE_H
+#define BLOCK_BCACHE_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "fs/blockdev.h"
+#include "block/blockdev.h"
 
 /*
  * Bytes per cache block: 8 sectors of 512 (one when sectors are 4 KiB). A page-sized block is
@@ -14,6 +14,7 @@
  * mean a one-sector write neither reads nor writes back the other seven.
  */
 #define BCACHE_BLOCK_BYTES 4096
+_Static_assert(BLOCKDEV_MAX_SECTOR_BYTES <= BCACHE_BLOCK_BYTES, "a sector fits in a cache block");
 /* Blocks per cache when the creator has no better idea: 1 MiB of data. */
 #define BCACHE_DEFAULT_BLOCKS 256
 /* Most blocks read or written back in one batch handed to the device. */
@@ -30,21 +31,6 @@
 #define BCACHE_GROW_MAX_BLOCKS 65536
 /* Caches that can exist at once (for bcache_sync_all and the shell). */
 #define BCACHE_MAX 8
-
-/** One transfer of a batch. The device fills in status (0 or a negative errno). */
-struct blockdev_io {
-    uint64_t lba;
-    uint32_t count; /* sectors */
-    bool write;
-    void *buf;
-    int status;
-};
-
-/*
- * Start every transfer of ios[0..n) (so several are in flight), then wait for all of them.
- * Returns 0 when all succeeded, else the first failing transfer's status.
- */
-typedef int (*blockdev_submit_fn)(struct blockdev *bd, struct blockdev_io *ios, unsigned n);
 
 /** Counters since the cache was created, and its current occupancy. */
 struct bcache_stats {

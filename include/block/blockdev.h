@@ -1,6 +1,9 @@
-/* blockdev.h - the block device interface file systems sit on, plus a RAM-backed device. */
-#ifndef FS_BLOCKDEV_H
-#define FS_BLOCKDEV_H
+/*
+ * blockdev.h - the block layer: the block device interface file systems sit on, the registry of
+ * named disks that drivers fill, and a RAM-backed device.
+ */
+#ifndef BLOCK_BLOCKDEV_H
+#define BLOCK_BLOCKDEV_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -45,6 +48,40 @@ struct blockdev {
                    uint64_t dst_off);
     void *priv;
 };
+
+/** One transfer of a batch. The device fills in status (0 or a negative errno). */
+struct blockdev_io {
+    uint64_t lba;
+    uint32_t count; /* sectors */
+    bool write;
+    void *buf;
+    int status;
+};
+
+/*
+ * Start every transfer of ios[0..n) (so several are in flight), then wait for all of them.
+ * Returns 0 when all succeeded, else the first failing transfer's status.
+ */
+typedef int (*blockdev_submit_fn)(struct blockdev *bd, struct blockdev_io *ios, unsigned n);
+
+/* The largest sector the block layer takes (one block cache block); sectors are powers of two. */
+#define BLOCKDEV_MAX_SECTOR_BYTES 4096
+/* Disks the registry holds at once. */
+#define BLOCKDEV_MAX 8
+
+/*
+ * Register a driver's disk under name (copied, up to 7 characters; "vda", ...). The block layer
+ * puts a block cache over it (BCACHE_DEFAULT_BLOCKS blocks, transfers batched through submit
+ * when it is not NULL) for blockdev_open; a disk without one (no memory) runs uncached.
+ * Returns 0, -EEXIST for a name already taken or -ENOSPC past BLOCKDEV_MAX disks.
+ */
+int blockdev_register(const char *name, struct blockdev *bd, blockdev_submit_fn submit);
+/* The registered disk called name, every transfer going to the device; NULL if none. */
+struct blockdev *blockdev_find(const char *name);
+/* The disk called name through its block cache (what file systems mount); NULL if none. */
+struct blockdev *blockdev_open(const char *name);
+/* The index-th registered disk's name, in registration order; NULL past the end. */
+const char *blockdev_name(int index);
 
 /* Range-checked wrappers: callers never hand an out-of-range request to a driver. */
 static inline int blockdev_read(struct blockdev *bd, uint64_t lba, uint32_t count, void *buf)

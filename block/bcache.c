@@ -1,5 +1,5 @@
 /* bcache.c - write-back LRU block cache: blocks of BCACHE_BLOCK_BYTES over a struct blockdev. */
-#include "fs/bcache.h"
+#include "block/bcache.h"
 
 #include "kernel/kmalloc.h"
 #include "kernel/spinlock.h"
